@@ -1,0 +1,1 @@
+"""Build the s2i builder images from versions.yaml: `python -m s2ibuilders --help`."""

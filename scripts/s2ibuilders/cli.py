@@ -1,0 +1,136 @@
+"""One command line for the whole pipeline: versions.yaml -> contexts -> bases -> images.
+
+python -m s2ibuilders list                     # the matrix, default cells marked
+python -m s2ibuilders generate --family python # render build contexts into build/
+python -m s2ibuilders base                     # make sure the Debian bases exist
+python -m s2ibuilders build --ca-bundle /etc/ssl/certs/ca-certificates.crt
+python -m s2ibuilders matrix --all             # JSON for CI's job matrix
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from . import base, build, config, render, report, tools
+from .paths import VERSIONS_FILE
+
+
+def _client():  # type: ignore[no-untyped-def]
+    import docker
+    import docker.errors
+
+    try:
+        client = docker.from_env(timeout=600)
+        client.ping()
+        return client
+    except docker.errors.DockerException as exc:
+        raise SystemExit(f"cannot reach a Docker engine (DOCKER_HOST or /var/run/docker.sock): {exc}") from None
+
+
+def _cells(args: argparse.Namespace) -> list[config.ImageVersion]:
+    cfg = config.load(args.versions)
+    return cfg.matrix(args.family or None, args.version or None, all_versions=args.all)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for cell in config.load(args.versions).matrix(args.family or None, all_versions=True):
+        mark = "*" if cell.default else " "
+        print(f"{mark} {cell.slug:<14} {cell.reference:<48} base {cell.base.image:<22} tags {','.join(cell.tags)}")
+    print("(* built by default)")
+    return 0
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    include = [
+        {"family": c.family.name, "version": c.version, "image": c.repository, "tag": c.tags[0], "base": c.base.image}
+        for c in _cells(args)
+    ]
+    print(json.dumps({"include": include}))
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    for cell in _cells(args):
+        print(f"{cell.slug}: {render.render(cell)}")
+    return 0
+
+
+def cmd_base(args: argparse.Namespace) -> int:
+    client = _client()
+    bases = {cell.base.name: cell.base for cell in _cells(args)}
+    for b in bases.values():
+        base.ensure(b, client)
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    client = _client()
+    cells = _cells(args)
+    for b in {cell.base.name: cell.base for cell in cells}.values():
+        base.ensure(b, client)
+    ca_bundle = Path(args.ca_bundle) if args.ca_bundle else None
+    results = [build.build(cell, client, ca_bundle=ca_bundle) for cell in cells]
+    print()
+    print(report.table(results))
+    return 0 if all(r.ok for r in results) else 1
+
+
+def cmd_s2i(args: argparse.Namespace) -> int:
+    print(tools.ensure_s2i(config.load(args.versions).tools["s2i"]))
+    return 0
+
+
+def cmd_get(args: argparse.Namespace) -> int:
+    """One value for shell scripts, e.g. `get tools.s2i`."""
+    cfg = config.load(args.versions)
+    value: object = {"tools": cfg.tools, "ports": cfg.ports, "release": cfg.release, "namespace": cfg.namespace}
+    for part in args.key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise SystemExit(f"versions.yaml has no {args.key}")
+        value = value[part]
+    print(value)
+    return 0
+
+
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
+    "list": (cmd_list, "show the matrix"),
+    "matrix": (cmd_matrix, "print the selected cells as JSON for a CI job matrix"),
+    "generate": (cmd_generate, "render build contexts into build/"),
+    "base": (cmd_base, "make sure the base images exist (present, pulled or debootstrapped)"),
+    "build": (cmd_build, "build and tag the images, then print a summary table"),
+    "s2i": (cmd_s2i, "install the pinned s2i CLI into .tools/bin"),
+    "get": (cmd_get, "print one value of versions.yaml (tools.s2i, ports.http, release, ...)"),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m s2ibuilders", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--versions", default=str(VERSIONS_FILE), help="the versions file (default: %(default)s)")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, (_, help_text) in COMMANDS.items():
+        cmd = sub.add_parser(name, help=help_text)
+        if name not in ("s2i", "get"):
+            cmd.add_argument("--family", default="", help="only this family (python, r, java, spark)")
+            cmd.add_argument("--version", default="", help="only this language version")
+            cmd.add_argument("--all", action="store_true", help="every version, not only the default ones")
+        if name == "build":
+            cmd.add_argument("--ca-bundle", default="", help="PEM bundle of extra CAs to trust inside the images")
+        if name == "get":
+            cmd.add_argument("key")
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    handler, _ = COMMANDS[args.command]
+    try:
+        sys.exit(handler(args))
+    except (config.ConfigError, base.BaseImageError, build.BuildError, tools.ToolError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

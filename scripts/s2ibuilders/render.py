@@ -1,0 +1,86 @@
+"""Render images/<family>/ into a Docker build context under build/<family>-<version>/.
+
+Files ending in .j2 are Jinja templates (rendered without the suffix); everything else is
+copied as is. The wrappers and the proto go into every context, so an image is built from
+the repository's code and never from a package index.
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from .config import ImageVersion
+from .paths import BUILD_DIR, IMAGES_DIR, WRAPPERS_DIR
+
+CA_DIR = "ca-certificates"  # the build context folder an extra CA bundle is copied into
+_WRAPPER_IGNORE = shutil.ignore_patterns("build", "__pycache__", "*.egg-info", "*_pb2.py", "*_pb2_grpc.py", "target")
+
+
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(IMAGES_DIR),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def env_vars(family: str) -> list[dict[str, str]]:
+    """The environment variables a family's s2i scripts read (images/<family>/environment.yaml)."""
+    path = IMAGES_DIR / family / "environment.yaml"
+    return yaml.safe_load(path.read_text()) if path.exists() else []
+
+
+def template_vars(cell: ImageVersion) -> dict[str, Any]:
+    config = cell.family.config
+    return {
+        "cell": cell,
+        "family": cell.family,
+        "version": cell.version,
+        "base": cell.base,
+        "config": config,
+        "ports": config.ports,
+        "uid": config.uid,
+        "gid": config.gid,
+        "env_vars": env_vars(cell.family.name),
+        "ca_dir": CA_DIR,
+    }
+
+
+def context_dir(cell: ImageVersion) -> Path:
+    return BUILD_DIR / cell.slug
+
+
+def render(cell: ImageVersion, out: Path | None = None) -> Path:
+    out = out or context_dir(cell)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    env = environment()
+    variables = template_vars(cell)
+    source = IMAGES_DIR / cell.family.name
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        relative = path.relative_to(source)
+        if relative.name == "environment.yaml":
+            continue
+        target = out / (relative.with_suffix("") if relative.suffix == ".j2" else relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if relative.suffix == ".j2":
+            template = env.get_template(f"{cell.family.name}/{relative.as_posix()}")
+            target.write_text(
+                template.render(**variables, template_path=f"images/{cell.family.name}/{relative.as_posix()}")
+            )
+        else:
+            shutil.copyfile(path, target)
+        if "bin" in relative.parts or path.stat().st_mode & stat.S_IXUSR:
+            target.chmod(0o755)
+    shutil.copytree(WRAPPERS_DIR, out / "wrappers", ignore=_WRAPPER_IGNORE)
+    (out / CA_DIR).mkdir()
+    return out

@@ -1,0 +1,55 @@
+"""Errors and the Seldon error body they become on the wire."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BAD_DATA = "MICROSERVICE_BAD_DATA"
+INTERNAL_ERROR = "MICROSERVICE_INTERNAL_ERROR"
+BAD_PARAMETER = "MICROSERVICE_BAD_PARAMETER"
+NOT_IMPLEMENTED = "MICROSERVICE_NOT_IMPLEMENTED"
+
+
+class SeldonMicroserviceException(Exception):
+    """Raise from user code to answer with a chosen HTTP status and Seldon reason.
+
+    `raise SeldonMicroserviceException("no such customer", status_code=404)` answers 404 with
+    the Seldon error body instead of the 500 that any other exception gets.
+    """
+
+    def __init__(self, message: str, status_code: int = 400, reason: str = BAD_DATA, payload: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.reason = reason
+        self.payload = payload
+
+    def to_dict(self) -> dict[str, Any]:
+        return error_body(self.message, self.reason)
+
+
+class BadRequest(SeldonMicroserviceException):
+    """The request could not be decoded or does not fit the verb: HTTP 400."""
+
+    def __init__(self, message: str):
+        super().__init__(message, status_code=400, reason=BAD_DATA)
+
+
+class NotSupported(SeldonMicroserviceException):
+    """The component's service type or class does not offer this verb."""
+
+    def __init__(self, message: str, status_code: int = 404):
+        super().__init__(message, status_code=status_code, reason=NOT_IMPLEMENTED)
+
+
+class StartupError(RuntimeError):
+    """The microservice cannot start; the message tells the user what to fix."""
+
+    def __init__(self, message: str, reason: str = INTERNAL_ERROR):
+        super().__init__(message)
+        self.reason = reason
+
+
+def error_body(info: str, reason: str) -> dict[str, Any]:
+    # Seldon's error body: status 1 is FAILURE, code -1 marks an error raised by the wrapper.
+    return {"status": {"status": 1, "info": info, "code": -1, "reason": reason}}

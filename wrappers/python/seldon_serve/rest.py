@@ -1,0 +1,217 @@
+"""The REST side: a lean HTTP/1.1 server on asyncio + httptools.
+
+A serving wrapper spends most of its time in framework code, so there is no framework: the
+parser calls back into a protocol object per connection, the route table is a dict built once,
+and JSON goes through orjson. Requests on one connection are answered in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs
+
+import httptools
+import orjson
+
+from .errors import INTERNAL_ERROR, BadRequest, SeldonMicroserviceException, error_body
+from .microservice import Microservice
+from .payload import JsonIncoming
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024 * 1024
+_JSON = b"application/json"
+_TEXT = b"text/plain; charset=utf-8"
+_REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
+
+Handler = Callable[[Any], Any]
+
+
+def build_routes(service: Microservice) -> dict[bytes, tuple[str, Handler]]:
+    """Path -> (kind, handler). Kind 'verb' takes a message, 'get' takes nothing."""
+    routes: dict[bytes, tuple[str, Handler]] = {}
+    for path in (b"/predict", b"/api/v1.0/predictions", b"/api/v0.1/predictions"):
+        routes[path] = ("verb", service.predict)
+    routes[b"/health/ping"] = ("ping", lambda _: "pong")
+    for path in (b"/health/status", b"/api/v1.0/health/status"):
+        routes[path] = ("get", lambda _: service.health_status())
+    return routes
+
+
+class HttpProtocol(asyncio.Protocol):
+    __slots__ = ("body", "body_size", "busy", "content_type", "parser", "routes", "server_state", "transport", "url")
+
+    def __init__(self, routes: dict[bytes, tuple[str, Handler]], server_state: ServerState):
+        self.routes = routes
+        self.server_state = server_state
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpRequestParser(self)
+        self.busy = False
+        self._reset()
+
+    def _reset(self) -> None:
+        self.url = b""
+        self.body: list[bytes] = []
+        self.body_size = 0
+        self.content_type = b""
+
+    # ---- asyncio callbacks --------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.server_state.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server_state.connections.discard(self)
+        self.transport = None
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._send(
+                400,
+                _JSON,
+                orjson.dumps(error_body("protocol upgrades are not supported", "MICROSERVICE_BAD_DATA")),
+                False,
+            )
+        except httptools.HttpParserError as exc:
+            self._send(
+                400, _JSON, orjson.dumps(error_body(f"malformed HTTP request: {exc}", "MICROSERVICE_BAD_DATA")), False
+            )
+
+    # ---- httptools callbacks -------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._reset()
+        self.busy = True
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() == b"content-type":
+            self.content_type = value
+
+    def on_body(self, body: bytes) -> None:
+        self.body_size += len(body)
+        if self.body_size <= MAX_BODY_BYTES:
+            self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        status, content_type, body = self._dispatch()
+        keep_alive = self.parser.should_keep_alive() and not self.server_state.closing
+        self._send(status, content_type, body, keep_alive)
+        self.busy = False
+        self._reset()
+
+    # ---- request handling --------------------------------------------------------------
+
+    def _dispatch(self) -> tuple[int, bytes, bytes]:
+        parsed = httptools.parse_url(self.url)
+        route = self.routes.get(parsed.path.rstrip(b"/") or b"/")
+        if route is None:
+            return (
+                404,
+                _JSON,
+                orjson.dumps(
+                    error_body(f"no endpoint {parsed.path.decode(errors='replace')}", "MICROSERVICE_BAD_DATA")
+                ),
+            )
+        kind, handler = route
+        try:
+            if kind == "ping":
+                return 200, _TEXT, b"pong"
+            if kind == "get":
+                return 200, _JSON, orjson.dumps(handler(None), option=orjson.OPT_SERIALIZE_NUMPY)
+            incoming = JsonIncoming(self._message(parsed.query))
+            return 200, _JSON, orjson.dumps(handler(incoming), option=orjson.OPT_SERIALIZE_NUMPY)
+        except SeldonMicroserviceException as exc:
+            return exc.status_code, _JSON, orjson.dumps(exc.to_dict())
+        except Exception as exc:  # a wrapper bug must still answer with Seldon's body
+            log.exception("unexpected error serving %s", parsed.path)
+            return 500, _JSON, orjson.dumps(error_body(f"{type(exc).__name__}: {exc}", INTERNAL_ERROR))
+
+    def _message(self, query: bytes | None) -> Any:
+        if self.body_size > MAX_BODY_BYTES:
+            raise SeldonMicroserviceException(f"request body over {MAX_BODY_BYTES} bytes", status_code=413)
+        body = b"".join(self.body)
+        if body and self.content_type.startswith(b"application/x-www-form-urlencoded"):
+            raw = _form_field(body, "json")
+        elif body:
+            raw = body
+        elif query:
+            raw = _form_field(query, "json")
+        else:
+            raise BadRequest("empty request: send a SeldonMessage as the JSON body, a json= form field or ?json=")
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest(f"request is not valid JSON: {exc}") from None
+
+    def _send(self, status: int, content_type: bytes, body: bytes, keep_alive: bool) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        head = b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n" % (
+            status,
+            _REASONS.get(status, b"Unknown"),
+            content_type,
+            len(body),
+            b"" if keep_alive else b"Connection: close\r\n",
+        )
+        self.transport.write(head + body)
+        if not keep_alive:
+            self.transport.close()
+
+    def close_if_idle(self) -> None:
+        if self.transport is not None and not self.busy:
+            self.transport.close()
+
+
+def _form_field(encoded: bytes, name: str) -> bytes:
+    values = parse_qs(encoded.decode("utf-8", errors="replace")).get(name)
+    if not values:
+        raise BadRequest(f"no {name}= field in the form or query")
+    return values[0].encode()
+
+
+class ServerState:
+    """What graceful shutdown needs to know: the open connections, and that it has begun."""
+
+    def __init__(self) -> None:
+        self.connections: set[HttpProtocol] = set()
+        self.closing = False
+
+
+async def serve(
+    service: Microservice, host: str, port: int, *, reuse_port: bool = True
+) -> tuple[asyncio.Server, ServerState]:
+    routes = build_routes(service)
+    state = ServerState()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: HttpProtocol(routes, state), host, port, reuse_port=reuse_port, backlog=2048
+    )
+    return server, state
+
+
+async def shutdown(server: asyncio.Server, state: ServerState, grace: float) -> None:
+    """Stop accepting, let requests being received finish, then close the connections.
+
+    A request is answered in the callback that completes it, so a connection is either idle
+    (closed at once) or still receiving a request (closed after its answer is sent).
+    """
+    state.closing = True
+    server.close()
+    for connection in list(state.connections):
+        connection.close_if_idle()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    while state.connections and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+        for connection in list(state.connections):
+            connection.close_if_idle()

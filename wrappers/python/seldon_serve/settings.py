@@ -1,0 +1,109 @@
+"""Command line and environment, as Seldon's `seldon-core-microservice` reads them."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .component import SERVICE_TYPES
+
+DEFAULT_HTTP_PORT = 9000
+DEFAULT_GRPC_PORT = 5000
+DEFAULT_METRICS_PORT = 6000
+DEFAULT_MAX_MESSAGE_BYTES = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    interface: str
+    service_type: str
+    parameters: str | None
+    host: str
+    http_port: int
+    grpc_port: int
+    metrics_port: int
+    workers: int
+    grace_seconds: float
+    max_message_bytes: int
+    log_level: str
+
+
+def cpu_quota(cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
+    """CPUs this container may use: the cgroup quota when one is set, else the visible CPUs."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        quota, period = (cgroup_root / "cpu.max").read_text().split()
+        if quota != "max":
+            cpus = min(cpus, max(1, int(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cpus)
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise SystemExit(f"{name}={value!r} is not a whole number") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="seldon-core-microservice",
+        description="Serve a Python class over the Seldon v1 microservice API (REST and gRPC).",
+        epilog="example: seldon-core-microservice MyModel --service-type MODEL",
+    )
+    p.add_argument("interface", help="MyModel (MyModel.py defines class MyModel) or package.module.Class")
+    p.add_argument("api_type", nargs="?", help=argparse.SUPPRESS)  # Seldon's old positional REST|GRPC: ignored
+    p.add_argument(
+        "--service-type", type=str.upper, choices=SERVICE_TYPES, default=os.environ.get("SERVICE_TYPE", "MODEL").upper()
+    )
+    p.add_argument(
+        "--parameters", default=os.environ.get("PREDICTIVE_UNIT_PARAMETERS"), help="JSON list of {name, value, type}"
+    )
+    p.add_argument(
+        "--log-level",
+        type=str.upper,
+        default=os.environ.get("LOG_LEVEL", "INFO"),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+    )
+    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--http-port", type=int, default=_env_int("PREDICTIVE_UNIT_HTTP_SERVICE_PORT", DEFAULT_HTTP_PORT))
+    p.add_argument("--grpc-port", type=int, default=_env_int("PREDICTIVE_UNIT_GRPC_SERVICE_PORT", DEFAULT_GRPC_PORT))
+    p.add_argument(
+        "--metrics-port", type=int, default=_env_int("PREDICTIVE_UNIT_METRICS_SERVICE_PORT", DEFAULT_METRICS_PORT)
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=_env_int("GUNICORN_WORKERS", 0),
+        help="worker processes (default: the container's CPU quota)",
+    )
+    p.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
+    p.add_argument("--grace-seconds", type=float, default=float(_env_int("GRACEFUL_SHUTDOWN_SECONDS", 20)))
+    p.add_argument(
+        "--max-message-bytes", type=int, default=_env_int("GRPC_MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES)
+    )
+    return p
+
+
+def from_args(argv: list[str] | None = None) -> Settings:
+    args = parser().parse_args(argv)
+    return Settings(
+        interface=args.interface,
+        service_type=args.service_type,
+        parameters=args.parameters,
+        host=args.host,
+        http_port=args.http_port,
+        grpc_port=args.grpc_port,
+        metrics_port=args.metrics_port,
+        workers=args.workers if args.workers > 0 else cpu_quota(),
+        grace_seconds=args.grace_seconds,
+        max_message_bytes=args.max_message_bytes,
+        log_level=args.log_level,
+    )
