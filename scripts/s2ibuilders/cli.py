@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import base, build, config, render, report, tools
+from . import base, build, config, docs, render, report, tools
 from .paths import VERSIONS_FILE
 
 
@@ -96,6 +96,15 @@ def cmd_get(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    current = docs.update(config.load(args.versions), check=args.check)
+    if args.check and not current:
+        print("README.md is stale: run `make docs`", file=sys.stderr)
+        return 1
+    print("README.md is current" if current else "README.md updated")
+    return 0
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "list": (cmd_list, "show the matrix"),
     "matrix": (cmd_matrix, "print the selected cells as JSON for a CI job matrix"),
@@ -103,6 +112,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "base": (cmd_base, "make sure the base images exist (present, pulled or debootstrapped)"),
     "build": (cmd_build, "build and tag the images, then print a summary table"),
     "s2i": (cmd_s2i, "install the pinned s2i CLI into .tools/bin"),
+    "docs": (cmd_docs, "rewrite README.md's generated blocks (--check: fail if stale)"),
     "get": (cmd_get, "print one value of versions.yaml (tools.s2i, ports.http, release, ...)"),
 }
 
@@ -115,7 +125,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     for name, (_, help_text) in COMMANDS.items():
         cmd = sub.add_parser(name, help=help_text)
-        if name not in ("s2i", "get"):
+        if name not in ("s2i", "get", "docs"):
             cmd.add_argument("--family", default="", help="only this family (python, r, java, spark)")
             cmd.add_argument("--version", default="", help="only this language version")
             cmd.add_argument("--all", action="store_true", help="every version, not only the default ones")
@@ -123,6 +133,8 @@ def parser() -> argparse.ArgumentParser:
             cmd.add_argument("--ca-bundle", default="", help="PEM bundle of extra CAs to trust inside the images")
         if name == "get":
             cmd.add_argument("key")
+        if name == "docs":
+            cmd.add_argument("--check", action="store_true", help="only report whether README.md is current")
     return p
 
 

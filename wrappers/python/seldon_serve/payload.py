@@ -49,8 +49,10 @@ class JsonIncoming:
 def decode(message: Any) -> Request:
     if not isinstance(message, dict):
         raise BadRequest(f"a SeldonMessage must be a JSON object, got {type(message).__name__}")
-    meta = message.get("meta") or {}
-    if not isinstance(meta, dict):
+    meta = message.get("meta")
+    if meta is None:
+        meta = {}
+    elif not isinstance(meta, dict):
         raise BadRequest("meta must be a JSON object")
     if "data" in message:
         return _decode_data(message["data"], meta)

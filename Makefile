@@ -1,0 +1,75 @@
+# Seldon s2i builder images, built from versions.yaml. `make` (or `make help`) lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+FAMILY ?=
+VERSION ?=
+CA_BUNDLE ?=
+PYTEST_ARGS ?=
+
+PY := $(VENV)/bin/python
+CLI := $(PY) -m s2ibuilders
+SELECT := $(if $(FAMILY),--family $(FAMILY)) $(if $(VERSION),--version $(VERSION))
+WRAPPER_SOURCES := $(shell find wrappers/python wrappers/proto -name '*.py' -o -name '*.proto' -o -name pyproject.toml | grep -v -e '/build/' -e '_pb2')
+# The tests read these too: the matrix they test and the CA they expect to find in the images.
+export FAMILY VERSION CA_BUNDLE
+
+.PHONY: help venv generate base images s2i test test-unit lint docs list matrix clean
+
+help: ## show this help
+	@echo "Seldon s2i builder images -- versions.yaml -> images/ templates -> images -> s2i-built samples -> tests"
+	@echo
+	@echo "usage: make <target> [FAMILY=python] [VERSION=3.11] [CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt]"
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+	@echo "  FAMILY/VERSION narrow the default matrix (see 'make list'); naming a VERSION builds it even"
+	@echo "  if it is not a default one. CA_BUNDLE is a PEM file of extra CAs (a TLS-intercepting proxy)"
+	@echo "  trusted inside the images, by apt, pip and the wrapper alike."
+	@echo
+	@echo "  A data scientist then runs: s2i build ./src seldonio/seldon-core-s2i-python3 my-model"
+
+$(VENV)/.installed: pyproject.toml $(WRAPPER_SOURCES)
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]' ./wrappers/python
+	@touch $@
+
+venv: $(VENV)/.installed ## create .venv with the build tool, the test tools and the python wrapper
+
+list: venv ## show the image matrix from versions.yaml (* = built by default)
+	@$(CLI) list $(SELECT)
+
+matrix: venv ## print the selected cells as JSON (a CI job matrix)
+	@$(CLI) matrix $(SELECT)
+
+generate: venv ## render build contexts (Dockerfile, s2i scripts, wrapper) into build/
+	$(CLI) generate $(SELECT)
+
+base: venv ## make sure the Debian base images exist: present, pulled, or built with debootstrap
+	$(CLI) base $(SELECT)
+
+images: venv ## build and tag the builder images, then print a size/time table
+	$(CLI) build $(SELECT) $(if $(CA_BUNDLE),--ca-bundle $(CA_BUNDLE))
+
+s2i: venv ## install the s2i CLI pinned in versions.yaml into .tools/bin
+	$(CLI) s2i
+
+test-unit: venv ## unit tests only: no Docker engine needed
+	$(PY) -m pytest -m unit $(PYTEST_ARGS)
+
+test: images s2i ## build the images, then run every test: unit, image (testinfra), s2i-built samples
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv ## ruff (lint + format check) over the Python code
+	$(VENV)/bin/ruff check scripts wrappers tests
+	$(VENV)/bin/ruff format --check scripts wrappers tests
+
+docs: venv ## rewrite README.md's generated blocks from versions.yaml (a unit test fails when stale)
+	$(CLI) docs
+
+clean: ## remove build/, reports/, .venv, .tools and the images the tests built
+	rm -rf build reports $(VENV) .tools wrappers/python/build
+	-docker images --format '{{.Repository}}:{{.Tag}}' 's2i-test/*' | xargs -r docker rmi -f

@@ -1,0 +1,98 @@
+"""Helpers the image, s2i and contract tests share: real s2i builds and running containers."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import docker.errors
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "tests" / "samples"
+S2I = Path(os.environ.get("S2I", ROOT / ".tools" / "bin" / "s2i"))
+
+
+@dataclass
+class S2IBuild:
+    image: str
+    output: str
+    seconds: float
+    returncode: int
+
+
+def s2i_build(source: Path, builder: str, image: str, *extra: str, timeout: int = 900) -> S2IBuild:
+    """`s2i build` with the real CLI; the source is copied first so that it is never a git
+    work tree (s2i would clone the repository's last commit instead of the folder)."""
+    if not S2I.exists():
+        raise RuntimeError(f"s2i is not installed at {S2I}: run `make s2i`")
+    with tempfile.TemporaryDirectory(prefix="s2i-src-") as tmp:
+        copy = Path(tmp) / source.name
+        shutil.copytree(source, copy)
+        cmd = [str(S2I), "build", str(copy), builder, image, "--pull-policy", "never", *extra]
+        started = time.monotonic()
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    return S2IBuild(image, result.stdout + result.stderr, time.monotonic() - started, result.returncode)
+
+
+@dataclass
+class RunningModel:
+    container: docker.models.containers.Container
+    http: str
+    grpc: str
+
+    def logs(self) -> str:
+        return self.container.logs().decode(errors="replace")
+
+    def stop(self, timeout: int = 15) -> int:
+        self.container.stop(timeout=timeout)
+        return int(self.container.wait(timeout=timeout + 5)["StatusCode"])
+
+
+def run_model(
+    client: docker.DockerClient, image: str, *, user: str | None = None, env: dict[str, str] | None = None
+) -> RunningModel:
+    """Start `image` with its ports published on random loopback ports; wait until it answers."""
+    container = client.containers.run(
+        image,
+        detach=True,
+        user=user,
+        environment=env or {},
+        ports={"9000/tcp": ("127.0.0.1", None), "5000/tcp": ("127.0.0.1", None), "6000/tcp": ("127.0.0.1", None)},
+    )
+    container.reload()
+    ports = container.attrs["NetworkSettings"]["Ports"]
+    model = RunningModel(
+        container,
+        http=f"http://127.0.0.1:{ports['9000/tcp'][0]['HostPort']}",
+        grpc=f"127.0.0.1:{ports['5000/tcp'][0]['HostPort']}",
+    )
+    wait_ready(model)
+    return model
+
+
+def wait_ready(model: RunningModel, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        model.container.reload()
+        if model.container.status == "exited":
+            raise RuntimeError(f"the model container exited:\n{model.logs()}")
+        try:
+            if requests.get(f"{model.http}/health/ping", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the model did not answer /health/ping within {timeout}s:\n{model.logs()}")
+
+
+def remove_container(model: RunningModel) -> None:
+    with contextlib.suppress(docker.errors.NotFound):
+        model.container.remove(force=True)

@@ -1,0 +1,127 @@
+"""Inside each builder image, with testinfra's docker backend."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import testinfra
+
+S2I_SCRIPTS = ("assemble", "run", "save-artifacts", "usage")
+
+
+@pytest.fixture(scope="module")
+def container(builder_image, docker_client):
+    running = docker_client.containers.run(builder_image, command=["sleep", "infinity"], detach=True)
+    yield running
+    running.remove(force=True)
+
+
+@pytest.fixture(scope="module")
+def host(container):
+    return testinfra.get_host(f"docker://{container.id}")
+
+
+@pytest.fixture(scope="module")
+def image_config(builder_image, docker_client):
+    return docker_client.images.get(builder_image).attrs["Config"]
+
+
+def test_runs_as_the_numeric_non_root_user_in_group_0(host, image_config, cell):
+    config = cell.family.config
+    assert image_config["User"] == str(config.uid)
+    assert host.check_output("id -u") == str(config.uid)
+    assert host.check_output("id -g") == str(config.gid)
+
+
+def test_s2i_labels_and_provenance(image_config, cell):
+    labels = image_config["Labels"]
+    ports = cell.family.config.ports
+    assert labels["io.openshift.s2i.scripts-url"] == "image:///usr/libexec/s2i"
+    assert labels["io.openshift.expose-services"] == f"{ports['http']}:http,{ports['grpc']}:grpc"
+    assert labels["io.k8s.display-name"] == cell.display_name
+    assert labels["io.k8s.description"] == cell.family.description
+    assert set(cell.family.tags) <= set(labels["io.openshift.tags"].split(","))
+    assert labels["io.seldon.s2i.language-version"] == cell.version
+    assert labels["io.seldon.s2i.versions-digest"] == cell.family.config.digest
+    assert labels["org.opencontainers.image.revision"]
+
+
+def test_every_tag_points_at_the_same_image(docker_client, cell, builder_image):
+    image_id = docker_client.images.get(builder_image).id
+    for tag in cell.tags:
+        assert docker_client.images.get(f"{cell.repository}:{tag}").id == image_id
+
+
+def test_s2i_scripts_are_executable(host):
+    for name in S2I_SCRIPTS:
+        script = host.file(f"/usr/libexec/s2i/{name}")
+        assert script.is_file and script.mode & 0o111, name
+
+
+def test_tools_s2i_relies_on_are_present(host):
+    assert host.file("/bin/sh").exists
+    assert host.exists("tar")
+    # s2i streams the sources in with `tar -C dir -xf -`
+    assert host.run("tar -cf - -C /etc hostname | tar -C /tmp -xf - && test -f /tmp/hostname").rc == 0
+
+
+def test_python_is_the_version_versions_yaml_names(host, cell):
+    assert host.check_output("python --version").startswith(f"Python {cell.version}.")
+    assert host.check_output("python -c 'import sys; print(sys.prefix)'") == "/opt/app-root/venv"
+
+
+def test_wrapper_is_installed_from_the_repository_with_generated_stubs(host, cell):
+    assert host.run("python -c 'import seldon_serve.proto.prediction_pb2, seldon_serve.grpc_server'").rc == 0
+    assert host.run("seldon-core-microservice --help").rc == 0
+    for name, pin in cell.family.packages.items():
+        assert host.check_output(f"pip show {name} | sed -n 's/^Version: //p'") == pin, name
+
+
+def test_app_root_is_group_writable_for_arbitrary_uids(host):
+    for path in ("/opt/app-root", "/opt/app-root/src", "/opt/app-root/venv/lib"):
+        directory = host.file(path)
+        assert directory.gid == 0 and directory.mode & 0o070 == 0o070, path
+
+
+def test_an_arbitrary_uid_in_group_0_can_write_the_app_dir(docker_client, builder_image):
+    out = docker_client.containers.run(
+        builder_image, ["sh", "-c", "touch $HOME/probe && id -u"], user="123456:0", remove=True
+    )
+    assert out.decode().strip() == "123456"
+
+
+def test_pip_and_python_trust_the_system_store(host, image_config):
+    env = dict(item.split("=", 1) for item in image_config["Env"])
+    bundle = "/etc/ssl/certs/ca-certificates.crt"
+    assert env["PIP_CERT"] == bundle and env["SSL_CERT_FILE"] == bundle
+    assert host.file(bundle).size > 0
+
+
+def test_the_extra_ca_bundle_is_trusted_when_one_was_given(host):
+    ca_bundle = os.environ.get("CA_BUNDLE")
+    if not ca_bundle:
+        pytest.skip("no CA_BUNDLE was passed to this run, so none was built into the image")
+    from pathlib import Path
+
+    first_cert = (
+        Path(ca_bundle).read_text().split("-----END CERTIFICATE-----")[0].split("-----BEGIN CERTIFICATE-----")[1]
+    )
+    store = host.file("/etc/ssl/certs/ca-certificates.crt").content_string
+    assert first_cert.strip() in store
+
+
+def test_default_command_prints_usage(docker_client, builder_image, cell):
+    out = docker_client.containers.run(builder_image, remove=True).decode()
+    assert cell.reference in out
+    assert f"s2i build ./my-model-src {cell.repository}:{cell.version} my-model" in out
+    assert "MODEL_NAME" in out and "SERVICE_TYPE" in out
+
+
+def test_image_scripts_match_the_templates(host, cell, tmp_path_factory):
+    """A stale image (templates changed, image not rebuilt) fails here, not in a user's build."""
+    from s2ibuilders import render
+
+    context = render.render(cell, tmp_path_factory.mktemp("context") / cell.slug)
+    for name in S2I_SCRIPTS:
+        assert host.file(f"/usr/libexec/s2i/{name}").content_string == (context / "s2i" / "bin" / name).read_text()

@@ -1,0 +1,188 @@
+"""Sample sources built into model images with the real s2i CLI, then run and queried."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from pathlib import Path
+
+import grpc
+import pytest
+import requests
+from google.protobuf import json_format
+
+from seldon_serve.proto import prediction_pb2 as pb
+from seldon_serve.proto import prediction_pb2_grpc as pb_grpc
+
+from harness import ROOT, S2I, SAMPLES, remove_container, run_model, s2i_build
+
+FAMILIES = {"python"}
+REPORT = ROOT / "reports" / "s2i-builds.jsonl"
+
+
+def record(cell, sample: str, kind: str, seconds: float) -> None:
+    REPORT.parent.mkdir(exist_ok=True)
+    with REPORT.open("a") as out:
+        out.write(
+            json.dumps({"image": cell.slug, "sample": sample, "build": kind, "seconds": round(seconds, 1)}) + "\n"
+        )
+
+
+def output_image(cell, sample: str) -> str:
+    return f"s2i-test/{cell.family.name}-{sample}:{cell.version}"
+
+
+@pytest.fixture(scope="module")
+def identity_image(cell, builder_image, docker_client):
+    image = output_image(cell, "model")
+    build = s2i_build(SAMPLES / "python" / "model", builder_image, image)
+    assert build.returncode == 0, build.output
+    record(cell, "model", "cold", build.seconds)
+    yield image
+    docker_client.images.remove(image, force=True)
+
+
+@pytest.fixture
+def identity_model(identity_image, docker_client):
+    model = run_model(docker_client, identity_image, user="123456:0")  # an arbitrary UID, as OpenShift runs it
+    yield model
+    remove_container(model)
+
+
+def test_identity_model_answers_rest_predictions(identity_model):
+    body = {"meta": {"puid": "abc"}, "data": {"names": ["a", "b"], "ndarray": [[1, 2]]}}
+    response = requests.post(f"{identity_model.http}/api/v1.0/predictions", json=body, timeout=5)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"data": {"names": ["t:0", "t:1"], "ndarray": [[1, 2]]}, "meta": {"puid": "abc"}}
+
+
+def test_identity_model_answers_grpc_predict(identity_model):
+    request = json_format.ParseDict(
+        {"meta": {"puid": "g1"}, "data": {"names": ["a", "b"], "tensor": {"shape": [1, 2], "values": [1.5, 2.5]}}},
+        pb.SeldonMessage(),
+    )
+    with grpc.insecure_channel(identity_model.grpc) as channel:
+        for stub in (pb_grpc.ModelStub(channel), pb_grpc.SeldonStub(channel)):
+            reply = stub.Predict(request, timeout=5)
+            assert reply.meta.puid == "g1"
+            assert list(reply.data.names) == ["t:0", "t:1"]
+            assert list(reply.data.tensor.shape) == [1, 2] and list(reply.data.tensor.values) == [1.5, 2.5]
+        with pytest.raises(grpc.RpcError) as excinfo:
+            pb_grpc.ModelStub(channel).Predict(pb.SeldonMessage(), timeout=5)
+        assert excinfo.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_bad_request_gets_seldons_error_body(identity_model):
+    response = requests.post(
+        f"{identity_model.http}/api/v1.0/predictions", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    status = response.json()["status"]
+    assert status["status"] == 1 and status["code"] == -1 and status["reason"] == "MICROSERVICE_BAD_DATA"
+    assert "not valid JSON" in status["info"]
+
+
+def test_sigterm_stops_the_model_cleanly(identity_image, docker_client):
+    model = run_model(docker_client, identity_image)
+    try:
+        assert model.stop(timeout=20) == 0, model.logs()
+        assert "shutting down" in model.logs()
+    finally:
+        remove_container(model)
+
+
+def test_s2i_usage_runs_the_builders_usage_script(builder_image, cell):
+    result = subprocess.run(
+        [str(S2I), "usage", builder_image, "--pull-policy", "never"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert cell.reference in result.stdout + result.stderr
+
+
+def test_incremental_build_installs_from_the_saved_wheel_cache(cell, builder_image, docker_client):
+    sample = SAMPLES / "python" / "sklearn-iris"
+    image = output_image(cell, "sklearn-iris")
+    try:
+        cold = s2i_build(sample, builder_image, image)
+        assert cold.returncode == 0, cold.output
+        assert "Restoring the wheel cache" not in cold.output
+        assert "Downloading scikit_learn" in cold.output
+        warm = s2i_build(sample, builder_image, image, "--incremental")
+        assert warm.returncode == 0, warm.output
+        assert "Restoring the wheel cache of the previous build" in warm.output
+        assert "Installed requirements.txt from the wheel cache: nothing downloaded" in warm.output
+        assert "Downloading" not in warm.output
+        record(cell, "sklearn-iris", "cold", cold.seconds)
+        record(cell, "sklearn-iris", "incremental", warm.seconds)
+        model = run_model(docker_client, image)
+        try:
+            rows = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]  # a setosa and a virginica from the data set
+            reply = requests.post(f"{model.http}/predict", json={"data": {"ndarray": rows}}, timeout=5).json()
+            assert reply["data"]["names"] == ["setosa", "versicolor", "virginica"]
+            probabilities = reply["data"]["ndarray"]
+            assert [max(range(3), key=row.__getitem__) for row in probabilities] == [0, 2]
+            assert all(abs(sum(row) - 1) < 1e-6 for row in probabilities)
+        finally:
+            remove_container(model)
+    finally:
+        docker_client.images.remove(image, force=True)
+
+
+def bad_source(tmp_path: Path, files: dict[str, str]) -> Path:
+    source = tmp_path / f"src-{uuid.uuid4().hex[:6]}"
+    for name, text in files.items():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_text(text)
+    return source
+
+
+IDENTITY = "class MyModel:\n    def predict(self, X, names):\n        return X\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"MyModel.py": IDENTITY}, "MODEL_NAME is not set. Add a line 'MODEL_NAME=MyModel' to .s2i/environment"),
+        (
+            {"MyModel.py": IDENTITY, ".s2i/environment": "MODEL_NAME=MyModle\n"},
+            "cannot find MyModle: no MyModle.py in /opt/app-root/src",
+        ),
+        (
+            {"MyModel.py": IDENTITY, ".s2i/environment": "MODEL_NAME=MyModel\nSERVICE_TYPE=ROUTER\n"},
+            "a ROUTER must define route or route_raw; MyModel defines neither",
+        ),
+        (
+            {"MyModel.py": IDENTITY, ".s2i/environment": "MODEL_NAME=MyModel\nSERVICE_TYPE=MODLE\n"},
+            "SERVICE_TYPE=MODLE is not one of",
+        ),
+        (
+            {
+                "MyModel.py": IDENTITY,
+                ".s2i/environment": "MODEL_NAME=MyModel\n",
+                "requirements.txt": "this-package-does-not-exist-anywhere-4711==1.0\n",
+            },
+            "Installing requirements.txt failed: see pip's messages above.",
+        ),
+        (
+            {"MyModel.py": "import joblibb\n" + IDENTITY, ".s2i/environment": "MODEL_NAME=MyModel\n"},
+            "needs module 'joblibb', which is not installed",
+        ),
+    ],
+    ids=[
+        "no-model-name",
+        "typo-in-model-name",
+        "router-without-route",
+        "bad-service-type",
+        "bad-requirement",
+        "missing-dependency",
+    ],
+)
+def test_user_mistakes_fail_the_build_with_a_clear_message(
+    cell, builder_image, docker_client, tmp_path, files, message
+):
+    image = f"s2i-test/bad-source:{uuid.uuid4().hex[:8]}"
+    build = s2i_build(bad_source(tmp_path, files), builder_image, image)
+    assert build.returncode != 0, build.output
+    assert message in build.output
+    assert "Traceback" not in build.output

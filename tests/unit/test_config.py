@@ -1,0 +1,85 @@
+import copy
+
+import pytest
+import yaml
+
+from s2ibuilders import config
+
+from conftest import ROOT
+
+REAL = yaml.safe_load((ROOT / "versions.yaml").read_text())
+
+
+def parse(doc):
+    return config.parse(doc)
+
+
+def test_the_repository_versions_file_loads():
+    cfg = config.load(ROOT / "versions.yaml")
+    python = cfg.families["python"]
+    assert {v: c.base.suite for v, c in python.versions.items()} == {"3.11": "bookworm", "3.13": "trixie"}
+    assert cfg.bases["bookworm"].image == "debian:bookworm-slim"
+    assert len(cfg.digest) == 64
+
+
+def test_only_the_default_version_gets_latest_and_the_release_tag():
+    cfg = parse(REAL)
+    default = cfg.families["python"].default_version
+    for cell in cfg.matrix("python", all_versions=True):
+        assert cell.tags[:2] == [f"{cell.version}-{cfg.release}", cell.version]
+        assert ("latest" in cell.tags) == (cell.version == default)
+        assert (cfg.release in cell.tags) == (cell.version == default)
+
+
+def mutated(change):
+    doc = copy.deepcopy(REAL)
+    change(doc)
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(colour="blue"), "versions.yaml: unknown key(s) colour"),
+        (lambda d: d.pop("ports"), "versions.yaml: missing key(s) ports"),
+        (lambda d: d["families"]["python"].pop("image"), "families.python: missing key(s) image"),
+        (
+            lambda d: d["families"]["python"]["versions"].update({"3.x": {"base": "trixie"}}),
+            "families.python.versions.3.x",
+        ),
+        (lambda d: d["families"]["python"]["versions"].update({3.1: {"base": "trixie"}}), "must be a quoted string"),
+        (lambda d: d["families"]["python"]["versions"]["3.11"].update(base="jessie"), "versions.3.11.base: 'jessie'"),
+        (lambda d: d["families"]["python"]["versions"]["3.11"].update(extra=1), "versions.3.11: unknown key(s) extra"),
+        (lambda d: d["families"]["python"].update(default_version="2.7"), "default_version: '2.7' is not one of"),
+        (lambda d: d["families"]["python"]["packages"].update(numpy="latest"), "families.python.packages.numpy"),
+        (lambda d: d["ports"].update(http=70000), "ports.http: 70000 is not a TCP port"),
+        (lambda d: d["user"].update(uid=0), "must not run as root"),
+        (lambda d: d["tools"].update(s2i="1.5"), "tools.s2i: '1.5' is not a valid version"),
+        (lambda d: d.update(release=1.0), "release: 1.0 must be a quoted string"),
+    ],
+)
+def test_a_bad_versions_file_is_refused_naming_the_key(change, message):
+    with pytest.raises(config.ConfigError) as excinfo:
+        parse(mutated(change))
+    assert message in str(excinfo.value)
+
+
+def test_unreadable_and_invalid_yaml_are_clear_errors(tmp_path):
+    with pytest.raises(config.ConfigError, match="cannot read"):
+        config.load(tmp_path / "missing.yaml")
+    bad = tmp_path / "versions.yaml"
+    bad.write_text("families: [unclosed")
+    with pytest.raises(config.ConfigError, match="not valid YAML"):
+        config.load(bad)
+
+
+def test_matrix_selection_mirrors_make_variables():
+    doc = mutated(lambda d: d["families"]["python"]["versions"]["3.11"].update(default=False))
+    cfg = parse(doc)
+    assert [c.version for c in cfg.matrix()] == ["3.13"]
+    assert [c.version for c in cfg.matrix(all_versions=True)] == ["3.11", "3.13"]
+    assert [c.version for c in cfg.matrix("python", "3.11")] == ["3.11"]  # naming a version builds it
+    with pytest.raises(config.ConfigError, match="unknown family 'cobol'"):
+        cfg.matrix("cobol")
+    with pytest.raises(config.ConfigError, match=r"no version '2\.7'"):
+        cfg.matrix("python", "2.7")

