@@ -186,3 +186,34 @@ def test_user_mistakes_fail_the_build_with_a_clear_message(
     assert build.returncode != 0, build.output
     assert message in build.output
     assert "Traceback" not in build.output
+
+
+def test_private_index_settings_are_used_and_their_credentials_masked(cell, builder_image, tmp_path):
+    source = bad_source(
+        tmp_path,
+        {"MyModel.py": IDENTITY, ".s2i/environment": "MODEL_NAME=MyModel\n", "requirements.txt": "six==1.16.0\n"},
+    )
+    # Nothing listens on port 9 of the build container's loopback: the install must fail there.
+    index = "http://builder:s3cret@127.0.0.1:9/simple"
+    build = s2i_build(source, builder_image, f"s2i-test/index:{uuid.uuid4().hex[:8]}", "-e", f"PIP_INDEX_URL={index}")
+    assert build.returncode != 0
+    assert "Using PIP_INDEX_URL=http://***@127.0.0.1:9/simple" in build.output
+    assert "Installing requirements.txt failed" in build.output
+    assert "s3cret" not in build.output.replace(f"PIP_INDEX_URL={index}", "")
+
+
+def test_as_dockerfile_writes_a_recipe_docker_builds_into_a_working_model(cell, builder_image, docker_client, tmp_path):
+    """`s2i build --as-dockerfile` is how buildah/kaniko users consume a builder."""
+    dockerfile = tmp_path / "out" / "Dockerfile"
+    build = s2i_build(SAMPLES / "python" / "model", builder_image, "unused", "--as-dockerfile", str(dockerfile))
+    assert build.returncode == 0, build.output
+    assert f"FROM docker.io/{builder_image}\n" in dockerfile.read_text()
+    image = f"s2i-test/as-dockerfile:{cell.version}"
+    docker_client.images.build(path=str(dockerfile.parent), tag=image, rm=True)
+    model = run_model(docker_client, image)
+    try:
+        reply = requests.post(f"{model.http}/predict", json={"data": {"ndarray": [[3, 4]]}}, timeout=5).json()
+        assert reply["data"]["ndarray"] == [[3, 4]]
+    finally:
+        remove_container(model)
+        docker_client.images.remove(image, force=True)
