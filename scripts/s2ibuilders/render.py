@@ -32,10 +32,14 @@ def environment() -> jinja2.Environment:
     )
 
 
-def env_vars(family: str) -> list[dict[str, str]]:
-    """The environment variables a family's s2i scripts read (images/<family>/environment.yaml)."""
-    path = IMAGES_DIR / family / "environment.yaml"
-    return yaml.safe_load(path.read_text()) if path.exists() else []
+def env_vars(cell: ImageVersion) -> list[dict[str, str]]:
+    """The environment variables a family's image reads (images/<family>/environment.yaml,
+    itself a template so that defaults such as ports come from versions.yaml)."""
+    path = IMAGES_DIR / cell.family.name / "environment.yaml"
+    if not path.exists():
+        return []
+    config = cell.family.config
+    return yaml.safe_load(environment().from_string(path.read_text()).render(config=config, ports=config.ports))
 
 
 def template_vars(cell: ImageVersion) -> dict[str, Any]:
@@ -49,7 +53,7 @@ def template_vars(cell: ImageVersion) -> dict[str, Any]:
         "ports": config.ports,
         "uid": config.uid,
         "gid": config.gid,
-        "env_vars": env_vars(cell.family.name),
+        "env_vars": env_vars(cell),
         "ca_dir": CA_DIR,
     }
 

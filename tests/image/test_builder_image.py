@@ -125,3 +125,12 @@ def test_image_scripts_match_the_templates(host, cell, tmp_path_factory):
     context = render.render(cell, tmp_path_factory.mktemp("context") / cell.slug)
     for name in S2I_SCRIPTS:
         assert host.file(f"/usr/libexec/s2i/{name}").content_string == (context / "s2i" / "bin" / name).read_text()
+
+
+def test_image_wrapper_matches_the_repository(host, cell):
+    """A stale image (wrapper changed, image not rebuilt) fails here, not in the contract suite."""
+    from harness import ROOT
+
+    site = host.check_output("python -c 'import seldon_serve, os; print(os.path.dirname(seldon_serve.__file__))'")
+    for source in sorted((ROOT / "wrappers" / "python" / "seldon_serve").glob("*.py")):
+        assert host.file(f"{site}/{source.name}").content_string == source.read_text(), f"rebuild: {source.name} differs"

@@ -5,7 +5,7 @@ import yaml
 
 from s2ibuilders import config
 
-from conftest import ROOT
+from harness import ROOT
 
 REAL = yaml.safe_load((ROOT / "versions.yaml").read_text())
 

@@ -5,11 +5,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from s2ibuilders import config, render
 
-from conftest import ROOT
+from harness import ROOT
 
 CFG = config.load(ROOT / "versions.yaml")
 CELLS = CFG.matrix(all_versions=True)
@@ -67,7 +66,7 @@ def test_s2i_scripts_are_executable_and_shellcheck_clean(rendered):
 def test_every_variable_the_scripts_read_is_documented(rendered):
     cell, context = rendered
     documented = set()
-    for var in render.env_vars(cell.family.name):
+    for var in render.env_vars(cell):
         documented.update(name.strip() for name in var["name"].split(","))
     read = set()
     for name in ("assemble", "run"):
@@ -75,11 +74,30 @@ def test_every_variable_the_scripts_read_is_documented(rendered):
     assert read <= documented, f"undocumented in images/{cell.family.name}/environment.yaml: {read - documented}"
 
 
+WRAPPER_INTERNAL = {"PATH_INFO", "PROMETHEUS_MULTIPROC_DIR"}
+
+
+def test_every_variable_the_python_wrapper_reads_is_documented():
+    cell = CFG.matrix("python")[0]
+    documented = set()
+    for var in render.env_vars(cell):
+        documented.update(name.strip() for name in var["name"].split(","))
+    read = set()
+    for source in (ROOT / "wrappers" / "python" / "seldon_serve").glob("*.py"):
+        text = source.read_text()
+        read.update(re.findall(r'environ(?:\.get)?[(\[]"([A-Z][A-Z0-9_]*)"', text))
+        read.update(re.findall(r'_env_int\("([A-Z][A-Z0-9_]*)"', text))
+    from seldon_serve import metrics
+
+    read.update(metrics._IDENTITY_LABELS.values())  # read through a table, not a literal call
+    assert read - WRAPPER_INTERNAL <= documented, f"undocumented: {read - WRAPPER_INTERNAL - documented}"
+
+
 def test_usage_names_the_image_and_every_documented_variable(rendered):
     cell, context = rendered
     usage = (context / "s2i" / "bin" / "usage").read_text()
     assert cell.reference in usage and f"s2i build ./my-model-src {cell.repository}:{cell.version}" in usage
-    for var in yaml.safe_load((ROOT / "images" / cell.family.name / "environment.yaml").read_text()):
+    for var in render.env_vars(cell):
         assert var["name"] in usage
 
 

@@ -6,8 +6,10 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 
 from . import component, settings
 from .errors import StartupError
@@ -17,6 +19,8 @@ log = logging.getLogger("seldon_serve")
 
 
 def load_service(config: settings.Settings) -> Microservice:
+    from .metrics import Metrics
+
     cls = component.import_class(config.interface)
     user = component.construct(cls, component.parse_parameters(config.parameters))
     if callable(getattr(user, "load", None)):
@@ -24,23 +28,27 @@ def load_service(config: settings.Settings) -> Microservice:
             user.load()
         except Exception as exc:
             raise StartupError(f"{cls.__name__}.load() failed: {type(exc).__name__}: {exc}") from exc
-    return Microservice(user, config.service_type)
+    return Microservice(user, config.service_type, model_name=cls.__name__, metrics=Metrics())
 
 
-async def serve_worker(config: settings.Settings) -> int:
+async def serve_worker(config: settings.Settings, serves_metrics_elsewhere: bool = False) -> int:
     # Imported here so a supervising parent never initialises gRPC before it forks.
-    from . import grpc_server, rest
+    from . import grpc_server, metrics, rest
 
     service = load_service(config)
+    if not serves_metrics_elsewhere:
+        metrics.serve(config.host, config.metrics_port, config.metrics_path, multiprocess=False)
     http, http_state = await rest.serve(service, config.host, config.http_port)
     grpc = await grpc_server.serve(service, config.host, config.grpc_port, config.max_message_bytes)
     log.info(
-        "pid %d serving %s as %s: REST :%d, gRPC :%d",
+        "pid %d serving %s as %s: REST :%d, gRPC :%d, metrics :%d%s",
         os.getpid(),
         config.interface,
         config.service_type,
         config.http_port,
         config.grpc_port,
+        config.metrics_port,
+        config.metrics_path,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -52,18 +60,17 @@ async def serve_worker(config: settings.Settings) -> int:
     return 0
 
 
-def run_worker(config: settings.Settings) -> int:
+def run_worker(config: settings.Settings, serves_metrics_elsewhere: bool = False) -> int:
     try:
         import uvloop
-
-        return uvloop.run(serve_worker(config))
     except ImportError:
-        return asyncio.run(serve_worker(config))
+        return asyncio.run(serve_worker(config, serves_metrics_elsewhere))
+    return uvloop.run(serve_worker(config, serves_metrics_elsewhere))
 
 
 def _worker_entry(config: settings.Settings) -> None:
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s")
-    sys.exit(_guarded(run_worker, config))
+    sys.exit(_guarded(lambda c: run_worker(c, serves_metrics_elsewhere=True), config))
 
 
 def _guarded(fn, config: settings.Settings) -> int:  # type: ignore[no-untyped-def]
@@ -78,7 +85,10 @@ def _guarded(fn, config: settings.Settings) -> int:  # type: ignore[no-untyped-d
 
 
 def supervise(config: settings.Settings) -> int:
-    """Fork the workers; pass SIGTERM on; exit with the first failure or 0."""
+    """Fork the workers and serve their summed metrics; pass SIGTERM on; exit with the first failure or 0."""
+    # Workers write metric values here; prometheus_client reads the variable when first imported.
+    multiproc_dir = tempfile.mkdtemp(prefix="seldon-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiproc_dir
     context = multiprocessing.get_context("fork")
     workers = [context.Process(target=_worker_entry, args=(config,), name=f"worker-{i}") for i in range(config.workers)]
     for worker in workers:
@@ -91,12 +101,16 @@ def supervise(config: settings.Settings) -> int:
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    from . import metrics
+
+    metrics.serve(config.host, config.metrics_port, config.metrics_path, multiprocess=True)
     status = 0
     for worker in workers:
         worker.join()
         if worker.exitcode and not status:
             status = worker.exitcode
             forward(signal.SIGTERM, None)  # one worker could not run: stop the rest too
+    shutil.rmtree(multiproc_dir, ignore_errors=True)
     return status
 
 

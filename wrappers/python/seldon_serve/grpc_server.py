@@ -39,7 +39,7 @@ _CODE_BY_HTTP_STATUS = {
 def grpc_code(http_status: int) -> grpc.StatusCode:
     if http_status in _CODE_BY_HTTP_STATUS:
         return _CODE_BY_HTTP_STATUS[http_status]
-    return grpc.StatusCode.INTERNAL if http_status >= 500 else grpc.StatusCode.FAILED_PRECONDITION
+    return grpc.StatusCode.INTERNAL if http_status >= 500 else grpc.StatusCode.INVALID_ARGUMENT
 
 
 class ProtoIncoming:
@@ -80,9 +80,26 @@ class ProtoIncoming:
 
 
 def to_proto(message: dict[str, Any]) -> pb.SeldonMessage:
+    """The JSON form of a response as protobuf; data and a plain meta are set field by field
+    (json_format costs more than the model call on the hot path)."""
     try:
-        return json_format.ParseDict(message, pb.SeldonMessage(), ignore_unknown_fields=False)
-    except (json_format.ParseError, TypeError, ValueError) as exc:
+        data, meta = message.get("data"), message.get("meta")
+        if isinstance(data, dict) and set(message) <= {"data", "meta"} and set(data) <= {"names", "ndarray", "tensor"}:
+            out = pb.SeldonMessage()
+            out.data.names.extend(data.get("names") or [])
+            if "tensor" in data:
+                out.data.tensor.shape.extend(data["tensor"]["shape"])
+                out.data.tensor.values.extend(data["tensor"]["values"])
+            elif "ndarray" in data:
+                out.data.ndarray.extend(data["ndarray"])
+            if meta:
+                if set(meta) == {"puid"}:
+                    out.meta.puid = meta["puid"]
+                else:
+                    json_format.ParseDict(meta, out.meta)
+            return out
+        return json_format.ParseDict(message, pb.SeldonMessage())
+    except (json_format.ParseError, TypeError, ValueError, KeyError, AttributeError) as exc:
         raise SeldonMicroserviceException(f"the response is not a SeldonMessage: {exc}", status_code=500) from None
 
 
@@ -90,15 +107,22 @@ async def _abort(context: grpc.aio.ServicerContext, exc: SeldonMicroserviceExcep
     await context.abort(grpc_code(exc.status_code), exc.message)
 
 
-class _Servicer:
-    """Each RPC: decode, call the verb, encode, and turn Seldon errors into status codes."""
+def _as_dict(message: Any) -> dict[str, Any]:
+    return json_format.MessageToDict(message)
+
+
+class Servicer:
+    """Every RPC of every service in prediction.proto, over one Microservice.
+
+    Registered as each service; a verb the service type does not serve answers UNIMPLEMENTED.
+    """
 
     def __init__(self, service: Microservice):
         self.service = service
 
-    async def _call(self, verb: Any, incoming: Any, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
+    async def _call(self, context: grpc.aio.ServicerContext, build: Any) -> Any:
         try:
-            return to_proto(verb(incoming))
+            return build()
         except SeldonMicroserviceException as exc:
             await _abort(context, exc)
         except Exception as exc:
@@ -107,15 +131,52 @@ class _Servicer:
         raise AssertionError("context.abort returned")  # pragma: no cover
 
     async def Predict(self, request: pb.SeldonMessage, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
-        return await self._call(self.service.predict, ProtoIncoming(request), context)
+        return await self._call(context, lambda: to_proto(self.service.predict(ProtoIncoming(request))))
+
+    async def TransformInput(self, request: pb.SeldonMessage, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
+        return await self._call(context, lambda: to_proto(self.service.transform_input(ProtoIncoming(request))))
+
+    async def TransformOutput(self, request: pb.SeldonMessage, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
+        return await self._call(context, lambda: to_proto(self.service.transform_output(ProtoIncoming(request))))
+
+    async def Route(self, request: pb.SeldonMessage, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
+        return await self._call(context, lambda: to_proto(self.service.route(ProtoIncoming(request))))
+
+    async def Aggregate(self, request: pb.SeldonMessageList, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
+        messages = [_as_dict(m) for m in request.seldonMessages]
+        return await self._call(context, lambda: to_proto(self.service.aggregate(messages)))
+
+    async def SendFeedback(self, request: pb.Feedback, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
+        return await self._call(context, lambda: to_proto(self.service.send_feedback(_as_dict(request))))
+
+    async def Metadata(self, request: Any, context: grpc.aio.ServicerContext) -> pb.SeldonModelMetadata:
+        return await self._call(context, self._model_metadata)
+
+    async def ModelMetadata(self, request: Any, context: grpc.aio.ServicerContext) -> pb.SeldonModelMetadata:
+        return await self._call(context, self._model_metadata)
+
+    async def GraphMetadata(self, request: Any, context: grpc.aio.ServicerContext) -> pb.SeldonGraphMetadata:
+        def graph() -> pb.SeldonGraphMetadata:
+            model = self._model_metadata()
+            out = pb.SeldonGraphMetadata(name=model.name, inputs=model.inputs, outputs=model.outputs)
+            out.models[self.service.unit_id or model.name].CopyFrom(model)
+            return out
+
+        return await self._call(context, graph)
+
+    def _model_metadata(self) -> pb.SeldonModelMetadata:
+        return json_format.ParseDict(self.service.model_metadata, pb.SeldonModelMetadata(), ignore_unknown_fields=True)
 
 
-class ModelServicer(_Servicer, pb_grpc.ModelServicer):
-    pass
-
-
-class SeldonServicer(_Servicer, pb_grpc.SeldonServicer):
-    pass
+_REGISTRARS = (
+    pb_grpc.add_ModelServicer_to_server,
+    pb_grpc.add_RouterServicer_to_server,
+    pb_grpc.add_TransformerServicer_to_server,
+    pb_grpc.add_OutputTransformerServicer_to_server,
+    pb_grpc.add_CombinerServicer_to_server,
+    pb_grpc.add_GenericServicer_to_server,
+    pb_grpc.add_SeldonServicer_to_server,
+)
 
 
 def service_names() -> list[str]:
@@ -129,8 +190,9 @@ async def serve(service: Microservice, host: str, port: int, max_message_bytes: 
         ("grpc.so_reuseport", 1),
     ]
     server = grpc.aio.server(options=options)
-    pb_grpc.add_ModelServicer_to_server(ModelServicer(service), server)
-    pb_grpc.add_SeldonServicer_to_server(SeldonServicer(service), server)
+    servicer = Servicer(service)
+    for register in _REGISTRARS:
+        register(servicer, server)
     reflection.enable_server_reflection([*service_names(), reflection.SERVICE_NAME], server)
     if server.add_insecure_port(f"{host}:{port}") == 0:
         raise OSError(f"cannot bind gRPC port {port}")

@@ -1,30 +1,36 @@
 """The Seldon verbs over one user object, in the JSON form of SeldonMessage.
 
 Both transports call into here: REST hands over the decoded JSON body, gRPC the message
-converted to the same form, so a verb behaves the same whichever way it was asked.
+decoded from protobuf, so a verb behaves the same whichever way it was asked. What the user's
+class offers is looked up once, in __init__; a request only calls what was bound.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from . import payload
+import numpy as np
+
+from . import metadata, payload
 from .component import bind_with_meta
-from .errors import INTERNAL_ERROR, NotSupported, SeldonMicroserviceException
+from .errors import INTERNAL_ERROR, BadRequest, NotSupported, SeldonMicroserviceException
+from .metrics import Metrics, validate
 
 log = logging.getLogger(__name__)
 
-# The verbs each service type answers; --service-type is honoured, unlike Seldon's wrapper.
+# The verbs each service type answers, as Seldon's executor calls them (Seldon's own wrapper
+# ignores --service-type and answers everything).
 VERBS_BY_SERVICE_TYPE = {
-    "MODEL": {"predict", "send_feedback"},
-    "ROUTER": {"route", "send_feedback"},
-    "TRANSFORMER": {"transform_input"},
-    "OUTPUT_TRANSFORMER": {"transform_output"},
-    "COMBINER": {"aggregate"},
-    "OUTLIER_DETECTOR": {"transform_input"},
+    "MODEL": frozenset({"predict", "send_feedback"}),
+    "ROUTER": frozenset({"route", "send_feedback"}),
+    "TRANSFORMER": frozenset({"transform_input"}),
+    "OUTPUT_TRANSFORMER": frozenset({"transform_output"}),
+    "COMBINER": frozenset({"aggregate"}),
+    "OUTLIER_DETECTOR": frozenset({"transform_input"}),
 }
 
 
@@ -54,48 +60,155 @@ def call_user(method: Callable[..., Any], *args: Any) -> Any:
 
 
 class Microservice:
-    def __init__(self, user: Any, service_type: str = "MODEL"):
+    def __init__(self, user: Any, service_type: str = "MODEL", model_name: str = "", metrics: Metrics | None = None):
         self.user = user
         self.service_type = service_type
         self.verbs = VERBS_BY_SERVICE_TYPE[service_type]
-        self._predict = self._bind("predict")
-        self._predict_raw = getattr(user, "predict_raw", None)
-        self._class_names = getattr(user, "class_names", None)
-        self._tags = getattr(user, "tags", None)
-        self._metrics = getattr(user, "metrics", None)
-        self._health_status = getattr(user, "health_status", None)
+        self.metrics = metrics
+        self.unit_id = os.environ.get("PREDICTIVE_UNIT_ID", "")
+        bound = {name: self._bind(name) for name in ("predict", "transform_input", "transform_output", "route")}
+        self._methods = bound
+        self._raw = {name: self._attr(f"{name}_raw") for name in (*bound, "aggregate", "send_feedback")}
+        self._aggregate = self._attr("aggregate")
+        self._send_feedback = self._attr("send_feedback")
+        self._feedback_takes_routing = _accepts_routing(self._send_feedback)
+        self._class_names = self._attr("class_names")
+        self._tags = self._attr("tags")
+        self._metrics = self._attr("metrics")
+        self._health_status = self._attr("health_status")
+        init_metadata = self._attr("init_metadata")
+        self.model_metadata = metadata.merge(
+            model_name or type(user).__name__, call_user(init_metadata) if init_metadata else None
+        )
+
+    def _attr(self, name: str) -> Callable[..., Any] | None:
+        method = getattr(self.user, name, None)
+        return method if callable(method) else None
 
     def _bind(self, name: str) -> Callable[[Any, Any, dict[str, Any]], Any] | None:
-        method = getattr(self.user, name, None)
-        return bind_with_meta(method) if callable(method) else None
+        method = self._attr(name)
+        return bind_with_meta(method) if method else None
 
     def _require(self, verb: str) -> None:
         if verb not in self.verbs:
-            raise NotSupported(
-                f"{verb} is not served by a {self.service_type}; it serves {', '.join(sorted(self.verbs))}"
-            )
+            served = ", ".join(sorted(self.verbs))
+            raise NotSupported(f"{verb} is not served by a {self.service_type} (it serves {served})")
 
-    # ---- verbs -------------------------------------------------------------------------
+    # ---- the verbs -----------------------------------------------------------------------
 
     def predict(self, incoming: Incoming) -> dict[str, Any]:
-        self._require("predict")
-        if self._predict_raw is not None:
-            return call_user(self._predict_raw, incoming.message())
-        if self._predict is None:
-            raise NotSupported(f"{type(self.user).__name__} defines neither predict nor predict_raw", status_code=501)
+        return self._unary("predict", incoming, missing="predict or predict_raw")
+
+    def transform_input(self, incoming: Incoming) -> dict[str, Any]:
+        return self._unary("transform_input", incoming)
+
+    def transform_output(self, incoming: Incoming) -> dict[str, Any]:
+        return self._unary("transform_output", incoming)
+
+    def route(self, incoming: Incoming) -> dict[str, Any]:
+        self._require("route")
+        raw = self._raw["route"]
+        if raw is not None:
+            return call_user(raw, incoming.message())
+        method = self._methods["route"]
+        if method is None:
+            raise NotSupported(f"{type(self.user).__name__} defines neither route nor route_raw", status_code=501)
         request = incoming.request()
-        result = call_user(self._predict, request.features, request.names, request.meta)
-        return self._respond(result, request)
+        branch = call_user(method, request.features, request.names, request.meta)
+        if isinstance(branch, bool) or not isinstance(branch, int | np.integer):
+            raise SeldonMicroserviceException(
+                f"route() must return an int (the child to route to), not {type(branch).__name__}: {branch!r}",
+                status_code=500,
+                reason=INTERNAL_ERROR,
+            )
+        return self._respond(np.array([[int(branch)]]), request)
+
+    def aggregate(self, messages: Any) -> dict[str, Any]:
+        """messages: {"seldonMessages": [...]} or the bare list Seldon's executor sends."""
+        self._require("aggregate")
+        if isinstance(messages, dict) and "seldonMessages" in messages:
+            messages = messages["seldonMessages"]
+        if not isinstance(messages, list) or not messages:
+            raise BadRequest('aggregate needs {"seldonMessages": [...]} or a non-empty list of SeldonMessages')
+        raw = self._raw["aggregate"]
+        if raw is not None:
+            return call_user(raw, {"seldonMessages": messages})
+        if self._aggregate is None:
+            raise NotSupported(
+                f"{type(self.user).__name__} defines neither aggregate nor aggregate_raw", status_code=501
+            )
+        requests = [payload.decode(message) for message in messages]
+        result = call_user(self._aggregate, [r.features for r in requests], [r.names for r in requests])
+        merged_meta = {"puid": requests[0].meta.get("puid", ""), "tags": {}}
+        for request in requests:
+            merged_meta["tags"].update(request.meta.get("tags") or {})
+        first = payload.Request(requests[0].kind, None, [], merged_meta)
+        return self._respond(result, first)
+
+    def send_feedback(self, feedback: Any) -> dict[str, Any]:
+        self._require("send_feedback")
+        if not isinstance(feedback, dict):
+            raise BadRequest("feedback must be a JSON object with request, response, reward and truth")
+        reward = feedback.get("reward", 0) or 0
+        if isinstance(reward, bool) or not isinstance(reward, int | float):
+            raise BadRequest(f"feedback reward must be a number, not {reward!r}")
+        if self.metrics is not None:
+            self.metrics.record_feedback(float(reward))
+        raw = self._raw["send_feedback"]
+        if raw is not None:
+            return call_user(raw, feedback)
+        request = payload.decode(feedback.get("request") or {"data": {"ndarray": []}})
+        if self._send_feedback is None:
+            # Seldon's executor sends feedback to every unit of a graph: without a handler it is counted, not refused.
+            return self._respond([], request)
+        truth = payload.decode(feedback["truth"]).features if feedback.get("truth") else None
+        args: list[Any] = [request.features, request.names, float(reward), truth]
+        if self._feedback_takes_routing:
+            routing = ((feedback.get("response") or {}).get("meta") or {}).get("routing") or {}
+            args.append(routing.get(self.unit_id))
+        result = call_user(self._send_feedback, *args)
+        return self._respond([] if result is None else result, request)
 
     def health_status(self) -> dict[str, Any]:
         if self._health_status is None:
             return {"status": {"status": "SUCCESS", "code": 200, "info": "healthy"}}
         return payload.encode(call_user(self._health_status), None, None, {})
 
-    # ---- response --------------------------------------------------------------------------
+    # ---- shared steps ----------------------------------------------------------------------
+
+    def _unary(self, verb: str, incoming: Incoming, missing: str | None = None) -> dict[str, Any]:
+        self._require(verb)
+        raw = self._raw[verb]
+        if raw is not None:
+            return call_user(raw, incoming.message())
+        method = self._methods[verb]
+        request = incoming.request()
+        if method is None:
+            if missing:
+                raise NotSupported(f"{type(self.user).__name__} defines neither {missing}", status_code=501)
+            return self._respond(request.features, request)  # transformers default to the identity
+        return self._respond(call_user(method, request.features, request.names, request.meta), request)
 
     def _respond(self, result: Any, request: payload.Request) -> dict[str, Any]:
         names = call_user(self._class_names) if self._class_names is not None else None
         tags = call_user(self._tags) if self._tags is not None else {}
-        metrics = call_user(self._metrics) if self._metrics is not None else []
+        if not isinstance(tags, dict):
+            raise SeldonMicroserviceException(
+                f"tags() must return a dict, not {type(tags).__name__}", 500, INTERNAL_ERROR
+            )
+        metrics = validate(call_user(self._metrics)) if self._metrics is not None else []
+        if metrics and self.metrics is not None:
+            self.metrics.record_user(metrics)
         return payload.encode(result, request, names, payload.response_meta(request.meta, tags, metrics))
+
+
+def _accepts_routing(method: Callable[..., Any] | None) -> bool:
+    import inspect
+
+    if method is None:
+        return False
+    try:
+        params = list(inspect.signature(method).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind is p.VAR_POSITIONAL for p in params) or len(params) >= 5

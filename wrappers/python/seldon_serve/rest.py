@@ -8,8 +8,11 @@ and JSON goes through orjson. Requests on one connection are answered in order.
 from __future__ import annotations
 
 import asyncio
+import base64
+import email.policy
 import logging
 from collections.abc import Callable
+from email.parser import BytesParser
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
@@ -32,13 +35,23 @@ Handler = Callable[[Any], Any]
 
 
 def build_routes(service: Microservice) -> dict[bytes, tuple[str, Handler]]:
-    """Path -> (kind, handler). Kind 'verb' takes a message, 'get' takes nothing."""
+    """Path -> (kind, handler). 'message' handlers take a SeldonMessage (decoded lazily),
+    'json' ones the parsed body as it is, 'get' ones nothing."""
     routes: dict[bytes, tuple[str, Handler]] = {}
-    for path in (b"/predict", b"/api/v1.0/predictions", b"/api/v0.1/predictions"):
-        routes[path] = ("verb", service.predict)
-    routes[b"/health/ping"] = ("ping", lambda _: "pong")
-    for path in (b"/health/status", b"/api/v1.0/health/status"):
-        routes[path] = ("get", lambda _: service.health_status())
+
+    def add(kind: str, handler: Handler, *paths: bytes) -> None:
+        for path in paths:
+            routes[path] = (kind, handler)
+
+    add("message", service.predict, b"/predict", b"/api/v1.0/predictions", b"/api/v0.1/predictions")
+    add("message", service.transform_input, b"/transform-input", b"/api/v1.0/transform-input")
+    add("message", service.transform_output, b"/transform-output", b"/api/v1.0/transform-output")
+    add("message", service.route, b"/route", b"/api/v1.0/route")
+    add("json", service.aggregate, b"/aggregate", b"/api/v1.0/aggregate")
+    add("json", service.send_feedback, b"/send-feedback", b"/api/v1.0/feedback", b"/api/v0.1/feedback")
+    add("get", lambda _: service.health_status(), b"/health/status", b"/api/v1.0/health/status")
+    add("get", lambda _: service.model_metadata, b"/metadata", b"/api/v1.0/metadata")
+    add("ping", lambda _: "pong", b"/health/ping", b"/ping")
     return routes
 
 
@@ -128,8 +141,9 @@ class HttpProtocol(asyncio.Protocol):
                 return 200, _TEXT, b"pong"
             if kind == "get":
                 return 200, _JSON, orjson.dumps(handler(None), option=orjson.OPT_SERIALIZE_NUMPY)
-            incoming = JsonIncoming(self._message(parsed.query))
-            return 200, _JSON, orjson.dumps(handler(incoming), option=orjson.OPT_SERIALIZE_NUMPY)
+            body = self._message(parsed.query)
+            result = handler(JsonIncoming(body) if kind == "message" else body)
+            return 200, _JSON, orjson.dumps(result, option=orjson.OPT_SERIALIZE_NUMPY)
         except SeldonMicroserviceException as exc:
             return exc.status_code, _JSON, orjson.dumps(exc.to_dict())
         except Exception as exc:  # a wrapper bug must still answer with Seldon's body
@@ -140,6 +154,8 @@ class HttpProtocol(asyncio.Protocol):
         if self.body_size > MAX_BODY_BYTES:
             raise SeldonMicroserviceException(f"request body over {MAX_BODY_BYTES} bytes", status_code=413)
         body = b"".join(self.body)
+        if body and self.content_type.startswith(b"multipart/form-data"):
+            return multipart_message(self.content_type, body)
         if body and self.content_type.startswith(b"application/x-www-form-urlencoded"):
             raw = _form_field(body, "json")
         elif body:
@@ -177,6 +193,40 @@ def _form_field(encoded: bytes, name: str) -> bytes:
     if not values:
         raise BadRequest(f"no {name}= field in the form or query")
     return values[0].encode()
+
+
+def multipart_message(content_type: bytes, body: bytes) -> dict[str, Any]:
+    """A form upload: a `binData` file part, a `strData` part, or a whole message in `json`;
+    any other part (meta, say) is read as JSON and set on the message."""
+    parsed = BytesParser(policy=email.policy.HTTP).parsebytes(b"Content-Type: " + content_type + b"\r\n\r\n" + body)
+    if not parsed.is_multipart():
+        raise BadRequest("multipart body without parts (is the boundary right?)")
+    message: dict[str, Any] = {}
+    for part in parsed.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True) or b""
+        if name == "binData":
+            message["binData"] = base64.b64encode(content).decode()
+        elif name == "strData":
+            message["strData"] = content.decode("utf-8", errors="replace")
+        elif name == "json":
+            message.update(_json_object(content, "json"))
+        elif name:
+            try:
+                message[str(name)] = orjson.loads(content)
+            except orjson.JSONDecodeError:
+                raise BadRequest(f"multipart part {name!r} is not JSON") from None
+    return message
+
+
+def _json_object(raw: bytes, where: str) -> dict[str, Any]:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"{where} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise BadRequest(f"{where} must be a JSON object")
+    return value
 
 
 class ServerState:

@@ -24,6 +24,7 @@ class Settings:
     http_port: int
     grpc_port: int
     metrics_port: int
+    metrics_path: str
     workers: int
     grace_seconds: float
     max_message_bytes: int
@@ -102,6 +103,7 @@ def from_args(argv: list[str] | None = None) -> Settings:
         http_port=args.http_port,
         grpc_port=args.grpc_port,
         metrics_port=args.metrics_port,
+        metrics_path=os.environ.get("PREDICTIVE_UNIT_METRICS_ENDPOINT", "/metrics"),
         workers=args.workers if args.workers > 0 else cpu_quota(),
         grace_seconds=args.grace_seconds,
         max_message_bytes=args.max_message_bytes,

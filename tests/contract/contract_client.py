@@ -1,0 +1,105 @@
+"""What the contract tests say to a running model: REST with requests, gRPC with the stubs
+generated from wrappers/proto/prediction.proto."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import grpc
+import requests
+from google.protobuf import json_format
+
+from seldon_serve.proto import prediction_pb2 as pb
+from seldon_serve.proto import prediction_pb2_grpc as pb_grpc
+
+from harness import RunningModel
+
+TIMEOUT = 10
+ENCODINGS = ("json-body", "form", "query", "multipart-json")
+
+
+def post(model: RunningModel, path: str, body: Any, encoding: str = "json-body") -> requests.Response:
+    """Send `body` the way Seldon clients may: JSON body, form field, ?json= on GET, or multipart."""
+    url = model.http + path
+    text = json.dumps(body)
+    if encoding == "json-body":
+        return requests.post(url, data=text, headers={"Content-Type": "application/json"}, timeout=TIMEOUT)
+    if encoding == "form":
+        return requests.post(url, data={"json": text}, timeout=TIMEOUT)
+    if encoding == "query":
+        return requests.get(url, params={"json": text}, timeout=TIMEOUT)
+    if encoding == "multipart-json":
+        return requests.post(url, files={"json": (None, text)}, timeout=TIMEOUT)
+    raise ValueError(encoding)
+
+
+def ok_json(response: requests.Response) -> Any:
+    assert response.status_code == 200, f"{response.status_code}: {response.text}"
+    return response.json()
+
+
+def seldon_error(response: requests.Response, status: int, reason: str) -> str:
+    """Assert Seldon's error body and HTTP status; return the message."""
+    assert response.status_code == status, f"{response.status_code}: {response.text}"
+    body = response.json()["status"]
+    assert body["status"] == 1 and body["code"] == -1 and body["reason"] == reason, body
+    assert body["info"]
+    return body["info"]
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def channel(model: RunningModel) -> grpc.Channel:
+    return grpc.insecure_channel(model.grpc)
+
+
+def to_proto(message: dict[str, Any], kind: type = pb.SeldonMessage) -> Any:
+    return json_format.ParseDict(message, kind())
+
+
+def to_dict(message: Any) -> dict[str, Any]:
+    return json_format.MessageToDict(message)
+
+
+def rpc(model: RunningModel, service: str, method: str, request: Any) -> Any:
+    with channel(model) as ch:
+        stub = getattr(pb_grpc, f"{service}Stub")(ch)
+        return getattr(stub, method)(request, timeout=TIMEOUT)
+
+
+def rpc_error(model: RunningModel, service: str, method: str, request: Any) -> grpc.RpcError:
+    try:
+        rpc(model, service, method, request)
+    except grpc.RpcError as exc:
+        return exc
+    raise AssertionError(f"{service}/{method} succeeded; an error was expected")
+
+
+def metrics_text(model: RunningModel) -> str:
+    port = model.container.attrs["NetworkSettings"]["Ports"]["6000/tcp"][0]["HostPort"]
+    response = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=TIMEOUT)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    return response.text
+
+
+def metric_value(text: str, name: str, **labels: str) -> float:
+    """Sum of the samples of `name` whose labels include `labels`."""
+    total, found = 0.0, False
+    for line in text.splitlines():
+        if line.startswith("#") or not line.startswith(name):
+            continue
+        series, _, value = line.rpartition(" ")
+        metric, _, label_text = series.partition("{")
+        if metric != name or not all(f'{k}="{v}"' in label_text for k, v in labels.items()):
+            continue
+        total, found = total + float(value), True
+    assert found, f"no {name}{labels} in the metrics:\n{text[:2000]}"
+    return total
+
+
+__all__ = ["ENCODINGS", "pb"]

@@ -1,0 +1,218 @@
+"""The `model` sample (identity) -- predict over every encoding, payload kind, alias and
+transport; meta, health, metadata, metrics and error rules that every component shares."""
+
+from __future__ import annotations
+
+import grpc
+import numpy as np
+import pytest
+import requests
+from google.protobuf import empty_pb2
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from contract_client import (
+    ENCODINGS,
+    b64,
+    metrics_text,
+    ok_json,
+    pb,
+    post,
+    rpc,
+    rpc_error,
+    seldon_error,
+    to_dict,
+    to_proto,
+)
+
+TFTENSOR = {"dtype": "DT_FLOAT", "tensorShape": {"dim": [{"size": "2"}, {"size": "2"}]}, "floatVal": [1, 2, 3, 4]}
+PAYLOADS = {
+    "ndarray": {"data": {"names": ["a", "b"], "ndarray": [[1.5, 2], [3, 4]]}},
+    "tensor": {"data": {"names": ["a", "b"], "tensor": {"shape": [2, 2], "values": [1.5, 2, 3, 4]}}},
+    "tftensor": {"data": {"names": ["a", "b"], "tftensor": TFTENSOR}},
+    "jsonData": {"jsonData": {"customer": 42, "items": [1, 2, {"deep": True}]}},
+    "strData": {"strData": "a sentence to classify"},
+    "binData": {"binData": b64(b"\x00\x01\xfe\xffbytes")},
+}
+PREDICT_PATHS = ("/predict", "/api/v1.0/predictions", "/api/v0.1/predictions")
+
+
+@pytest.fixture(scope="module")
+def model(start):
+    return start("model")
+
+
+def strip_meta(message: dict) -> dict:
+    return {k: v for k, v in message.items() if k != "meta"}
+
+
+def expected_identity(payload: dict) -> dict:
+    """An identity model answers with the same payload; 2-D data is renamed t:0..t:n-1."""
+    expected = strip_meta(payload)
+    if "data" in expected:
+        data = dict(expected["data"])
+        data["names"] = ["t:0", "t:1"]
+        expected["data"] = data
+    return expected
+
+
+def normalise(message: dict) -> dict:
+    """Numbers compared as floats (an identity may turn 2 into 2.0 for a float array)."""
+    message = strip_meta(message)
+    data = message.get("data")
+    if data and "ndarray" in data:
+        data["ndarray"] = np.asarray(data["ndarray"], dtype=float).tolist()
+    if data and "tensor" in data:
+        data["tensor"]["values"] = [float(v) for v in data["tensor"]["values"]]
+    if data and "tftensor" in data:
+        got = data["tftensor"]
+        data["tftensor"] = {"dtype": got["dtype"], "shape": got["tensorShape"]}
+    return message
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("kind", list(PAYLOADS))
+def test_every_payload_kind_round_trips_over_every_encoding(model, kind, encoding):
+    payload = {**PAYLOADS[kind], "meta": {"puid": f"{kind}-{encoding}"}}
+    reply = ok_json(post(model, "/api/v1.0/predictions", payload, encoding))
+    assert reply["meta"]["puid"] == f"{kind}-{encoding}"
+    if kind == "tftensor":
+        tensor = reply["data"]["tftensor"]
+        assert tensor["dtype"] == "DT_FLOAT"
+        assert [int(d["size"]) for d in tensor["tensorShape"]["dim"]] == [2, 2]
+        assert reply["data"]["names"] == ["t:0", "t:1"]
+    else:
+        assert normalise(reply) == normalise(expected_identity(payload))
+
+
+@pytest.mark.parametrize("path", PREDICT_PATHS)
+def test_every_predict_alias_answers(model, path):
+    reply = ok_json(post(model, path, PAYLOADS["ndarray"]))
+    assert reply["data"]["ndarray"] == [[1.5, 2], [3, 4]]
+
+
+@pytest.mark.parametrize("part", ["binData", "strData"])
+def test_multipart_file_and_text_parts(model, part):
+    content = b"\x89PNG\r\n\x1a\n not really" if part == "binData" else "plain words"
+    files = {part: ("upload.bin", content)} if part == "binData" else {part: (None, content)}
+    reply = ok_json(requests.post(f"{model.http}/predict", files=files, timeout=10))
+    assert reply[part] == (b64(content) if part == "binData" else content)
+
+
+def test_puid_is_made_up_when_missing_and_tags_pass_through(model):
+    first = ok_json(post(model, "/predict", PAYLOADS["ndarray"]))
+    second = ok_json(post(model, "/predict", PAYLOADS["ndarray"]))
+    assert first["meta"]["puid"] and first["meta"]["puid"] != second["meta"]["puid"]
+    tagged = ok_json(post(model, "/predict", {**PAYLOADS["strData"], "meta": {"tags": {"team": "risk", "n": 2}}}))
+    assert tagged["meta"]["tags"] == {"team": "risk", "n": 2}
+
+
+def test_one_dimensional_results_have_no_names(model):
+    reply = ok_json(post(model, "/predict", {"data": {"ndarray": [1, 2, 3]}}))
+    assert reply["data"] == {"names": [], "ndarray": [1, 2, 3]}
+
+
+def test_health_and_default_metadata(model):
+    ping = requests.get(f"{model.http}/health/ping", timeout=5)
+    assert ping.status_code == 200 and ping.text == "pong"
+    for path in ("/health/status", "/api/v1.0/health/status"):
+        assert requests.get(model.http + path, timeout=5).status_code == 200
+    for path in ("/metadata", "/api/v1.0/metadata"):
+        meta = ok_json(requests.get(model.http + path, timeout=5))
+        assert set(meta) == {"name", "versions", "platform", "inputs", "outputs", "custom"}
+        assert meta["inputs"] == [] and meta["outputs"] == [] and meta["custom"] == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "fragment"),
+    [
+        (b"{not json", "application/json", "not valid JSON"),
+        (b'{"data": {"names": ["a"]}}', "application/json", "ndarray, tensor or tftensor"),
+        (b'{"something": 1}', "application/json", "needs one of data, jsonData, strData or binData"),
+        (b'{"data": {"tensor": {"shape": [3, 3], "values": [1, 2]}}}', "application/json", "do not fit shape"),
+        (b'{"binData": "not base64!"}', "application/json", "not valid base64"),
+        (b"[1, 2, 3]", "application/json", "must be a JSON object"),
+        (b"", "application/json", "empty request"),
+        (b"json=%7Bbroken", "application/x-www-form-urlencoded", "not valid JSON"),
+    ],
+    ids=[
+        "malformed-json",
+        "no-data-kind",
+        "unknown-payload",
+        "wrong-shape",
+        "bad-base64",
+        "not-an-object",
+        "empty",
+        "bad-form",
+    ],
+)
+def test_bad_requests_get_400_with_seldons_error_body(model, body, content_type, fragment):
+    response = requests.post(f"{model.http}/predict", data=body, headers={"Content-Type": content_type}, timeout=5)
+    assert fragment in seldon_error(response, 400, "MICROSERVICE_BAD_DATA")
+
+
+def test_unknown_path_and_unserved_verbs_are_clear_errors(model):
+    assert "no endpoint /nope" in seldon_error(
+        requests.post(f"{model.http}/nope", json={}, timeout=5), 404, "MICROSERVICE_BAD_DATA"
+    )
+    for path in ("/route", "/aggregate", "/transform-input", "/transform-output"):
+        info = seldon_error(post(model, path, PAYLOADS["ndarray"]), 404, "MICROSERVICE_NOT_IMPLEMENTED")
+        assert "not served by a MODEL" in info
+
+
+def test_feedback_without_a_handler_is_accepted(model):
+    feedback = {"request": PAYLOADS["ndarray"], "response": PAYLOADS["ndarray"], "reward": 1}
+    for path in ("/send-feedback", "/api/v1.0/feedback"):
+        ok_json(post(model, path, feedback))
+
+
+def test_prometheus_metrics_endpoint_serves_text(model):
+    text = metrics_text(model)
+    assert "# TYPE seldon_api_model_feedback_total counter" in text
+
+
+# ---- gRPC --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", list(PAYLOADS))
+@pytest.mark.parametrize("service", ["Model", "Seldon"])
+def test_grpc_predict_mirrors_every_payload_kind(model, service, kind):
+    request = to_proto({**PAYLOADS[kind], "meta": {"puid": f"grpc-{kind}"}})
+    reply = to_dict(rpc(model, service, "Predict", request))
+    assert reply["meta"]["puid"] == f"grpc-{kind}"
+    if kind == "tftensor":
+        assert reply["data"]["tftensor"]["dtype"] == "DT_FLOAT"
+    else:
+        assert normalise(reply) == normalise(expected_identity(to_dict(request)))
+
+
+def test_grpc_errors_have_real_status_codes(model):
+    bad = rpc_error(model, "Model", "Predict", pb.SeldonMessage())
+    assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "needs one of data" in bad.details()
+    wrong_shape = to_proto({"data": {"tensor": {"shape": [5], "values": [1, 2]}}})
+    assert rpc_error(model, "Model", "Predict", wrong_shape).code() == grpc.StatusCode.INVALID_ARGUMENT
+    for service, method in (("Router", "Route"), ("Combiner", "Aggregate"), ("Generic", "TransformInput")):
+        request = pb.SeldonMessageList() if method == "Aggregate" else to_proto(PAYLOADS["ndarray"])
+        if method == "Aggregate":
+            request.seldonMessages.append(to_proto(PAYLOADS["ndarray"]))
+        error = rpc_error(model, service, method, request)
+        assert error.code() == grpc.StatusCode.UNIMPLEMENTED, (service, method)
+
+
+def test_grpc_metadata_and_feedback(model):
+    meta = rpc(model, "Model", "Metadata", empty_pb2.Empty())
+    assert meta.platform == "seldon"
+    graph = rpc(model, "Seldon", "GraphMetadata", empty_pb2.Empty())
+    assert graph.name == meta.name and meta.name in graph.models
+    feedback = pb.Feedback(request=to_proto(PAYLOADS["ndarray"]), reward=1.0)
+    assert rpc(model, "Model", "SendFeedback", feedback) is not None
+
+
+def test_grpc_reflection_lists_every_seldon_service(model):
+    with grpc.insecure_channel(model.grpc) as ch:
+        stub = reflection_pb2_grpc.ServerReflectionStub(ch)
+        request = reflection_pb2.ServerReflectionRequest(list_services="")
+        response = next(stub.ServerReflectionInfo(iter([request]), timeout=10))
+    names = {service.name for service in response.list_services_response.service}
+    services = ("Model", "Router", "Transformer", "OutputTransformer", "Combiner", "Generic", "Seldon")
+    assert {f"seldon.protos.{s}" for s in services} <= names

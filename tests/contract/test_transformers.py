@@ -1,0 +1,78 @@
+"""The `transformer` (min-max scaling, low/high parameters) and `output-transformer`
+(probabilities to percentages, name "percent") samples, and typed constructor parameters."""
+
+from __future__ import annotations
+
+import time
+
+import grpc
+import pytest
+
+from contract_client import ENCODINGS, ok_json, post, rpc, rpc_error, seldon_error, to_dict, to_proto
+
+PARAMETERS = '[{"name": "low", "value": "2", "type": "FLOAT"}, {"name": "high", "value": "4", "type": "FLOAT"}]'
+
+
+@pytest.fixture(scope="module")
+def transformer(start):
+    return start("transformer", env={"PREDICTIVE_UNIT_PARAMETERS": PARAMETERS})
+
+
+@pytest.fixture(scope="module")
+def output_transformer(start):
+    return start("output-transformer")
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_transform_input_scales_with_the_deployment_parameters(transformer, encoding):
+    reply = ok_json(post(transformer, "/transform-input", {"data": {"ndarray": [[2, 3, 4]]}}, encoding))
+    assert reply["data"]["ndarray"] == [[0.0, 0.5, 1.0]]
+
+
+def test_transform_input_over_grpc_keeps_the_tensor_kind(transformer):
+    request = to_proto({"data": {"tensor": {"shape": [1, 2], "values": [3, 4]}}})
+    for service in ("Transformer", "Generic"):
+        assert to_dict(rpc(transformer, service, "TransformInput", request))["data"]["tensor"]["values"] == [0.5, 1.0]
+    assert (
+        rpc_error(transformer, "OutputTransformer", "TransformOutput", request).code() == grpc.StatusCode.UNIMPLEMENTED
+    )
+
+
+def test_transform_output(output_transformer):
+    reply = ok_json(post(output_transformer, "/transform-output", {"data": {"ndarray": [[0.25, 0.75]]}}))
+    assert reply["data"] == {"names": ["percent"], "ndarray": [[25.0, 75.0]]}
+    request = to_proto({"data": {"ndarray": [[0.5]]}})
+    assert to_dict(rpc(output_transformer, "OutputTransformer", "TransformOutput", request))["data"]["ndarray"] == [
+        [50.0]
+    ]
+    seldon_error(
+        post(output_transformer, "/transform-input", {"data": {"ndarray": [[1]]}}), 404, "MICROSERVICE_NOT_IMPLEMENTED"
+    )
+
+
+@pytest.mark.parametrize(
+    ("parameters", "fragment"),
+    [
+        ('[{"name": "high", "value": "lots", "type": "FLOAT"}]', "parameter 'high': 'lots' is not a valid FLOAT"),
+        ('[{"name": "low", "value": "50", "type": "FLOAT"}]', "high (10.0) must be above low (50.0)"),
+    ],
+)
+def test_a_bad_parameter_stops_start_up_with_a_message_naming_it(sample_image, docker_client, parameters, fragment):
+    container = docker_client.containers.run(
+        sample_image("transformer"), detach=True, environment={"PREDICTIVE_UNIT_PARAMETERS": parameters}
+    )
+    try:
+        status = container.wait(timeout=60)["StatusCode"]
+        logs = container.logs().decode()
+    finally:
+        container.remove(force=True)
+    assert status != 0
+    assert fragment in logs
+    assert "Traceback" not in logs
+
+
+def test_parameters_survive_a_restart_as_the_same_values(transformer):
+    time.sleep(0)  # the module fixture started it once; two calls prove the state is the constructor's
+    first = ok_json(post(transformer, "/transform-input", {"data": {"ndarray": [[3]]}}))
+    second = ok_json(post(transformer, "/transform-input", {"data": {"ndarray": [[3]]}}))
+    assert first["data"] == second["data"] == {"names": ["t:0"], "ndarray": [[0.5]]}
