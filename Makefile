@@ -16,7 +16,7 @@ WRAPPER_SOURCES := $(shell find wrappers/python wrappers/proto -name '*.py' -o -
 # The tests read these too: the matrix they test and the CA they expect to find in the images.
 export FAMILY VERSION CA_BUNDLE
 
-.PHONY: help venv generate base images s2i test test-unit lint docs list matrix clean
+.PHONY: help venv generate base images s2i test test-unit lint docs bench list matrix clean
 
 help: ## show this help
 	@echo "Seldon s2i builder images -- versions.yaml -> images/ templates -> images -> s2i-built samples -> tests"
@@ -66,6 +66,9 @@ test: images s2i ## build the images, then run every test: unit, image (testinfr
 lint: venv ## ruff (lint + format check) over the Python code
 	$(VENV)/bin/ruff check scripts wrappers tests
 	$(VENV)/bin/ruff format --check scripts wrappers tests
+
+bench: venv ## REST/gRPC req/s and latency of the python wrapper against Seldon Core's (reports/benchmark.md)
+	$(PY) tests/benchmark/bench_wrappers.py
 
 docs: venv ## rewrite README.md's generated blocks from versions.yaml (a unit test fails when stale)
 	$(CLI) docs

@@ -59,10 +59,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bases(cells: list[config.ImageVersion]) -> list[config.Base]:
+    """The bases the cells build on, and the one whose Go compiles the gRPC front."""
+    needed = {cell.base.name: cell.base for cell in cells}
+    if cells:
+        go_builder = cells[0].family.config.go_builder
+        needed.setdefault(go_builder.name, go_builder)
+    return list(needed.values())
+
+
 def cmd_base(args: argparse.Namespace) -> int:
     client = _client()
-    bases = {cell.base.name: cell.base for cell in _cells(args)}
-    for b in bases.values():
+    for b in _bases(_cells(args)):
         base.ensure(b, client)
     return 0
 
@@ -70,7 +78,7 @@ def cmd_base(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     client = _client()
     cells = _cells(args)
-    for b in {cell.base.name: cell.base for cell in cells}.values():
+    for b in _bases(cells):
         base.ensure(b, client)
     ca_bundle = Path(args.ca_bundle) if args.ca_bundle else None
     results = [build.build(cell, client, ca_bundle=ca_bundle) for cell in cells]

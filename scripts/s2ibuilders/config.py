@@ -86,6 +86,7 @@ class Config:
     gid: int
     bases: dict[str, Base]
     families: dict[str, Family] = field(default_factory=dict)
+    go_builder: Base = field(default=None)  # type: ignore[assignment]
 
     def matrix(
         self, family: str | None = None, version: str | None = None, *, all_versions: bool = False
@@ -152,10 +153,12 @@ def load(path: str | Path) -> Config:
 
 def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> Config:
     top = _mapping(doc, "versions.yaml")
-    _keys(top, "versions.yaml", {"release", "namespace", "tools", "ports", "user", "bases", "families"})
+    _keys(
+        top, "versions.yaml", {"release", "namespace", "tools", "ports", "user", "bases", "go_builder_base", "families"}
+    )
 
     tools = _mapping(top["tools"], "tools")
-    _keys(tools, "tools", {"s2i"})
+    _keys(tools, "tools", {"s2i", "ghz", "seldon-core"})
     ports = _mapping(top["ports"], "ports")
     _keys(ports, "ports", {"http", "grpc", "metrics"})
     user = _mapping(top["user"], "user")
@@ -171,12 +174,21 @@ def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> 
         digest=digest,
         release=_string(top["release"], "release", VERSION_RE),
         namespace=_string(top["namespace"], "namespace"),
-        tools={"s2i": _string(tools["s2i"], "tools.s2i", TOOL_TAG_RE)},
+        tools={
+            "s2i": _string(tools["s2i"], "tools.s2i", TOOL_TAG_RE),
+            "ghz": _string(tools["ghz"], "tools.ghz", TOOL_TAG_RE),
+            "seldon-core": _string(tools["seldon-core"], "tools.seldon-core", VERSION_RE),
+        },
         ports={name: _port(ports[name], f"ports.{name}") for name in ("http", "grpc", "metrics")},
         uid=user["uid"],
         gid=user["gid"],
         bases=_parse_bases(top["bases"]),
     )
+    config.go_builder = config.bases.get(top["go_builder_base"])  # type: ignore[assignment]
+    if config.go_builder is None:
+        raise ConfigError(
+            f"go_builder_base: {top['go_builder_base']!r} is not one of bases ({', '.join(config.bases)})"
+        )
     families = _mapping(top["families"], "families")
     if not families:
         raise ConfigError("families: at least one family is needed")

@@ -1,8 +1,8 @@
-"""Install the pinned s2i CLI (versions.yaml tools.s2i) into .tools/bin.
+"""Install the Go tools pinned in versions.yaml (s2i; ghz for the benchmark) into .tools/bin.
 
-`go install module@tag` refuses here when the module proxy will not list versions, so the
-tagged module is downloaded and built with its own go.mod and go.sum -- the same dependency
-versions upstream released -- and the build tags upstream's Makefile uses.
+`go install module@tag` refuses when the module proxy will not list a module's versions, so
+the tagged module is downloaded and built with its own go.mod and go.sum -- the dependency
+versions upstream released -- and, for s2i, the build tags upstream's Makefile uses.
 """
 
 from __future__ import annotations
@@ -18,51 +18,51 @@ from .paths import TOOLS_DIR
 
 S2I_MODULE = "github.com/openshift/source-to-image"
 S2I_BUILD_TAGS = "exclude_graphdriver_btrfs exclude_graphdriver_devicemapper"
+GHZ_MODULE = "github.com/bojand/ghz"
 
 
 class ToolError(RuntimeError):
     pass
 
 
-def s2i_path() -> Path:
-    return TOOLS_DIR / "bin" / "s2i"
-
-
-def installed_s2i_version(binary: Path) -> str | None:
-    try:
-        out = subprocess.run([str(binary), "version"], capture_output=True, text=True, timeout=30).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.split()[-1] if out.strip() else None
-
-
 def ensure_s2i(tag: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
-    binary = s2i_path()
-    if installed_s2i_version(binary) == tag:
-        say(f"s2i {tag}: {binary}")
+    return ensure_go_tool(
+        "s2i", S2I_MODULE, tag, "./cmd/s2i", tags=S2I_BUILD_TAGS, version_var="pkg/version.versionFromGit", say=say
+    )
+
+
+def ensure_ghz(tag: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
+    return ensure_go_tool("ghz", GHZ_MODULE, tag, "./cmd/ghz", version_var=None, say=say)
+
+
+def ensure_go_tool(  # type: ignore[no-untyped-def]
+    name: str, module: str, tag: str, package: str, *, tags: str = "", version_var: str | None, say=print
+) -> Path:
+    binary = TOOLS_DIR / "bin" / name
+    stamp = binary.with_name(f".{name}.version")
+    if binary.exists() and stamp.exists() and stamp.read_text().strip() == tag:
+        say(f"{name} {tag}: {binary}")
         return binary
     go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
     if go is None:
-        raise ToolError("building s2i needs Go (https://go.dev/dl or apt-get install golang)")
-    say(f"building s2i {tag} from the Go module proxy ...")
-    info = _go(go, ["mod", "download", "-json", f"{S2I_MODULE}@{tag}"])
-    source_dir = json.loads(info)["Dir"]
-    with tempfile.TemporaryDirectory(prefix="s2i-src-") as tmp:
+        raise ToolError(f"building {name} needs Go (https://go.dev/dl or apt-get install golang)")
+    say(f"building {name} {tag} from the Go module proxy ...")
+    source_dir = json.loads(_go(go, ["mod", "download", "-json", f"{module}@{tag}"]))["Dir"]
+    with tempfile.TemporaryDirectory(prefix=f"{name}-src-") as tmp:
         work = Path(tmp) / "src"
         shutil.copytree(source_dir, work)
         for path in work.rglob("*"):
             path.chmod(path.stat().st_mode | 0o200)
-        shutil.rmtree(work / "vendor", ignore_errors=True)  # the module zip carries only vendor/modules.txt
+        shutil.rmtree(work / "vendor", ignore_errors=True)  # module zips carry at most vendor/modules.txt
         binary.parent.mkdir(parents=True, exist_ok=True)
-        ldflags = f"-X {S2I_MODULE}/pkg/version.versionFromGit={tag}"
-        _go(
-            go,
-            ["build", "-mod=mod", "-tags", S2I_BUILD_TAGS, "-ldflags", ldflags, "-o", str(binary), "./cmd/s2i"],
-            cwd=work,
-        )
-    if installed_s2i_version(binary) != tag:
-        raise ToolError(f"built {binary} but `s2i version` does not report {tag}")
-    say(f"s2i {tag}: {binary}")
+        args = ["build", "-mod=mod", "-o", str(binary)]
+        if tags:
+            args += ["-tags", tags]
+        if version_var:
+            args += ["-ldflags", f"-X {module}/{version_var}={tag}"]
+        _go(go, [*args, package], cwd=work)
+    stamp.write_text(tag + "\n")
+    say(f"{name} {tag}: {binary}")
     return binary
 
 

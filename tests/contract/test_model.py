@@ -216,3 +216,12 @@ def test_grpc_reflection_lists_every_seldon_service(model):
     names = {service.name for service in response.list_services_response.service}
     services = ("Model", "Router", "Transformer", "OutputTransformer", "Combiner", "Generic", "Seldon")
     assert {f"seldon.protos.{s}" for s in services} <= names
+
+
+def test_grpc_without_the_front_serves_the_same_contract(start):
+    """SELDON_GRPC_FRONT=off: gRPC from inside the worker (a wrapper with no front ignores it)."""
+    model = start("model", env={"SELDON_GRPC_FRONT": "off"})
+    reply = to_dict(rpc(model, "Model", "Predict", to_proto({**PAYLOADS["tensor"], "meta": {"puid": "in-process"}})))
+    assert reply["meta"]["puid"] == "in-process" and reply["data"]["tensor"]["shape"] == [2, 2]
+    assert rpc_error(model, "Model", "Predict", pb.SeldonMessage()).code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert rpc_error(model, "Router", "Route", to_proto(PAYLOADS["ndarray"])).code() == grpc.StatusCode.UNIMPLEMENTED

@@ -133,4 +133,12 @@ def test_image_wrapper_matches_the_repository(host, cell):
 
     site = host.check_output("python -c 'import seldon_serve, os; print(os.path.dirname(seldon_serve.__file__))'")
     for source in sorted((ROOT / "wrappers" / "python" / "seldon_serve").glob("*.py")):
-        assert host.file(f"{site}/{source.name}").content_string == source.read_text(), f"rebuild: {source.name} differs"
+        assert host.file(f"{site}/{source.name}").content_string == source.read_text(), (
+            f"rebuild: {source.name} differs"
+        )
+
+
+def test_the_grpc_front_is_installed(host):
+    front = host.file("/usr/local/bin/seldon-grpc-front")
+    assert front.is_file and front.mode & 0o111
+    assert "-backend" in host.run("seldon-grpc-front -h").stderr

@@ -1,4 +1,10 @@
-"""`seldon-core-microservice`: load the user's class once per worker, serve REST and gRPC."""
+"""`seldon-core-microservice`: load the user's class once per worker, serve REST and gRPC.
+
+Processes: with one worker, this process serves; with more, it forks the workers and serves
+their summed Prometheus metrics. gRPC is served by the Go front (wrappers/grpc-front, in every
+image as `seldon-grpc-front`) talking to the workers over a Unix socket, or -- where the front
+is not installed or SELDON_GRPC_FRONT=off -- by grpc.aio inside each worker.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,42 @@ import multiprocessing
 import os
 import shutil
 import signal
+import socket
+import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from . import component, settings
 from .errors import StartupError
 from .microservice import Microservice
 
 log = logging.getLogger("seldon_serve")
+LOG_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
+
+
+@dataclass
+class Plan:
+    """What this process tree serves, decided once before any worker starts."""
+
+    config: settings.Settings
+    runtime_dir: str
+    front: str | None  # the gRPC front's executable, or None for grpc.aio in the workers
+    bridge: socket.socket | None = None  # the Unix socket the front calls the workers on
+    metrics_in_worker: bool = True
+
+    @property
+    def bridge_path(self) -> str:
+        return os.path.join(self.runtime_dir, "grpc.sock")
+
+
+def find_front() -> str | None:
+    choice = os.environ.get("SELDON_GRPC_FRONT", "")
+    if choice.lower() in ("off", "none", "false", "0"):
+        return None
+    return choice or shutil.which("seldon-grpc-front")
 
 
 def load_service(config: settings.Settings) -> Microservice:
@@ -31,51 +65,177 @@ def load_service(config: settings.Settings) -> Microservice:
     return Microservice(user, config.service_type, model_name=cls.__name__, metrics=Metrics())
 
 
-async def serve_worker(config: settings.Settings, serves_metrics_elsewhere: bool = False) -> int:
+async def serve_worker(plan: Plan, stop: asyncio.Event) -> int:
     # Imported here so a supervising parent never initialises gRPC before it forks.
     from . import grpc_server, metrics, rest
 
+    config = plan.config
     service = load_service(config)
-    if not serves_metrics_elsewhere:
+    if plan.metrics_in_worker:
         metrics.serve(config.host, config.metrics_port, config.metrics_path, multiprocess=False)
     http, http_state = await rest.serve(service, config.host, config.http_port)
-    grpc = await grpc_server.serve(service, config.host, config.grpc_port, config.max_message_bytes)
+    if plan.bridge is not None:
+        bridge, bridge_state = await rest.serve_bridge(service, plan.bridge)
+        grpc_via = "the gRPC front"
+    else:
+        aio = await grpc_server.serve(service, config.host, config.grpc_port, config.max_message_bytes)
+        grpc_via = "grpc.aio"
     log.info(
-        "pid %d serving %s as %s: REST :%d, gRPC :%d, metrics :%d%s",
-        os.getpid(),
-        config.interface,
-        config.service_type,
-        config.http_port,
-        config.grpc_port,
-        config.metrics_port,
-        config.metrics_path,
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        "serving %s as %s: REST :%d, gRPC :%d (%s), metrics :%d%s",
+        config.interface, config.service_type, config.http_port, config.grpc_port, grpc_via,
+        config.metrics_port, config.metrics_path,
+    )  # fmt: skip
     await stop.wait()
-    log.info("pid %d shutting down: finishing requests in progress", os.getpid())
-    await asyncio.gather(rest.shutdown(http, http_state, config.grace_seconds), grpc.stop(config.grace_seconds))
+    log.info("shutting down: finishing requests in progress")
+    closing = [rest.shutdown(http, http_state, config.grace_seconds)]
+    if plan.bridge is not None:
+        closing.append(rest.shutdown(bridge, bridge_state, config.grace_seconds))
+    else:
+        closing.append(aio.stop(config.grace_seconds))
+    await asyncio.gather(*closing)
     return 0
 
 
-def run_worker(config: settings.Settings, serves_metrics_elsewhere: bool = False) -> int:
+def run_worker(plan: Plan, on_ready: Callable[[], None] | None = None) -> int:
+    async def main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        if on_ready is not None:
+            loop.call_soon(on_ready)
+        return await serve_worker(plan, stop)
+
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(serve_worker(config, serves_metrics_elsewhere))
-    return uvloop.run(serve_worker(config, serves_metrics_elsewhere))
+        return asyncio.run(main())
+    return uvloop.run(main())
 
 
-def _worker_entry(config: settings.Settings) -> None:
-    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s")
-    sys.exit(_guarded(lambda c: run_worker(c, serves_metrics_elsewhere=True), config))
+def start_front(plan: Plan) -> subprocess.Popen[bytes]:
+    config = plan.config
+    assert plan.front is not None
+    cmd = [
+        plan.front, "-listen", f"{config.host}:{config.grpc_port}", "-backend", plan.bridge_path,
+        "-max-message-bytes", str(config.max_message_bytes), "-grace", f"{config.grace_seconds}s",
+    ]  # fmt: skip
+    return subprocess.Popen(cmd)
 
 
-def _guarded(fn, config: settings.Settings) -> int:  # type: ignore[no-untyped-def]
+def watch_front(front: subprocess.Popen[bytes], on_exit: Callable[[int], None]) -> None:
+    """A gRPC front that dies takes the service down with it, so Kubernetes restarts the pod."""
+
+    def wait() -> None:
+        on_exit(front.wait())
+
+    threading.Thread(target=wait, name="grpc-front", daemon=True).start()
+
+
+def stop_front(front: subprocess.Popen[bytes] | None, grace: float) -> None:
+    if front is None or front.poll() is not None:
+        return
+    front.terminate()
     try:
-        return fn(config)
+        front.wait(timeout=grace + 5)
+    except subprocess.TimeoutExpired:
+        front.kill()
+
+
+def bind_bridge(plan: Plan) -> None:
+    if plan.front is None:
+        return
+    bridge = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    bridge.bind(plan.bridge_path)
+    bridge.listen(1024)
+    plan.bridge = bridge
+
+
+def serve_single(plan: Plan) -> int:
+    """One worker in this process, plus the gRPC front when there is one."""
+    bind_bridge(plan)
+    front: subprocess.Popen[bytes] | None = None
+    front_failed = threading.Event()
+
+    def launch_front() -> None:
+        nonlocal front
+        if plan.front is None:
+            return
+        front = start_front(plan)
+
+        def died(code: int) -> None:
+            if not stopping.is_set():
+                log.error("the gRPC front exited (%d): stopping", code)
+                front_failed.set()
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        watch_front(front, died)
+
+    stopping = threading.Event()
+    try:
+        status = run_worker(plan, on_ready=launch_front)
+    finally:
+        stopping.set()
+        stop_front(front, plan.config.grace_seconds)
+    return 1 if front_failed.is_set() else status
+
+
+def _worker_entry(plan: Plan) -> None:
+    logging.basicConfig(level=plan.config.log_level, format=LOG_FORMAT)
+    plan.metrics_in_worker = False
+    sys.exit(guarded(run_worker, plan))
+
+
+def supervise(plan: Plan) -> int:
+    """Fork the workers, start the front, serve the summed metrics; pass SIGTERM on; exit with
+    the first failure or 0."""
+    config = plan.config
+    # Workers write metric values here; prometheus_client reads the variable when first imported.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(plan.runtime_dir, "metrics")
+    os.mkdir(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    bind_bridge(plan)
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_worker_entry, args=(plan,), name=f"worker-{i}") for i in range(config.workers)]
+    for worker in workers:
+        worker.start()
+    front = start_front(plan) if plan.front else None
+    stopping = threading.Event()
+
+    def forward(signum: int, _frame: object = None) -> None:
+        stopping.set()
+        for worker in workers:
+            if worker.is_alive() and worker.pid:
+                os.kill(worker.pid, signum)
+        if front is not None and front.poll() is None:
+            front.send_signal(signum)
+
+    failures: list[int] = []
+    if front is not None:
+
+        def died(code: int) -> None:
+            if not stopping.is_set():
+                log.error("the gRPC front exited (%d): stopping the workers", code)
+                failures.append(code or 1)
+                forward(signal.SIGTERM)
+
+        watch_front(front, died)
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    from . import metrics
+
+    metrics.serve(config.host, config.metrics_port, config.metrics_path, multiprocess=True)
+    for worker in workers:
+        worker.join()
+        if worker.exitcode and not failures:
+            failures.append(worker.exitcode)
+            forward(signal.SIGTERM)  # one worker could not run: stop the rest too
+    stop_front(front, config.grace_seconds)
+    return failures[0] if failures else 0
+
+
+def guarded(fn: Callable[[Plan], int], plan: Plan) -> int:
+    try:
+        return fn(plan)
     except StartupError as exc:
         log.error("cannot start (%s): %s", exc.reason, exc)
         return 2
@@ -84,43 +244,21 @@ def _guarded(fn, config: settings.Settings) -> int:  # type: ignore[no-untyped-d
         return 2
 
 
-def supervise(config: settings.Settings) -> int:
-    """Fork the workers and serve their summed metrics; pass SIGTERM on; exit with the first failure or 0."""
-    # Workers write metric values here; prometheus_client reads the variable when first imported.
-    multiproc_dir = tempfile.mkdtemp(prefix="seldon-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiproc_dir
-    context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=_worker_entry, args=(config,), name=f"worker-{i}") for i in range(config.workers)]
-    for worker in workers:
-        worker.start()
-
-    def forward(signum: int, _frame: object) -> None:
-        for worker in workers:
-            if worker.is_alive() and worker.pid:
-                os.kill(worker.pid, signum)
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    from . import metrics
-
-    metrics.serve(config.host, config.metrics_port, config.metrics_path, multiprocess=True)
-    status = 0
-    for worker in workers:
-        worker.join()
-        if worker.exitcode and not status:
-            status = worker.exitcode
-            forward(signal.SIGTERM, None)  # one worker could not run: stop the rest too
-    shutil.rmtree(multiproc_dir, ignore_errors=True)
-    return status
-
-
 def main(argv: list[str] | None = None) -> None:
     config = settings.from_args(argv)
-    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s")
-    if config.workers == 1:
-        sys.exit(_guarded(run_worker, config))
-    log.info("starting %d workers", config.workers)
-    sys.exit(supervise(config))
+    logging.basicConfig(level=config.log_level, format=LOG_FORMAT)
+    if config.pidfile:
+        with open(config.pidfile, "w") as pidfile:
+            pidfile.write(f"{os.getpid()}\n")
+    runtime_dir = tempfile.mkdtemp(prefix="seldon-serve-")
+    plan = Plan(config, runtime_dir, find_front())
+    try:
+        if config.workers == 1:
+            sys.exit(guarded(serve_single, plan))
+        log.info("starting %d workers", config.workers)
+        sys.exit(supervise(plan))
+    finally:
+        shutil.rmtree(runtime_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

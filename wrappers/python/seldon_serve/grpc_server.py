@@ -10,7 +10,8 @@ import logging
 from typing import Any
 
 import grpc
-from google.protobuf import json_format
+from google.protobuf import descriptor_pb2, json_format, symbol_database
+from google.protobuf.message import DecodeError
 from grpc_reflection.v1alpha import reflection
 
 from . import payload, tftensor
@@ -111,6 +112,90 @@ def _as_dict(message: Any) -> dict[str, Any]:
     return json_format.MessageToDict(message)
 
 
+# Full method name -> (request message class, how to answer it). The one table both gRPC
+# paths use: grpc.aio in this process, or the Go front (wrappers/grpc-front) over a socket.
+def _verb(name: str) -> Any:
+    return lambda service, request: to_proto(getattr(service, name)(ProtoIncoming(request)))
+
+
+def _aggregate(service: Microservice, request: pb.SeldonMessageList) -> pb.SeldonMessage:
+    return to_proto(service.aggregate([_as_dict(m) for m in request.seldonMessages]))
+
+
+def _feedback(service: Microservice, request: pb.Feedback) -> pb.SeldonMessage:
+    return to_proto(service.send_feedback(_as_dict(request)))
+
+
+def _model_metadata(service: Microservice, _request: Any) -> pb.SeldonModelMetadata:
+    return json_format.ParseDict(service.model_metadata, pb.SeldonModelMetadata(), ignore_unknown_fields=True)
+
+
+def _graph_metadata(service: Microservice, request: Any) -> pb.SeldonGraphMetadata:
+    model = _model_metadata(service, request)
+    graph = pb.SeldonGraphMetadata(name=model.name, inputs=model.inputs, outputs=model.outputs)
+    graph.models[service.unit_id or model.name].CopyFrom(model)
+    return graph
+
+
+_HANDLERS = {
+    "Predict": _verb("predict"),
+    "TransformInput": _verb("transform_input"),
+    "TransformOutput": _verb("transform_output"),
+    "Route": _verb("route"),
+    "Aggregate": _aggregate,
+    "SendFeedback": _feedback,
+    "Metadata": _model_metadata,
+    "ModelMetadata": _model_metadata,
+    "GraphMetadata": _graph_metadata,
+}
+
+
+def _methods() -> dict[str, tuple[type, Any]]:
+    table = {}
+    for service in pb.DESCRIPTOR.services_by_name.values():
+        for method in service.methods:
+            request_class = symbol_database.Default().GetSymbol(method.input_type.full_name)
+            table[f"/{service.full_name}/{method.name}"] = (request_class, _HANDLERS[method.name])
+    return table
+
+
+METHODS = _methods()
+
+
+def answer_bytes(service: Microservice, method: str, body: bytes) -> bytes:
+    """The front's protocol: one gRPC status byte, then the reply bytes or an error message."""
+    entry = METHODS.get(method)
+    if entry is None:
+        return bytes([grpc.StatusCode.UNIMPLEMENTED.value[0]]) + f"unknown method {method}".encode()
+    try:
+        request = entry[0].FromString(body)
+        return b"\x00" + entry[1](service, request).SerializeToString()
+    except SeldonMicroserviceException as exc:
+        return bytes([grpc_code(exc.status_code).value[0]]) + exc.message.encode()
+    except DecodeError as exc:
+        return bytes([grpc.StatusCode.INVALID_ARGUMENT.value[0]]) + f"cannot decode the request: {exc}".encode()
+    except Exception as exc:
+        log.exception("unexpected error in a gRPC call")
+        return bytes([grpc.StatusCode.INTERNAL.value[0]]) + f"{type(exc).__name__}: {exc}".encode()
+
+
+def descriptor_set() -> bytes:
+    """prediction.proto and everything it imports, for the front's server reflection."""
+    files: dict[str, descriptor_pb2.FileDescriptorProto] = {}
+
+    def add(file: Any) -> None:
+        if file.name in files:
+            return
+        for dependency in file.dependencies:
+            add(dependency)
+        proto = descriptor_pb2.FileDescriptorProto()
+        file.CopyToProto(proto)
+        files[file.name] = proto
+
+    add(pb.DESCRIPTOR)
+    return descriptor_pb2.FileDescriptorSet(file=list(files.values())).SerializeToString()
+
+
 class Servicer:
     """Every RPC of every service in prediction.proto, over one Microservice.
 
@@ -130,42 +215,35 @@ class Servicer:
             await context.abort(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}")
         raise AssertionError("context.abort returned")  # pragma: no cover
 
-    async def Predict(self, request: pb.SeldonMessage, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
-        return await self._call(context, lambda: to_proto(self.service.predict(ProtoIncoming(request))))
+    async def _answer(self, name: str, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        return await self._call(context, lambda: _HANDLERS[name](self.service, request))
 
-    async def TransformInput(self, request: pb.SeldonMessage, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
-        return await self._call(context, lambda: to_proto(self.service.transform_input(ProtoIncoming(request))))
+    async def Predict(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        return await self._answer("Predict", request, context)
 
-    async def TransformOutput(self, request: pb.SeldonMessage, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
-        return await self._call(context, lambda: to_proto(self.service.transform_output(ProtoIncoming(request))))
+    async def TransformInput(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        return await self._answer("TransformInput", request, context)
 
-    async def Route(self, request: pb.SeldonMessage, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
-        return await self._call(context, lambda: to_proto(self.service.route(ProtoIncoming(request))))
+    async def TransformOutput(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        return await self._answer("TransformOutput", request, context)
 
-    async def Aggregate(self, request: pb.SeldonMessageList, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
-        messages = [_as_dict(m) for m in request.seldonMessages]
-        return await self._call(context, lambda: to_proto(self.service.aggregate(messages)))
+    async def Route(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        return await self._answer("Route", request, context)
 
-    async def SendFeedback(self, request: pb.Feedback, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
-        return await self._call(context, lambda: to_proto(self.service.send_feedback(_as_dict(request))))
+    async def Aggregate(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        return await self._answer("Aggregate", request, context)
 
-    async def Metadata(self, request: Any, context: grpc.aio.ServicerContext) -> pb.SeldonModelMetadata:
-        return await self._call(context, self._model_metadata)
+    async def SendFeedback(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        return await self._answer("SendFeedback", request, context)
 
-    async def ModelMetadata(self, request: Any, context: grpc.aio.ServicerContext) -> pb.SeldonModelMetadata:
-        return await self._call(context, self._model_metadata)
+    async def Metadata(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        return await self._answer("Metadata", request, context)
 
-    async def GraphMetadata(self, request: Any, context: grpc.aio.ServicerContext) -> pb.SeldonGraphMetadata:
-        def graph() -> pb.SeldonGraphMetadata:
-            model = self._model_metadata()
-            out = pb.SeldonGraphMetadata(name=model.name, inputs=model.inputs, outputs=model.outputs)
-            out.models[self.service.unit_id or model.name].CopyFrom(model)
-            return out
+    async def ModelMetadata(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        return await self._answer("ModelMetadata", request, context)
 
-        return await self._call(context, graph)
-
-    def _model_metadata(self) -> pb.SeldonModelMetadata:
-        return json_format.ParseDict(self.service.model_metadata, pb.SeldonModelMetadata(), ignore_unknown_fields=True)
+    async def GraphMetadata(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        return await self._answer("GraphMetadata", request, context)
 
 
 _REGISTRARS = (

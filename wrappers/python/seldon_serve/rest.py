@@ -11,6 +11,7 @@ import asyncio
 import base64
 import email.policy
 import logging
+import socket
 from collections.abc import Callable
 from email.parser import BytesParser
 from http import HTTPStatus
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024 * 1024
 _JSON = b"application/json"
 _TEXT = b"text/plain; charset=utf-8"
+_OCTETS = b"application/octet-stream"
 _REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
 
 Handler = Callable[[Any], Any]
@@ -52,6 +54,19 @@ def build_routes(service: Microservice) -> dict[bytes, tuple[str, Handler]]:
     add("get", lambda _: service.health_status(), b"/health/status", b"/api/v1.0/health/status")
     add("get", lambda _: service.model_metadata, b"/metadata", b"/api/v1.0/metadata")
     add("ping", lambda _: "pong", b"/health/ping", b"/ping")
+    return routes
+
+
+def build_bridge_routes(service: Microservice) -> dict[bytes, tuple[str, Handler]]:
+    """The Unix-socket side of the Go gRPC front (wrappers/grpc-front): one path per gRPC method,
+    protobuf bytes in, a status byte and protobuf bytes out; and the descriptors it reflects."""
+    from . import grpc_server
+
+    routes: dict[bytes, tuple[str, Handler]] = {}
+    for method in grpc_server.METHODS:
+        routes[b"/grpc" + method.encode()] = ("raw", lambda body, m=method: grpc_server.answer_bytes(service, m, body))
+    descriptors = grpc_server.descriptor_set()
+    routes[b"/grpc-descriptors"] = ("raw", lambda _body: descriptors)
     return routes
 
 
@@ -137,6 +152,8 @@ class HttpProtocol(asyncio.Protocol):
             )
         kind, handler = route
         try:
+            if kind == "raw":
+                return 200, _OCTETS, handler(b"".join(self.body))
             if kind == "ping":
                 return 200, _TEXT, b"pong"
             if kind == "get":
@@ -246,6 +263,15 @@ async def serve(
     server = await loop.create_server(
         lambda: HttpProtocol(routes, state), host, port, reuse_port=reuse_port, backlog=2048
     )
+    return server, state
+
+
+async def serve_bridge(service: Microservice, sock: socket.socket) -> tuple[asyncio.Server, ServerState]:
+    """Answer the gRPC front on an already bound Unix socket (shared by every worker)."""
+    routes = build_bridge_routes(service)
+    state = ServerState()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_unix_server(lambda: HttpProtocol(routes, state), sock=sock)
     return server, state
 
 

@@ -29,6 +29,7 @@ class Settings:
     grace_seconds: float
     max_message_bytes: int
     log_level: str
+    pidfile: str | None = None
 
 
 def cpu_quota(cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
@@ -85,7 +86,21 @@ def parser() -> argparse.ArgumentParser:
         default=_env_int("GUNICORN_WORKERS", 0),
         help="worker processes (default: the container's CPU quota)",
     )
+    # Seldon's flags, accepted so its commands and manifests work unchanged. Threads, request
+    # recycling and a separate pool of gRPC workers have no meaning for an event-loop worker
+    # that serves both transports.
     p.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
+    p.add_argument("--grpc-workers", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--grpc-threads", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--max-requests", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--max-requests-jitter", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--keepalive", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--single-threaded", help=argparse.SUPPRESS)
+    p.add_argument("--persistence", nargs="?", help=argparse.SUPPRESS)
+    p.add_argument("--tracing", nargs="?", help=argparse.SUPPRESS)
+    p.add_argument("--debug", nargs="?", help=argparse.SUPPRESS)
+    p.add_argument("--access-log", nargs="?", help=argparse.SUPPRESS)
+    p.add_argument("--pidfile", help="write the server's process id to this file")
     p.add_argument("--grace-seconds", type=float, default=float(_env_int("GRACEFUL_SHUTDOWN_SECONDS", 20)))
     p.add_argument(
         "--max-message-bytes", type=int, default=_env_int("GRPC_MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES)
@@ -108,4 +123,5 @@ def from_args(argv: list[str] | None = None) -> Settings:
         grace_seconds=args.grace_seconds,
         max_message_bytes=args.max_message_bytes,
         log_level=args.log_level,
+        pidfile=args.pidfile,
     )

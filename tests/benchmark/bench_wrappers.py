@@ -1,0 +1,188 @@
+"""REST and gRPC throughput and latency of this project's python wrapper against Seldon Core's.
+
+    make bench            # or: .venv/bin/python tests/benchmark/bench_wrappers.py --seconds 10
+
+Both wrappers serve the `model` sample (identity, tests/samples/python/model) with one worker,
+pinned to CPU 0; the load generators run pinned to CPU 1: wrk for REST (POST
+/api/v1.0/predictions) and ghz for gRPC (seldon.protos.Model/Predict), 8 connections, a
+4-float ndarray. Seldon's wrapper is the `seldon-core` release pinned in versions.yaml,
+installed into .tools/seldon-venv (it needs setuptools<70). Writes reports/benchmark.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from s2ibuilders import config, tools  # noqa: E402
+
+SAMPLE = ROOT / "tests" / "samples" / "python" / "model"
+PROTO_DIR = ROOT / "wrappers" / "proto"
+BODY = {"data": {"names": ["a", "b", "c", "d"], "ndarray": [[1.0, 2.0, 3.0, 4.0]]}}
+SERVER_CPU, LOAD_CPU = "0", "1"
+CONNECTIONS = 8
+
+
+@dataclass
+class Result:
+    wrapper: str
+    protocol: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def seldon_venv(version: str) -> Path:
+    venv = ROOT / ".tools" / "seldon-venv"
+    stamp = venv / ".seldon-core-version"
+    if stamp.exists() and stamp.read_text().strip() == version:
+        return venv
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+    pip = [str(venv / "bin" / "pip"), "install", "--quiet"]
+    subprocess.run([*pip, "setuptools<70", f"seldon-core=={version}"], check=True)
+    stamp.write_text(version + "\n")
+    return venv
+
+
+def ensure_wrk() -> str:
+    if shutil.which("wrk") is None:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    return "wrk"
+
+
+def start(executable: Path, extra: list[str], http: int, grpc: int, metrics: int) -> subprocess.Popen[bytes]:
+    cmd = ["taskset", "-c", SERVER_CPU, str(executable), "MyModel", "--service-type", "MODEL"]
+    cmd += ["--http-port", str(http), "--grpc-port", str(grpc), "--metrics-port", str(metrics), "--workers", "1"]
+    env = {**os.environ, "LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen([*cmd, *extra], cwd=SAMPLE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{executable} exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        try:
+            if requests.post(f"http://127.0.0.1:{http}/api/v1.0/predictions", json=BODY, timeout=1).ok:
+                time.sleep(1)  # let gRPC (a separate process in Seldon's wrapper) come up too
+                return process
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{executable} did not answer on :{http}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    # Seldon's wrapper forks gunicorn and gRPC children: end the whole group.
+    subprocess.run(["pkill", "-TERM", "-P", str(process.pid)], check=False)
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        subprocess.run(["pkill", "-KILL", "-P", str(process.pid)], check=False)
+        process.kill()
+
+
+def wrk(port: int, seconds: int) -> tuple[float, float, float, int]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        body = json.dumps(BODY).replace('"', '\\"')
+        script.write(f'wrk.method = "POST"\nwrk.body = "{body}"\nwrk.headers["Content-Type"] = "application/json"\n')
+    url = f"http://127.0.0.1:{port}/api/v1.0/predictions"
+    base = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{CONNECTIONS}", "--latency", "-s", script.name]
+    subprocess.run([*base, "-d2s", url], capture_output=True, check=True)  # warm-up
+    out = subprocess.run([*base, f"-d{seconds}s", url], capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return rps, _wrk_ms(out, "50%"), _wrk_ms(out, "99%"), errors
+
+
+def _wrk_ms(out: str, percentile: str) -> float:
+    value, unit = re.search(rf"{percentile}\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def ghz(binary: Path, port: int, seconds: int) -> tuple[float, float, float, int]:
+    base = [
+        "taskset", "-c", LOAD_CPU, str(binary), "--insecure", "--proto", str(PROTO_DIR / "prediction.proto"),
+        "--import-paths", str(PROTO_DIR), "--call", "seldon.protos.Model/Predict", "-d", json.dumps(BODY),
+        "-c", str(CONNECTIONS), "--connections", str(CONNECTIONS), "--format", "json",
+    ]  # fmt: skip
+    target = f"127.0.0.1:{port}"
+    # A count, not a duration: ghz cancels what is in flight when a duration ends and reports
+    # those as errors. The warm-up sizes the count to about `seconds` of load.
+    warm = json.loads(subprocess.run([*base, "-z", "2s", target], capture_output=True, check=True).stdout)
+    total = str(max(1000, int(warm["rps"] * seconds)))
+    report = json.loads(subprocess.run([*base, "-n", total, target], capture_output=True, check=True).stdout)
+    latency = {d["percentage"]: d["latency"] / 1e6 for d in report["latencyDistribution"]}
+    errors = sum(count for code, count in report.get("statusCodeDistribution", {}).items() if code != "OK")
+    return report["rps"], latency[50], latency[99], errors
+
+
+def measure(name: str, executable: Path, extra: list[str], ghz_binary: Path, seconds: int, ports: int) -> list[Result]:
+    process = start(executable, extra, ports, ports + 1, ports + 2)
+    try:
+        return [
+            Result(name, "REST", *wrk(ports, seconds)),
+            Result(name, "gRPC", *ghz(ghz_binary, ports + 1, seconds)),
+        ]
+    finally:
+        stop(process)
+
+
+def table(results: list[Result], seldon_version: str) -> str:
+    peer = {r.protocol: r for r in results if r.wrapper == "seldon-core"}
+    lines = [
+        "| wrapper | protocol | req/s | p50 ms | p99 ms | errors | req/s vs Seldon |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        ratio = r.rps / peer[r.protocol].rps if r.protocol in peer else float("nan")
+        name = f"seldon-core {seldon_version}" if r.wrapper == "seldon-core" else r.wrapper
+        lines.append(
+            f"| {name} | {r.protocol} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} | {ratio:.1f}x |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10, help="measured seconds per run (after 2 s of warm-up)")
+    args = parser.parse_args()
+    if (os.cpu_count() or 1) < 2:
+        raise SystemExit("the benchmark pins server and load generator to different CPUs: it needs 2")
+    cfg = config.load(ROOT / "versions.yaml")
+    seldon_version = cfg.tools["seldon-core"]
+    ghz_binary = tools.ensure_ghz(cfg.tools["ghz"])
+    ensure_wrk()
+    ours = Path(sys.executable).with_name("seldon-core-microservice")
+    theirs = seldon_venv(seldon_version) / "bin" / "seldon-core-microservice"
+    results = measure("seldon_serve (this repo)", ours, [], ghz_binary, args.seconds, 19100)
+    results += measure("seldon-core", theirs, ["--grpc-workers", "1"], ghz_binary, args.seconds, 19200)
+    report = table(results, seldon_version)
+    header = (
+        f"identity model, 4-float ndarray, {CONNECTIONS} connections, one worker on CPU {SERVER_CPU}, "
+        f"load on CPU {LOAD_CPU}, {args.seconds} s per run, Python {sys.version.split()[0]}"
+    )
+    out = ROOT / "reports" / "benchmark.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(f"{header}\n\n{report}\n")
+    print(header + "\n\n" + report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

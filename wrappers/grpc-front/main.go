@@ -1,0 +1,210 @@
+// grpc-front serves the Seldon gRPC contract on behalf of a wrapper process.
+//
+// A Python (or R) gRPC server spends most of each call in its own machinery; this front
+// terminates HTTP/2 in Go and hands every call to the wrapper's workers over a local Unix
+// socket, as one small HTTP/1.1 request: POST /grpc/<full method> with the request message's
+// protobuf bytes. The wrapper answers with one status byte (a gRPC code) followed by the reply
+// message bytes, or by a UTF-8 error message when the code is not OK. The front never parses
+// Seldon messages, so it cannot disagree with the wrapper about them; it only needs the
+// descriptors (GET /grpc-descriptors) to answer server reflection.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/reflection"
+	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// rawCodec passes message bytes through untouched: the wrapper owns their meaning.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) ([]byte, error) {
+	if b, ok := v.(*[]byte); ok {
+		return *b, nil
+	}
+	// Reflection replies are real protobuf messages.
+	if m, ok := v.(proto.Message); ok {
+		return proto.Marshal(m)
+	}
+	return nil, fmt.Errorf("rawCodec cannot marshal %T", v)
+}
+
+func (rawCodec) Unmarshal(data []byte, v any) error {
+	if b, ok := v.(*[]byte); ok {
+		*b = append((*b)[:0], data...)
+		return nil
+	}
+	if m, ok := v.(proto.Message); ok {
+		return proto.Unmarshal(data, m)
+	}
+	return fmt.Errorf("rawCodec cannot unmarshal into %T", v)
+}
+
+func (rawCodec) Name() string { return "proto" }
+
+type front struct {
+	client *http.Client
+}
+
+func newFront(socket string, timeout time.Duration) *front {
+	transport := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socket)
+		},
+		MaxIdleConns:        256,
+		MaxIdleConnsPerHost: 256,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+	return &front{client: &http.Client{Transport: transport, Timeout: timeout}}
+}
+
+// forward relays one unary call to the wrapper.
+func (f *front) forward(_ any, stream grpc.ServerStream) error {
+	method, ok := grpc.MethodFromServerStream(stream)
+	if !ok || !strings.HasPrefix(method, "/seldon.protos.") {
+		return status.Errorf(codes.Unimplemented, "unknown method %s", method)
+	}
+	var request []byte
+	if err := stream.RecvMsg(&request); err != nil {
+		return err
+	}
+	ctx := stream.Context()
+	httpRequest, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://wrapper/grpc"+method, bytes.NewReader(request))
+	if err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	httpRequest.Header.Set("Content-Type", "application/x-protobuf")
+	response, err := f.client.Do(httpRequest)
+	if err != nil {
+		if ctx.Err() != nil {
+			return status.FromContextError(ctx.Err()).Err()
+		}
+		return status.Errorf(codes.Unavailable, "the model worker is not answering: %v", err)
+	}
+	defer response.Body.Close()
+	body, err := io.ReadAll(response.Body)
+	if err != nil || len(body) == 0 {
+		return status.Error(codes.Unavailable, "the model worker closed the call")
+	}
+	if code := codes.Code(body[0]); code != codes.OK {
+		return status.Error(code, string(body[1:]))
+	}
+	reply := body[1:]
+	return stream.SendMsg(&reply)
+}
+
+// services lists the Seldon services for reflection from the wrapper's descriptors.
+type services struct{ files *protoregistry.Files }
+
+func (s services) GetServiceInfo() map[string]grpc.ServiceInfo {
+	info := map[string]grpc.ServiceInfo{}
+	s.files.RangeFiles(func(file protoreflect.FileDescriptor) bool {
+		for i := 0; i < file.Services().Len(); i++ {
+			service := file.Services().Get(i)
+			var methods []grpc.MethodInfo
+			for j := 0; j < service.Methods().Len(); j++ {
+				methods = append(methods, grpc.MethodInfo{Name: string(service.Methods().Get(j).Name())})
+			}
+			info[string(service.FullName())] = grpc.ServiceInfo{Methods: methods, Metadata: file.Path()}
+		}
+		return true
+	})
+	return info
+}
+
+func (f *front) descriptors(ctx context.Context, wait time.Duration) (*protoregistry.Files, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		request, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://wrapper/grpc-descriptors", nil)
+		response, err := f.client.Do(request)
+		if err == nil {
+			defer response.Body.Close()
+			body, readErr := io.ReadAll(response.Body)
+			if readErr != nil || response.StatusCode != http.StatusOK {
+				return nil, fmt.Errorf("descriptors: HTTP %d %v", response.StatusCode, readErr)
+			}
+			var set descriptorpb.FileDescriptorSet
+			if err := proto.Unmarshal(body, &set); err != nil {
+				return nil, err
+			}
+			return protodesc.NewFiles(&set)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the wrapper did not answer on its socket: %w", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func main() {
+	listen := flag.String("listen", ":5000", "address to serve gRPC on")
+	socket := flag.String("backend", "", "the wrapper's Unix socket")
+	maxBytes := flag.Int("max-message-bytes", 100*1024*1024, "largest message received or sent")
+	grace := flag.Duration("grace", 20*time.Second, "how long calls in progress may finish after SIGTERM")
+	timeout := flag.Duration("timeout", 0, "per-call limit towards the wrapper (0: the client's deadline only)")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("grpc-front: ")
+	if *socket == "" {
+		log.Fatal("-backend <unix socket> is required")
+	}
+	encoding.RegisterCodec(rawCodec{})
+	f := newFront(*socket, *timeout)
+
+	files, err := f.descriptors(context.Background(), 120*time.Second)
+	if err != nil {
+		log.Fatalf("cannot load the service descriptors: %v", err)
+	}
+	server := grpc.NewServer(
+		grpc.ForceServerCodec(rawCodec{}),
+		grpc.UnknownServiceHandler(f.forward),
+		grpc.MaxRecvMsgSize(*maxBytes),
+		grpc.MaxSendMsgSize(*maxBytes),
+	)
+	options := reflection.ServerOptions{Services: services{files}, DescriptorResolver: files, ExtensionResolver: protoregistry.GlobalTypes}
+	reflectionv1.RegisterServerReflectionServer(server, reflection.NewServerV1(options))
+	reflectionv1alpha.RegisterServerReflectionServer(server, reflection.NewServer(options))
+
+	listener, err := net.Listen("tcp", *listen)
+	if err != nil {
+		log.Fatalf("cannot listen on %s: %v", *listen, err)
+	}
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		<-stop
+		timer := time.AfterFunc(*grace, server.Stop)
+		server.GracefulStop()
+		timer.Stop()
+	}()
+	log.Printf("serving gRPC on %s for %s", *listen, *socket)
+	if err := server.Serve(listener); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		log.Fatal(err)
+	}
+}
