@@ -43,9 +43,7 @@ def ensure_go_tool(  # type: ignore[no-untyped-def]
     if binary.exists() and stamp.exists() and stamp.read_text().strip() == tag:
         say(f"{name} {tag}: {binary}")
         return binary
-    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
-    if go is None:
-        raise ToolError(f"building {name} needs Go (https://go.dev/dl or apt-get install golang)")
+    go = _find_go(name)
     say(f"building {name} {tag} from the Go module proxy ...")
     source_dir = json.loads(_go(go, ["mod", "download", "-json", f"{module}@{tag}"]))["Dir"]
     with tempfile.TemporaryDirectory(prefix=f"{name}-src-") as tmp:
@@ -66,8 +64,31 @@ def ensure_go_tool(  # type: ignore[no-untyped-def]
     return binary
 
 
-def _go(go: str, args: list[str], cwd: Path | None = None) -> str:
-    env = {**os.environ, "GOFLAGS": "-mod=mod", "CGO_ENABLED": os.environ.get("CGO_ENABLED", "1")}
+def build_grpc_front(source: Path, *, say=print) -> Path:  # type: ignore[no-untyped-def]
+    """The gRPC front for running the wrapper outside an image (the benchmark does)."""
+    go = _find_go("the gRPC front")
+    binary = TOOLS_DIR / "bin" / "seldon-grpc-front"
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    env_overrides = {"CGO_ENABLED": "0"}
+    _go(go, ["build", "-trimpath", "-o", str(binary), "."], cwd=source, env_overrides=env_overrides)
+    say(f"seldon-grpc-front: {binary}")
+    return binary
+
+
+def _find_go(what: str) -> str:
+    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
+    if go is None:
+        raise ToolError(f"building {what} needs Go (https://go.dev/dl or apt-get install golang)")
+    return go
+
+
+def _go(go: str, args: list[str], cwd: Path | None = None, env_overrides: dict[str, str] | None = None) -> str:
+    env = {
+        **os.environ,
+        "GOFLAGS": "-mod=mod",
+        "CGO_ENABLED": os.environ.get("CGO_ENABLED", "1"),
+        **(env_overrides or {}),
+    }
     result = subprocess.run([go, *args], cwd=cwd, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         tail = "\n".join(result.stderr.splitlines()[-15:])

@@ -6,7 +6,9 @@ Both wrappers serve the `model` sample (identity, tests/samples/python/model) wi
 pinned to CPU 0; the load generators run pinned to CPU 1: wrk for REST (POST
 /api/v1.0/predictions) and ghz for gRPC (seldon.protos.Model/Predict), 8 connections, a
 4-float ndarray. Seldon's wrapper is the `seldon-core` release pinned in versions.yaml,
-installed into .tools/seldon-venv (it needs setuptools<70). Writes reports/benchmark.md.
+installed into .tools/seldon-venv (it needs setuptools<70). Ours serves gRPC through the Go
+front (wrappers/grpc-front, on the same CPU) as the images do, and once more with grpc.aio in
+the worker for comparison. Writes reports/benchmark.md.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -65,15 +68,21 @@ def ensure_wrk() -> str:
     return "wrk"
 
 
-def start(executable: Path, extra: list[str], http: int, grpc: int, metrics: int) -> subprocess.Popen[bytes]:
+def start(
+    executable: Path, extra: list[str], env: dict[str, str], http: int, grpc: int, metrics: int
+) -> subprocess.Popen[bytes]:
     cmd = ["taskset", "-c", SERVER_CPU, str(executable), "MyModel", "--service-type", "MODEL"]
     cmd += ["--http-port", str(http), "--grpc-port", str(grpc), "--metrics-port", str(metrics), "--workers", "1"]
-    env = {**os.environ, "LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen([*cmd, *extra], cwd=SAMPLE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    cmd += ["--log-level", "WARNING"]
+    # Logs go to a file: an unread pipe fills up, and a server writing to it stalls or fails.
+    log_file = tempfile.NamedTemporaryFile(prefix=f"bench-{http}-", suffix=".log", delete=False)  # noqa: SIM115
+    process = subprocess.Popen(
+        [*cmd, *extra], cwd=SAMPLE, env={**os.environ, **env}, stdout=log_file, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{executable} exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            raise RuntimeError(f"{executable} exited: {Path(log_file.name).read_text()[-2000:]}")
         try:
             if requests.post(f"http://127.0.0.1:{http}/api/v1.0/predictions", json=BODY, timeout=1).ok:
                 time.sleep(1)  # let gRPC (a separate process in Seldon's wrapper) come up too
@@ -128,19 +137,37 @@ def ghz(binary: Path, port: int, seconds: int) -> tuple[float, float, float, int
     total = str(max(1000, int(warm["rps"] * seconds)))
     report = json.loads(subprocess.run([*base, "-n", total, target], capture_output=True, check=True).stdout)
     latency = {d["percentage"]: d["latency"] / 1e6 for d in report["latencyDistribution"]}
-    errors = sum(count for code, count in report.get("statusCodeDistribution", {}).items() if code != "OK")
-    return report["rps"], latency[50], latency[99], errors
+    codes = report.get("statusCodeDistribution", {})
+    errors = sum(count for code, count in codes.items() if code != "OK")
+    if errors:
+        print(f"gRPC errors on :{port}: {codes} {report.get('errorDistribution')}", file=sys.stderr)
+    ok_share = codes.get("OK", 0) / max(1, sum(codes.values()))
+    return report["rps"] * ok_share, latency[50], latency[99], errors  # only successful calls count
 
 
-def measure(name: str, executable: Path, extra: list[str], ghz_binary: Path, seconds: int, ports: int) -> list[Result]:
-    process = start(executable, extra, ports, ports + 1, ports + 2)
-    try:
-        return [
-            Result(name, "REST", *wrk(ports, seconds)),
-            Result(name, "gRPC", *ghz(ghz_binary, ports + 1, seconds)),
-        ]
-    finally:
-        stop(process)
+def measure(
+    name: str,
+    executable: Path,
+    extra: list[str],
+    env: dict[str, str],
+    protocols: tuple[str, ...],
+    ports: int,
+    args: Any,
+) -> list[Result]:
+    """A fresh server for each protocol, so that one run cannot disturb the next (Seldon's
+    gRPC calls fail with broken pipes once its REST side has been loaded)."""
+    results = []
+    for offset, protocol in enumerate(protocols):
+        http = ports + 10 * offset
+        process = start(executable, extra, env, http, http + 1, http + 2)
+        try:
+            if protocol == "REST":
+                results.append(Result(name, "REST", *wrk(http, args.seconds)))
+            else:
+                results.append(Result(name, "gRPC", *ghz(args.ghz, http + 1, args.seconds)))
+        finally:
+            stop(process)
+    return results
 
 
 def table(results: list[Result], seldon_version: str) -> str:
@@ -166,12 +193,17 @@ def main() -> int:
         raise SystemExit("the benchmark pins server and load generator to different CPUs: it needs 2")
     cfg = config.load(ROOT / "versions.yaml")
     seldon_version = cfg.tools["seldon-core"]
-    ghz_binary = tools.ensure_ghz(cfg.tools["ghz"])
+    args.ghz = tools.ensure_ghz(cfg.tools["ghz"])
+    front = tools.build_grpc_front(ROOT / "wrappers" / "grpc-front")
     ensure_wrk()
     ours = Path(sys.executable).with_name("seldon-core-microservice")
     theirs = seldon_venv(seldon_version) / "bin" / "seldon-core-microservice"
-    results = measure("seldon_serve (this repo)", ours, [], ghz_binary, args.seconds, 19100)
-    results += measure("seldon-core", theirs, ["--grpc-workers", "1"], ghz_binary, args.seconds, 19200)
+    both = ("REST", "gRPC")
+    results = measure("seldon_serve (this repo)", ours, [], {"SELDON_GRPC_FRONT": str(front)}, both, 19100, args)
+    results += measure(
+        "seldon_serve, grpc.aio in the worker", ours, [], {"SELDON_GRPC_FRONT": "off"}, ("gRPC",), 19160, args
+    )
+    results += measure("seldon-core", theirs, ["--grpc-workers", "1"], {}, both, 19200, args)
     report = table(results, seldon_version)
     header = (
         f"identity model, 4-float ndarray, {CONNECTIONS} connections, one worker on CPU {SERVER_CPU}, "
