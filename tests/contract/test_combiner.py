@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from contract_client import ok_json, pb, post, rpc, rpc_error, seldon_error, to_dict, to_proto
+from contract_client import ENCODINGS, ok_json, pb, post, rpc, rpc_error, seldon_error, to_dict, to_proto
 
 CHILDREN = [
     {"meta": {"puid": "p1", "tags": {"a": 1}}, "data": {"names": ["x", "y"], "ndarray": [[1.0, 2.0]]}},
@@ -18,10 +18,16 @@ def combiner(start):
     return start("combiner")
 
 
-@pytest.mark.parametrize("shape", ["seldonMessages", "bare-list"])
-def test_aggregate_averages_the_children(combiner, shape):
+# A multipart `json` part carries one message object, so the bare list goes every other way.
+SHAPES_AND_ENCODINGS = [("seldonMessages", e) for e in ENCODINGS] + [
+    ("bare-list", e) for e in ENCODINGS if e != "multipart-json"
+]
+
+
+@pytest.mark.parametrize(("shape", "encoding"), SHAPES_AND_ENCODINGS)
+def test_aggregate_averages_the_children(combiner, shape, encoding):
     body = {"seldonMessages": CHILDREN} if shape == "seldonMessages" else CHILDREN
-    reply = ok_json(post(combiner, "/aggregate", body))
+    reply = ok_json(post(combiner, "/aggregate", body, encoding))
     assert reply["data"]["ndarray"] == [[2.0, 4.0]]
     assert reply["meta"]["puid"] == "p1" and reply["meta"]["tags"] == {"a": 1, "b": 2}
 

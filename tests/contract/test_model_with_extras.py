@@ -9,12 +9,26 @@ exception; health_status -> [[<calls>]].
 
 from __future__ import annotations
 
+import concurrent.futures
+import time
+
 import grpc
 import pytest
 import requests
 from google.protobuf import empty_pb2
 
-from contract_client import metric_value, metrics_text, ok_json, pb, post, rpc, rpc_error, seldon_error, to_proto
+from contract_client import (
+    metric_value,
+    metrics_text,
+    ok_json,
+    pb,
+    post,
+    rpc,
+    rpc_error,
+    seldon_error,
+    to_dict,
+    to_proto,
+)
 
 ROW = {"data": {"names": ["a", "b"], "ndarray": [[1, 2]]}}
 OVERRIDE = "name: from-env\ncustom:\n  owner: platform-team\n"
@@ -102,3 +116,19 @@ def test_grpc_maps_user_exceptions_to_status_codes(model):
     assert refused.code() == grpc.StatusCode.INVALID_ARGUMENT and refused.details() == "refusing this input"
     crashed = rpc_error(model, "Model", "Predict", to_proto({"jsonData": {"fail": "crash"}}))
     assert crashed.code() == grpc.StatusCode.INTERNAL and "the model crashed" in crashed.details()
+
+
+@pytest.mark.parametrize("protocol", ["REST", "gRPC"])
+def test_sigterm_lets_requests_in_progress_finish_then_exits_0(start, protocol):
+    model = start("model-with-extras")
+    slow = {"jsonData": {"sleep": 2}, "meta": {"puid": "slow"}}
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        if protocol == "REST":
+            pending = pool.submit(lambda: post(model, "/predict", slow).json())
+        else:
+            pending = pool.submit(lambda: to_dict(rpc(model, "Model", "Predict", to_proto(slow))))
+        time.sleep(0.7)  # the call is inside predict now
+        model.container.kill(signal="SIGTERM")
+        reply = pending.result(timeout=30)
+    assert reply["meta"]["puid"] == "slow" and reply["jsonData"] == {"sleep": 2}
+    assert model.container.wait(timeout=30)["StatusCode"] == 0

@@ -38,8 +38,9 @@ def test_transform_input_over_grpc_keeps_the_tensor_kind(transformer):
     )
 
 
-def test_transform_output(output_transformer):
-    reply = ok_json(post(output_transformer, "/transform-output", {"data": {"ndarray": [[0.25, 0.75]]}}))
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_transform_output(output_transformer, encoding):
+    reply = ok_json(post(output_transformer, "/transform-output", {"data": {"ndarray": [[0.25, 0.75]]}}, encoding))
     assert reply["data"] == {"names": ["percent"], "ndarray": [[25.0, 75.0]]}
     request = to_proto({"data": {"ndarray": [[0.5]]}})
     assert to_dict(rpc(output_transformer, "OutputTransformer", "TransformOutput", request))["data"]["ndarray"] == [

@@ -8,7 +8,7 @@ from seldon_serve import SeldonMicroserviceException
 class ExtrasModel:
     """An identity model using every optional hook: tags, metrics, metadata, class names,
     health, and errors. jsonData {"fail": "refuse"} answers 422 through the wrapper's exception;
-    {"fail": "crash"} raises a plain exception (500)."""
+    {"fail": "crash"} raises a plain exception (500); {"sleep": s} takes s seconds."""
 
     def __init__(self):
         self.calls = 0
@@ -21,6 +21,8 @@ class ExtrasModel:
             raise SeldonMicroserviceException("refusing this input", status_code=422)
         if isinstance(X, dict) and X.get("fail") == "crash":
             raise ValueError("the model crashed")
+        if isinstance(X, dict) and "sleep" in X:
+            time.sleep(float(X["sleep"]))
         self.last_ms = (time.perf_counter() - started) * 1000
         return X
 
