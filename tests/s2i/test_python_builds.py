@@ -100,7 +100,7 @@ def test_s2i_usage_runs_the_builders_usage_script(builder_image, cell):
     assert cell.reference in result.stdout + result.stderr
 
 
-def test_incremental_build_installs_from_the_saved_wheel_cache(cell, builder_image, docker_client):
+def test_incremental_build_installs_from_the_saved_wheel_cache_even_offline(cell, builder_image, docker_client):
     sample = SAMPLES / "python" / "sklearn-iris"
     image = output_image(cell, "sklearn-iris")
     try:
@@ -108,7 +108,9 @@ def test_incremental_build_installs_from_the_saved_wheel_cache(cell, builder_ima
         assert cold.returncode == 0, cold.output
         assert "Restoring the wheel cache" not in cold.output
         assert "Downloading scikit_learn" in cold.output
-        warm = s2i_build(sample, builder_image, image, "--incremental")
+        # The index is unreachable for the incremental build: only the saved wheels can serve it.
+        offline = ("-e", "PIP_INDEX_URL=http://127.0.0.1:9/simple")
+        warm = s2i_build(sample, builder_image, image, "--incremental", *offline)
         assert warm.returncode == 0, warm.output
         assert "Restoring the wheel cache of the previous build" in warm.output
         assert "Installed requirements.txt from the wheel cache: nothing downloaded" in warm.output
