@@ -218,32 +218,18 @@ class Servicer:
     async def _answer(self, name: str, request: Any, context: grpc.aio.ServicerContext) -> Any:
         return await self._call(context, lambda: _HANDLERS[name](self.service, request))
 
-    async def Predict(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        return await self._answer("Predict", request, context)
 
-    async def TransformInput(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        return await self._answer("TransformInput", request, context)
+def _rpc(name: str) -> Any:
+    async def call(self: Servicer, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        return await self._answer(name, request, context)
 
-    async def TransformOutput(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        return await self._answer("TransformOutput", request, context)
+    call.__name__ = name
+    return call
 
-    async def Route(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        return await self._answer("Route", request, context)
 
-    async def Aggregate(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        return await self._answer("Aggregate", request, context)
-
-    async def SendFeedback(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        return await self._answer("SendFeedback", request, context)
-
-    async def Metadata(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        return await self._answer("Metadata", request, context)
-
-    async def ModelMetadata(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        return await self._answer("ModelMetadata", request, context)
-
-    async def GraphMetadata(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        return await self._answer("GraphMetadata", request, context)
+# Predict, Route, ... -- the method names the generated add_*Servicer_to_server functions look up.
+for _name in _HANDLERS:
+    setattr(Servicer, _name, _rpc(_name))
 
 
 _REGISTRARS = (
