@@ -3,6 +3,9 @@ transport; meta, health, metadata, metrics and error rules that every component 
 
 from __future__ import annotations
 
+import json
+import socket
+
 import grpc
 import numpy as np
 import pytest
@@ -225,3 +228,22 @@ def test_grpc_without_the_front_serves_the_same_contract(start):
     assert reply["meta"]["puid"] == "in-process" and reply["data"]["tensor"]["shape"] == [2, 2]
     assert rpc_error(model, "Model", "Predict", pb.SeldonMessage()).code() == grpc.StatusCode.INVALID_ARGUMENT
     assert rpc_error(model, "Router", "Route", to_proto(PAYLOADS["ndarray"])).code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_sent(model):
+    """curl sends `Expect: 100-continue` for bodies over 1 KiB and waits a second for the answer."""
+    body = json.dumps({"data": {"ndarray": [[float(i) for i in range(500)]]}}).encode()
+    host, port = model.http.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body)
+        )
+        conn.settimeout(0.5)  # well under curl's one-second wait
+        assert conn.recv(64).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        conn.settimeout(5)
+        conn.sendall(body)
+        reply = b""
+        while b"\r\n\r\n" not in reply or len(reply.split(b"\r\n\r\n", 1)[1]) < len(body) - 100:
+            reply += conn.recv(65536)
+    assert reply.startswith(b"HTTP/1.1 200 OK")

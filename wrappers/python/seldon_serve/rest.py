@@ -21,7 +21,7 @@ from urllib.parse import parse_qs
 import httptools
 import orjson
 
-from .errors import INTERNAL_ERROR, BadRequest, SeldonMicroserviceException, error_body
+from .errors import BAD_DATA, INTERNAL_ERROR, BadRequest, SeldonMicroserviceException, error_body
 from .microservice import Microservice
 from .payload import JsonIncoming
 
@@ -71,7 +71,10 @@ def build_bridge_routes(service: Microservice) -> dict[bytes, tuple[str, Handler
 
 
 class HttpProtocol(asyncio.Protocol):
-    __slots__ = ("body", "body_size", "busy", "content_type", "parser", "routes", "server_state", "transport", "url")
+    __slots__ = (
+        "body", "body_size", "busy", "content_type", "expect_continue",
+        "parser", "routes", "server_state", "transport", "url",
+    )  # fmt: skip
 
     def __init__(self, routes: dict[bytes, tuple[str, Handler]], server_state: ServerState):
         self.routes = routes
@@ -86,6 +89,7 @@ class HttpProtocol(asyncio.Protocol):
         self.body: list[bytes] = []
         self.body_size = 0
         self.content_type = b""
+        self.expect_continue = False
 
     # ---- asyncio callbacks --------------------------------------------------------------
 
@@ -101,16 +105,9 @@ class HttpProtocol(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._send(
-                400,
-                _JSON,
-                orjson.dumps(error_body("protocol upgrades are not supported", "MICROSERVICE_BAD_DATA")),
-                False,
-            )
+            self._send(*_error(400, "protocol upgrades are not supported"), keep_alive=False)
         except httptools.HttpParserError as exc:
-            self._send(
-                400, _JSON, orjson.dumps(error_body(f"malformed HTTP request: {exc}", "MICROSERVICE_BAD_DATA")), False
-            )
+            self._send(*_error(400, f"malformed HTTP request: {exc}"), keep_alive=False)
 
     # ---- httptools callbacks -------------------------------------------------------------
 
@@ -122,8 +119,16 @@ class HttpProtocol(asyncio.Protocol):
         self.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if name.lower() == b"content-type":
+        name = name.lower()
+        if name == b"content-type":
             self.content_type = value
+        elif name == b"expect" and value.lower() == b"100-continue":
+            self.expect_continue = True
+
+    def on_headers_complete(self) -> None:
+        # curl asks before sending a body over 1 KiB; without this answer it waits a second.
+        if self.expect_continue and self.transport is not None:
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
         self.body_size += len(body)
@@ -133,7 +138,7 @@ class HttpProtocol(asyncio.Protocol):
     def on_message_complete(self) -> None:
         status, content_type, body = self._dispatch()
         keep_alive = self.parser.should_keep_alive() and not self.server_state.closing
-        self._send(status, content_type, body, keep_alive)
+        self._send(status, content_type, body, keep_alive=keep_alive)
         self.busy = False
         self._reset()
 
@@ -143,13 +148,9 @@ class HttpProtocol(asyncio.Protocol):
         parsed = httptools.parse_url(self.url)
         route = self.routes.get(parsed.path.rstrip(b"/") or b"/")
         if route is None:
-            return (
-                404,
-                _JSON,
-                orjson.dumps(
-                    error_body(f"no endpoint {parsed.path.decode(errors='replace')}", "MICROSERVICE_BAD_DATA")
-                ),
-            )
+            return _error(404, f"no endpoint {parsed.path.decode(errors='replace')}")
+        if self.body_size > MAX_BODY_BYTES:
+            return _error(413, f"request body over {MAX_BODY_BYTES} bytes")
         kind, handler = route
         try:
             if kind == "raw":
@@ -165,11 +166,9 @@ class HttpProtocol(asyncio.Protocol):
             return exc.status_code, _JSON, orjson.dumps(exc.to_dict())
         except Exception as exc:  # a wrapper bug must still answer with Seldon's body
             log.exception("unexpected error serving %s", parsed.path)
-            return 500, _JSON, orjson.dumps(error_body(f"{type(exc).__name__}: {exc}", INTERNAL_ERROR))
+            return _error(500, f"{type(exc).__name__}: {exc}", INTERNAL_ERROR)
 
     def _message(self, query: bytes | None) -> Any:
-        if self.body_size > MAX_BODY_BYTES:
-            raise SeldonMicroserviceException(f"request body over {MAX_BODY_BYTES} bytes", status_code=413)
         body = b"".join(self.body)
         if body and self.content_type.startswith(b"multipart/form-data"):
             return multipart_message(self.content_type, body)
@@ -186,7 +185,7 @@ class HttpProtocol(asyncio.Protocol):
         except orjson.JSONDecodeError as exc:
             raise BadRequest(f"request is not valid JSON: {exc}") from None
 
-    def _send(self, status: int, content_type: bytes, body: bytes, keep_alive: bool) -> None:
+    def _send(self, status: int, content_type: bytes, body: bytes, *, keep_alive: bool) -> None:
         if self.transport is None or self.transport.is_closing():
             return
         head = b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n" % (
@@ -203,6 +202,10 @@ class HttpProtocol(asyncio.Protocol):
     def close_if_idle(self) -> None:
         if self.transport is not None and not self.busy:
             self.transport.close()
+
+
+def _error(status: int, message: str, reason: str = BAD_DATA) -> tuple[int, bytes, bytes]:
+    return status, _JSON, orjson.dumps(error_body(message, reason))
 
 
 def _form_field(encoded: bytes, name: str) -> bytes:
