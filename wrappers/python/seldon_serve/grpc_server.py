@@ -15,7 +15,7 @@ from google.protobuf.message import DecodeError
 from grpc_reflection.v1alpha import reflection
 
 from . import payload, tftensor
-from .errors import SeldonMicroserviceException
+from .errors import INTERNAL_ERROR, BadRequest, SeldonMicroserviceException
 from .microservice import Microservice
 from .proto import prediction_pb2 as pb
 from .proto import prediction_pb2_grpc as pb_grpc
@@ -70,14 +70,14 @@ class ProtoIncoming:
                 return payload.Request("ndarray", payload.ndarray_to_numpy(values), names, meta)
             if kind == "tftensor":
                 return payload.Request("tftensor", tftensor.to_numpy(data.tftensor), names, meta)
-            raise payload.BadRequest("data must hold one of ndarray, tensor or tftensor")
+            raise BadRequest("data must hold one of ndarray, tensor or tftensor")
         if which == "jsonData":
             return payload.Request("jsonData", json_format.MessageToDict(proto.jsonData), [], meta)
         if which == "strData":
             return payload.Request("strData", proto.strData, [], meta)
         if which == "binData":
             return payload.Request("binData", proto.binData, [], meta)
-        raise payload.BadRequest("a SeldonMessage needs one of data, jsonData, strData or binData")
+        raise BadRequest("a SeldonMessage needs one of data, jsonData, strData or binData")
 
 
 def to_proto(message: dict[str, Any]) -> pb.SeldonMessage:
@@ -101,7 +101,9 @@ def to_proto(message: dict[str, Any]) -> pb.SeldonMessage:
             return out
         return json_format.ParseDict(message, pb.SeldonMessage())
     except (json_format.ParseError, TypeError, ValueError, KeyError, AttributeError) as exc:
-        raise SeldonMicroserviceException(f"the response is not a SeldonMessage: {exc}", status_code=500) from None
+        raise SeldonMicroserviceException(
+            f"the response is not a SeldonMessage: {exc}", status_code=500, reason=INTERNAL_ERROR
+        ) from None
 
 
 async def _abort(context: grpc.aio.ServicerContext, exc: SeldonMicroserviceException) -> None:
