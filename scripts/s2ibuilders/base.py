@@ -35,6 +35,14 @@ APT::Install-Recommends "false";
 APT::Install-Suggests "false";
 Acquire::Languages "none";
 """
+# As the official images do: downloaded packages and apt's binary caches leave no layer.
+_CLEAN_CMD = "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"
+_APT_CLEAN = f"""\
+DPkg::Post-Invoke {{ "{_CLEAN_CMD}"; }};
+APT::Update::Post-Invoke {{ "{_CLEAN_CMD}"; }};
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+"""
 
 
 class BaseImageError(RuntimeError):
@@ -91,16 +99,24 @@ def debootstrap(base: Base, client: docker.DockerClient, *, say=print) -> None: 
 def _slim_down(rootfs: Path, suite: str, mirror: str) -> None:
     (rootfs / "etc/dpkg/dpkg.cfg.d/slim").write_text(_DPKG_SLIM)
     (rootfs / "etc/apt/apt.conf.d/slim").write_text(_APT_SLIM)
+    (rootfs / "etc/apt/apt.conf.d/docker-clean").write_text(_APT_CLEAN)
     security = "http://deb.debian.org/debian-security" if mirror == DEFAULT_MIRROR else mirror + "-security"
     (rootfs / "etc/apt/sources.list").write_text(
         f"deb {mirror} {suite} main\ndeb {mirror} {suite}-updates main\ndeb {security} {suite}-security main\n"
     )
-    for junk in ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/info"):
-        for path in (rootfs / junk).glob("*"):
-            if path.is_file() and path.name != "lock":
-                path.unlink()
-            elif path.is_dir() and junk != "var/cache/apt/archives":
+    junk = ("var/cache/apt", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/info")
+    junk += ("usr/share/locale",)
+    keep = {"lock", "partial", "archives", "locale.alias"}
+    for folder in junk:
+        for path in (rootfs / folder).glob("*"):
+            if path.name in keep:
+                continue
+            if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
+            else:
+                path.unlink()
+    for deb in (rootfs / "var/cache/apt/archives").glob("*.deb"):
+        deb.unlink()
 
 
 def _skip_virtual_filesystems(info: tarfile.TarInfo) -> tarfile.TarInfo | None:

@@ -142,3 +142,13 @@ def test_the_grpc_front_is_installed(host):
     front = host.file("/usr/local/bin/seldon-grpc-front")
     assert front.is_file and front.mode & 0o111
     assert "-backend" in host.run("seldon-grpc-front -h").stderr
+
+
+def test_no_package_caches_are_left_in_the_image(host):
+    # apt's partial/ folder is root's alone (and empty); the user may search everything else.
+    found = host.run(
+        "find /var/cache/apt /var/lib/apt/lists -type f -name '*.deb' -o -type f -name '*.bin' 2>/dev/null"
+    )
+    assert found.stdout.strip() == ""
+    lists = host.run("ls /var/lib/apt/lists | grep -v -e '^lock$' -e '^partial$' || true")
+    assert lists.stdout.strip() == ""
