@@ -115,3 +115,18 @@ def test_readme_generated_blocks_are_current():
     from s2ibuilders import docs
 
     assert docs.update(CFG, check=True), "README.md is stale: run `make docs`"
+
+
+def test_the_wrapper_and_the_scripts_agree_with_versions_yaml():
+    """Facts the wrapper must also know on its own (it runs outside images too) are checked here."""
+    from seldon_serve import component
+    from seldon_serve import settings as wrapper_settings
+
+    assert (CFG.ports["http"], CFG.ports["grpc"], CFG.ports["metrics"]) == (
+        wrapper_settings.DEFAULT_HTTP_PORT,
+        wrapper_settings.DEFAULT_GRPC_PORT,
+        wrapper_settings.DEFAULT_METRICS_PORT,
+    )
+    script = (ROOT / "images" / "common" / "s2i" / "model-env.sh.j2").read_text()
+    listed = re.search(r'SERVICE_TYPES="([A-Z_ ]+)"', script).group(1).split()
+    assert listed == list(component.SERVICE_TYPES)
