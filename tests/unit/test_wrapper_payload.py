@@ -7,7 +7,7 @@ import pytest
 from google.protobuf import json_format
 
 from seldon_serve import payload, tftensor
-from seldon_serve.errors import BadRequest
+from seldon_serve.errors import BadRequest, SeldonMicroserviceException
 from seldon_serve.proto import tf_tensor_pb2
 
 
@@ -90,3 +90,14 @@ def test_response_meta_round_trips_puid_merges_tags_and_makes_up_a_missing_puid(
     assert meta == {"puid": "abc", "tags": {"a": 1, "b": 2}}
     made_up = payload.response_meta({}, {}, [])["puid"]
     assert len(made_up) == 32 and made_up != payload.response_meta({}, {}, [])["puid"]
+
+
+def test_a_response_the_request_kind_cannot_carry_is_the_models_fault():
+    tensor_request = payload.decode({"data": {"tensor": {"shape": [1], "values": [1]}}})
+    with pytest.raises(SeldonMicroserviceException) as excinfo:
+        payload.encode([["a", "b"]], tensor_request, None, {})
+    assert excinfo.value.status_code == 500 and "non-numeric" in excinfo.value.message
+    tf_request = payload.decode({"data": {"tftensor": json_format.MessageToDict(tftensor.from_numpy(np.ones(1)))}})
+    with pytest.raises(SeldonMicroserviceException) as excinfo:
+        payload.encode(np.array([1 + 2j]), tf_request, None, {})
+    assert excinfo.value.status_code == 500 and "complex128" in excinfo.value.message

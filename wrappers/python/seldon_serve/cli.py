@@ -250,8 +250,14 @@ def main(argv: list[str] | None = None) -> None:
     if config.pidfile:
         with open(config.pidfile, "w") as pidfile:
             pidfile.write(f"{os.getpid()}\n")
+    front = find_front()
+    if front is not None and not os.access(front, os.X_OK):
+        log.error(
+            "cannot start: SELDON_GRPC_FRONT=%s is not an executable (set it to off to serve gRPC in-process)", front
+        )
+        sys.exit(2)
     runtime_dir = tempfile.mkdtemp(prefix="seldon-serve-")
-    plan = Plan(config, runtime_dir, find_front())
+    plan = Plan(config, runtime_dir, front)
     try:
         if config.workers == 1:
             sys.exit(guarded(serve_single, plan))

@@ -17,7 +17,7 @@ import numpy as np
 from google.protobuf import json_format
 
 from . import tftensor
-from .errors import BadRequest
+from .errors import INTERNAL_ERROR, BadRequest, SeldonMicroserviceException
 from .proto import tf_tensor_pb2
 
 DATA_KINDS = ("ndarray", "tensor", "tftensor")
@@ -139,7 +139,11 @@ def encode_array(array: np.ndarray, kind: str) -> Any:
         try:
             values = array.astype(np.float64).ravel().tolist()
         except (ValueError, TypeError):
-            raise BadRequest("a tensor response must be numeric; return a list for other values") from None
+            raise SeldonMicroserviceException(
+                "the model returned non-numeric values for a tensor request; tensors carry numbers only",
+                status_code=500,
+                reason=INTERNAL_ERROR,
+            ) from None
         return {"shape": list(array.shape), "values": values}
     if kind == "tftensor":
         return json_format.MessageToDict(tftensor.from_numpy(array))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import BadRequest
+from .errors import INTERNAL_ERROR, BadRequest, SeldonMicroserviceException
 from .proto import tf_tensor_pb2 as tf
 
 # DataType -> (numpy dtype, TensorProto field holding the values)
@@ -64,8 +64,12 @@ def from_numpy(array: np.ndarray) -> tf.TensorProto:
         tensor.string_val.extend(v if isinstance(v, bytes) else str(v).encode() for v in array.ravel())
         return tensor
     dtype = _BY_NUMPY.get(array.dtype.str.lstrip("<|"))
-    if dtype is None:
-        raise BadRequest(f"cannot encode numpy dtype {array.dtype} as a tftensor")
+    if dtype is None:  # only responses are encoded: the model returned it
+        raise SeldonMicroserviceException(
+            f"the model returned numpy dtype {array.dtype}, which a tftensor cannot carry",
+            status_code=500,
+            reason=INTERNAL_ERROR,
+        )
     np_dtype, _ = _BY_DTYPE[dtype]
     tensor.dtype = dtype
     tensor.tensor_content = np.ascontiguousarray(array, dtype=np_dtype).tobytes()
