@@ -13,6 +13,7 @@ from pathlib import Path
 
 import docker
 import docker.errors
+import grpc
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,6 +80,7 @@ def run_model(
 
 
 def wait_ready(model: RunningModel, timeout: float = 60) -> None:
+    """Until REST answers /health/ping and the gRPC port completes an HTTP/2 handshake."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         model.container.reload()
@@ -86,11 +88,17 @@ def wait_ready(model: RunningModel, timeout: float = 60) -> None:
             raise RuntimeError(f"the model container exited:\n{model.logs()}")
         try:
             if requests.get(f"{model.http}/health/ping", timeout=1).status_code == 200:
-                return
+                break
         except requests.ConnectionError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"the model did not answer /health/ping within {timeout}s:\n{model.logs()}")
+    else:
+        raise RuntimeError(f"the model did not answer /health/ping within {timeout}s:\n{model.logs()}")
+    with grpc.insecure_channel(model.grpc) as channel:
+        try:
+            grpc.channel_ready_future(channel).result(timeout=max(1.0, deadline - time.monotonic()))
+        except grpc.FutureTimeoutError:
+            raise RuntimeError(f"the model's gRPC port did not come up within {timeout}s:\n{model.logs()}") from None
 
 
 def remove_container(model: RunningModel) -> None:

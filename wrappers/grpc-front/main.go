@@ -177,6 +177,12 @@ func main() {
 	encoding.RegisterCodec(rawCodec{})
 	f := newFront(*socket, *timeout)
 
+	// Listen before the workers are ready: early clients wait in the backlog instead of being
+	// refused, and are served as soon as the descriptors (so the workers) are there.
+	listener, err := net.Listen("tcp", *listen)
+	if err != nil {
+		log.Fatalf("cannot listen on %s: %v", *listen, err)
+	}
 	files, err := f.descriptors(context.Background(), 120*time.Second)
 	if err != nil {
 		log.Fatalf("cannot load the service descriptors: %v", err)
@@ -191,10 +197,6 @@ func main() {
 	reflectionv1.RegisterServerReflectionServer(server, reflection.NewServerV1(options))
 	reflectionv1alpha.RegisterServerReflectionServer(server, reflection.NewServer(options))
 
-	listener, err := net.Listen("tcp", *listen)
-	if err != nil {
-		log.Fatalf("cannot listen on %s: %v", *listen, err)
-	}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
