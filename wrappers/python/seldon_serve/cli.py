@@ -123,11 +123,15 @@ def start_front(plan: Plan) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd)
 
 
-def watch_front(front: subprocess.Popen[bytes], on_exit: Callable[[int], None]) -> None:
-    """A gRPC front that dies takes the service down with it, so Kubernetes restarts the pod."""
+def watch_front(front: subprocess.Popen[bytes], stopping: threading.Event, stop_all: Callable[[int], None]) -> None:
+    """A gRPC front that dies while serving takes the service down with it (exit status
+    non-zero), so Kubernetes restarts the pod; one that exits because we are stopping is fine."""
 
     def wait() -> None:
-        on_exit(front.wait())
+        code = front.wait()
+        if not stopping.is_set():
+            log.error("the gRPC front exited (%d): stopping", code)
+            stop_all(code or 1)
 
     threading.Thread(target=wait, name="grpc-front", daemon=True).start()
 
@@ -156,22 +160,18 @@ def serve_single(plan: Plan) -> int:
     bind_bridge(plan)
     front: subprocess.Popen[bytes] | None = None
     front_failed = threading.Event()
+    stopping = threading.Event()
+
+    def stop_all(_code: int) -> None:
+        front_failed.set()
+        os.kill(os.getpid(), signal.SIGTERM)
 
     def launch_front() -> None:
         nonlocal front
-        if plan.front is None:
-            return
-        front = start_front(plan)
+        if plan.front is not None:
+            front = start_front(plan)
+            watch_front(front, stopping, stop_all)
 
-        def died(code: int) -> None:
-            if not stopping.is_set():
-                log.error("the gRPC front exited (%d): stopping", code)
-                front_failed.set()
-                os.kill(os.getpid(), signal.SIGTERM)
-
-        watch_front(front, died)
-
-    stopping = threading.Event()
     try:
         status = run_worker(plan, on_ready=launch_front)
     finally:
@@ -210,15 +210,13 @@ def supervise(plan: Plan) -> int:
             front.send_signal(signum)
 
     failures: list[int] = []
+
+    def stop_all(code: int) -> None:
+        failures.append(code)
+        forward(signal.SIGTERM)
+
     if front is not None:
-
-        def died(code: int) -> None:
-            if not stopping.is_set():
-                log.error("the gRPC front exited (%d): stopping the workers", code)
-                failures.append(code or 1)
-                forward(signal.SIGTERM)
-
-        watch_front(front, died)
+        watch_front(front, stopping, stop_all)
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     from . import metrics

@@ -98,6 +98,15 @@ def takes_meta(method: Callable[..., Any]) -> str:
     return "positional" if len(positional) >= 3 or any(p.kind is p.VAR_POSITIONAL for p in params) else "no"
 
 
+def accepts_routing(method: Callable[..., Any]) -> bool:
+    """Whether send_feedback takes Seldon's fifth argument (features, names, reward, truth, routing)."""
+    try:
+        params = list(inspect.signature(method).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind is p.VAR_POSITIONAL for p in params) or len(params) >= 5
+
+
 def bind_with_meta(method: Callable[..., Any]) -> Callable[[Any, Any, dict[str, Any]], Any]:
     """A (X, names, meta) callable for a method that may or may not accept meta."""
     style = takes_meta(method)

@@ -106,10 +106,6 @@ def to_proto(message: dict[str, Any]) -> pb.SeldonMessage:
         ) from None
 
 
-async def _abort(context: grpc.aio.ServicerContext, exc: SeldonMicroserviceException) -> None:
-    await context.abort(grpc_code(exc.status_code), exc.message)
-
-
 def _as_dict(message: Any) -> dict[str, Any]:
     return json_format.MessageToDict(message)
 
@@ -164,6 +160,16 @@ def _methods() -> dict[str, tuple[type, Any]]:
 METHODS = _methods()
 
 
+def error_status(exc: Exception) -> tuple[grpc.StatusCode, str]:
+    """The gRPC status a failed call answers with, on either gRPC path."""
+    if isinstance(exc, SeldonMicroserviceException):
+        return grpc_code(exc.status_code), exc.message
+    if isinstance(exc, DecodeError):
+        return grpc.StatusCode.INVALID_ARGUMENT, f"cannot decode the request: {exc}"
+    log.error("unexpected error in a gRPC call", exc_info=exc)
+    return grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}"
+
+
 def answer_bytes(service: Microservice, method: str, body: bytes) -> bytes:
     """The front's protocol: one gRPC status byte, then the reply bytes or an error message."""
     entry = METHODS.get(method)
@@ -172,13 +178,9 @@ def answer_bytes(service: Microservice, method: str, body: bytes) -> bytes:
     try:
         request = entry[0].FromString(body)
         return b"\x00" + entry[1](service, request).SerializeToString()
-    except SeldonMicroserviceException as exc:
-        return bytes([grpc_code(exc.status_code).value[0]]) + exc.message.encode()
-    except DecodeError as exc:
-        return bytes([grpc.StatusCode.INVALID_ARGUMENT.value[0]]) + f"cannot decode the request: {exc}".encode()
     except Exception as exc:
-        log.exception("unexpected error in a gRPC call")
-        return bytes([grpc.StatusCode.INTERNAL.value[0]]) + f"{type(exc).__name__}: {exc}".encode()
+        code, message = error_status(exc)
+        return bytes([code.value[0]]) + message.encode()
 
 
 def descriptor_set() -> bytes:
@@ -207,18 +209,12 @@ class Servicer:
     def __init__(self, service: Microservice):
         self.service = service
 
-    async def _call(self, context: grpc.aio.ServicerContext, build: Any) -> Any:
-        try:
-            return build()
-        except SeldonMicroserviceException as exc:
-            await _abort(context, exc)
-        except Exception as exc:
-            log.exception("unexpected error in a gRPC call")
-            await context.abort(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}")
-        raise AssertionError("context.abort returned")  # pragma: no cover
-
     async def _answer(self, name: str, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        return await self._call(context, lambda: _HANDLERS[name](self.service, request))
+        try:
+            return _HANDLERS[name](self.service, request)
+        except Exception as exc:
+            await context.abort(*error_status(exc))
+        raise AssertionError("context.abort returned")  # pragma: no cover
 
 
 def _rpc(name: str) -> Any:
@@ -234,17 +230,6 @@ for _name in _HANDLERS:
     setattr(Servicer, _name, _rpc(_name))
 
 
-_REGISTRARS = (
-    pb_grpc.add_ModelServicer_to_server,
-    pb_grpc.add_RouterServicer_to_server,
-    pb_grpc.add_TransformerServicer_to_server,
-    pb_grpc.add_OutputTransformerServicer_to_server,
-    pb_grpc.add_CombinerServicer_to_server,
-    pb_grpc.add_GenericServicer_to_server,
-    pb_grpc.add_SeldonServicer_to_server,
-)
-
-
 def service_names() -> list[str]:
     return [service.full_name for service in pb.DESCRIPTOR.services_by_name.values()]
 
@@ -257,8 +242,8 @@ async def serve(service: Microservice, host: str, port: int, max_message_bytes: 
     ]
     server = grpc.aio.server(options=options)
     servicer = Servicer(service)
-    for register in _REGISTRARS:
-        register(servicer, server)
+    for name in pb.DESCRIPTOR.services_by_name:  # every service the proto declares
+        getattr(pb_grpc, f"add_{name}Servicer_to_server")(servicer, server)
     reflection.enable_server_reflection([*service_names(), reflection.SERVICE_NAME], server)
     if server.add_insecure_port(f"{host}:{port}") == 0:
         raise OSError(f"cannot bind gRPC port {port}")

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from . import metadata, payload
-from .component import bind_with_meta
+from .component import accepts_routing, bind_with_meta
 from .errors import INTERNAL_ERROR, BadRequest, NotSupported, SeldonMicroserviceException
 from .metrics import Metrics, validate
 
@@ -71,7 +71,7 @@ class Microservice:
         self._raw = {name: self._attr(f"{name}_raw") for name in (*bound, "aggregate", "send_feedback")}
         self._aggregate = self._attr("aggregate")
         self._send_feedback = self._attr("send_feedback")
-        self._feedback_takes_routing = _accepts_routing(self._send_feedback)
+        self._feedback_takes_routing = self._send_feedback is not None and accepts_routing(self._send_feedback)
         self._class_names = self._attr("class_names")
         self._tags = self._attr("tags")
         self._metrics = self._attr("metrics")
@@ -200,15 +200,3 @@ class Microservice:
         if metrics and self.metrics is not None:
             self.metrics.record_user(metrics)
         return payload.encode(result, request, names, payload.response_meta(request.meta, tags, metrics))
-
-
-def _accepts_routing(method: Callable[..., Any] | None) -> bool:
-    import inspect
-
-    if method is None:
-        return False
-    try:
-        params = list(inspect.signature(method).parameters.values())
-    except (TypeError, ValueError):
-        return False
-    return any(p.kind is p.VAR_POSITIONAL for p in params) or len(params) >= 5
