@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -17,6 +18,12 @@ import grpc
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from s2ibuilders import config  # noqa: E402
+
+# The container ports every image serves (versions.yaml), published on random loopback ports.
+PORTS = config.load(ROOT / "versions.yaml").ports
 SAMPLES = ROOT / "tests" / "samples"
 S2I = Path(os.environ.get("S2I", ROOT / ".tools" / "bin" / "s2i"))
 
@@ -66,14 +73,18 @@ def run_model(
         detach=True,
         user=user,
         environment=env or {},
-        ports={"9000/tcp": ("127.0.0.1", None), "5000/tcp": ("127.0.0.1", None), "6000/tcp": ("127.0.0.1", None)},
+        ports={f"{port}/tcp": ("127.0.0.1", None) for port in PORTS.values()},
     )
     container.reload()
-    ports = container.attrs["NetworkSettings"]["Ports"]
+    published = container.attrs["NetworkSettings"]["Ports"]
+
+    def host_port(name: str) -> str:
+        return published[f"{PORTS[name]}/tcp"][0]["HostPort"]
+
     model = RunningModel(
         container,
-        http=f"http://127.0.0.1:{ports['9000/tcp'][0]['HostPort']}",
-        grpc=f"127.0.0.1:{ports['5000/tcp'][0]['HostPort']}",
+        http=f"http://127.0.0.1:{host_port('http')}",
+        grpc=f"127.0.0.1:{host_port('grpc')}",
     )
     wait_ready(model)
     return model

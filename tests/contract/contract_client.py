@@ -14,7 +14,7 @@ from google.protobuf import json_format
 from seldon_serve.proto import prediction_pb2 as pb
 from seldon_serve.proto import prediction_pb2_grpc as pb_grpc
 
-from harness import RunningModel
+from harness import PORTS, RunningModel
 
 TIMEOUT = 10
 ENCODINGS = ("json-body", "form", "query", "multipart-json")
@@ -80,7 +80,7 @@ def rpc_error(model: RunningModel, service: str, method: str, request: Any) -> g
 
 
 def metrics_text(model: RunningModel) -> str:
-    port = model.container.attrs["NetworkSettings"]["Ports"]["6000/tcp"][0]["HostPort"]
+    port = model.container.attrs["NetworkSettings"]["Ports"][f"{PORTS['metrics']}/tcp"][0]["HostPort"]
     response = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=TIMEOUT)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/plain")

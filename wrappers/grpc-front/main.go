@@ -163,7 +163,7 @@ func (f *front) descriptors(ctx context.Context, wait time.Duration) (*protoregi
 }
 
 func main() {
-	listen := flag.String("listen", ":5000", "address to serve gRPC on")
+	listen := flag.String("listen", "", "address to serve gRPC on, e.g. :5000 (the wrapper passes its gRPC port)")
 	socket := flag.String("backend", "", "the wrapper's Unix socket")
 	maxBytes := flag.Int("max-message-bytes", 100*1024*1024, "largest message received or sent")
 	grace := flag.Duration("grace", 20*time.Second, "how long calls in progress may finish after SIGTERM")
@@ -171,8 +171,8 @@ func main() {
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("grpc-front: ")
-	if *socket == "" {
-		log.Fatal("-backend <unix socket> is required")
+	if *listen == "" || *socket == "" {
+		log.Fatal("-listen <address> and -backend <unix socket> are required")
 	}
 	encoding.RegisterCodec(rawCodec{})
 	f := newFront(*socket, *timeout)
