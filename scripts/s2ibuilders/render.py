@@ -35,11 +35,19 @@ def environment() -> jinja2.Environment:
 def env_vars(cell: ImageVersion) -> list[dict[str, str]]:
     """The environment variables a family's image reads (images/<family>/environment.yaml,
     itself a template so that defaults such as ports come from versions.yaml)."""
-    path = IMAGES_DIR / cell.family.name / "environment.yaml"
+    return _env_file(cell, IMAGES_DIR / cell.family.name / "environment.yaml")
+
+
+def _env_file(cell: ImageVersion, path: Path) -> list[dict[str, str]]:
+    """One environment.yaml; an item `include: <path under images/>` stands for that file's list."""
     if not path.exists():
         return []
     config = cell.family.config
-    return yaml.safe_load(environment().from_string(path.read_text()).render(config=config, ports=config.ports))
+    items = yaml.safe_load(environment().from_string(path.read_text()).render(config=config, ports=config.ports))
+    expanded: list[dict[str, str]] = []
+    for item in items:
+        expanded += _env_file(cell, IMAGES_DIR / item["include"]) if "include" in item else [item]
+    return expanded
 
 
 def template_vars(cell: ImageVersion) -> dict[str, Any]:

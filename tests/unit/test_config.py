@@ -76,8 +76,9 @@ def test_unreadable_and_invalid_yaml_are_clear_errors(tmp_path):
 def test_matrix_selection_mirrors_make_variables():
     doc = mutated(lambda d: d["families"]["python"]["versions"]["3.11"].update(default=False))
     cfg = parse(doc)
-    assert [c.version for c in cfg.matrix()] == ["3.13"]
-    assert [c.version for c in cfg.matrix(all_versions=True)] == ["3.11", "3.13"]
+    assert [c.slug for c in cfg.matrix() if c.family.name == "python"] == ["python-3.13"]
+    assert [c.version for c in cfg.matrix("python", all_versions=True)] == ["3.11", "3.13"]
+    assert {c.family.name for c in cfg.matrix()} == set(cfg.families)  # every family by default
     assert [c.version for c in cfg.matrix("python", "3.11")] == ["3.11"]  # naming a version builds it
     with pytest.raises(config.ConfigError, match="unknown family 'cobol'"):
         cfg.matrix("cobol")

@@ -21,6 +21,10 @@ REQUIRED_METHODS = {
 
 
 def problems(cls: type, service_type: str) -> list[str]:
+    """What stops `cls` serving as `service_type`; lines starting "warning:" do not."""
+    language_check = getattr(cls, "seldon_check", None)
+    if callable(language_check):  # another language's model, whose methods only the object knows
+        return list(language_check(service_type))
     required = REQUIRED_METHODS.get(service_type)
     if required and not any(callable(getattr(cls, name, None)) for name in required):
         return [f"a {service_type} must define {' or '.join(required)}; {cls.__name__} defines neither"]
@@ -37,11 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     except StartupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    found = problems(cls, args.service_type)
-    for problem in found:
-        print(f"error: {problem}", file=sys.stderr)
+    notes = problems(cls, args.service_type)
+    found = [note for note in notes if not note.startswith("warning:")]
+    for note in notes:
+        print(note if note.startswith("warning:") else f"error: {note}", file=sys.stderr)
     if not found:
-        print(f"{args.interface}: class {cls.__module__}.{cls.__name__} can serve as {args.service_type}")
+        what = getattr(cls, "source_file", None) or f"class {cls.__module__}.{cls.__name__}"
+        print(f"{args.interface}: {what} can serve as {args.service_type}")
     return 1 if found else 0
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from importlib.metadata import entry_points
 from typing import Any
 
 from .errors import BAD_PARAMETER, StartupError
@@ -27,11 +28,20 @@ _PARAMETER_TYPES: dict[str, Callable[[str], Any]] = {
 }
 
 
+# Model files in other languages, served by the package registered for their suffix.
+LANGUAGE_PLUGINS = "seldon_serve.languages"
+KNOWN_LANGUAGES = {"R": "R"}
+
+
 def import_class(interface: str, search_path: str | None = None) -> type:
-    """`MyModel` (module and class of one name) or `package.module.Class`."""
+    """`MyModel` (module and class of one name), `package.module.Class`, or a model file in a
+    language a plugin serves (`MyModel.R`, or `MyModel` when only MyModel.R exists)."""
+    directory = search_path or os.getcwd()
+    other_language = language_class(interface, directory)
+    if other_language is not None:
+        return other_language
     module_name, _, class_name = interface.rpartition(".")
     module_name = module_name or class_name
-    directory = search_path or os.getcwd()
     if directory not in sys.path:
         sys.path.insert(0, directory)
     try:
@@ -49,6 +59,21 @@ def import_class(interface: str, search_path: str | None = None) -> type:
         found = sorted(n for n, v in vars(module).items() if inspect.isclass(v) and v.__module__ == module.__name__)
         raise StartupError(f"{module_name} defines no class {class_name} (classes found: {', '.join(found) or 'none'})")
     return cls
+
+
+def language_class(interface: str, directory: str) -> type | None:
+    plugins = {plugin.name: plugin for plugin in entry_points(group=LANGUAGE_PLUGINS)}
+    stem, dot, suffix = interface.rpartition(".")
+    if dot and suffix in plugins:
+        return plugins[suffix].load()(os.path.join(directory, interface))
+    if dot and suffix in KNOWN_LANGUAGES and not os.path.exists(os.path.join(directory, stem + ".py")):
+        raise StartupError(f"{interface} is an {KNOWN_LANGUAGES[suffix]} model: this image serves Python only")
+    if not os.path.exists(os.path.join(directory, interface + ".py")):
+        for suffix, plugin in plugins.items():
+            path = os.path.join(directory, f"{interface}.{suffix}")
+            if os.path.isfile(path):
+                return plugin.load()(path)
+    return None
 
 
 def parse_parameters(raw: str | None) -> dict[str, Any]:
@@ -80,6 +105,8 @@ def parse_parameters(raw: str | None) -> dict[str, Any]:
 def construct(cls: type, parameters: dict[str, Any]) -> Any:
     try:
         return cls(**parameters)
+    except StartupError:
+        raise
     except TypeError as exc:
         raise StartupError(f"{cls.__name__}({', '.join(parameters)}) failed: {exc}", BAD_PARAMETER) from exc
     except Exception as exc:

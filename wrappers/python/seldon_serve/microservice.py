@@ -46,7 +46,9 @@ class UserCodeError(SeldonMicroserviceException):
     """An exception escaped the user's code: HTTP 500 with its message."""
 
     def __init__(self, exc: BaseException):
-        super().__init__(f"{type(exc).__name__}: {exc}", status_code=500, reason=INTERNAL_ERROR)
+        # Errors from another language's code name their own kind (an R condition class).
+        kind = getattr(exc, "error_class", None) or type(exc).__name__
+        super().__init__(f"{kind}: {exc}", status_code=500, reason=INTERNAL_ERROR)
 
 
 def call_user(method: Callable[..., Any], *args: Any) -> Any:

@@ -31,6 +31,15 @@ class Request:
     meta: dict[str, Any]
 
 
+@dataclass(slots=True)
+class Table:
+    """A result whose columns are named, such as an R data.frame: the names answer as data.names
+    (unless the component's class_names() says otherwise)."""
+
+    values: Any
+    names: list[str]
+
+
 class JsonIncoming:
     """A request as REST receives it: the JSON form, decoded only when a verb asks."""
 
@@ -119,6 +128,9 @@ def _b64decode(value: Any) -> bytes:
 
 def encode(result: Any, request: Request | None, names: list[str] | None, meta: dict[str, Any]) -> dict[str, Any]:
     """The response message for `result`, mirroring the request's payload kind."""
+    if isinstance(result, Table):
+        names = result.names if names is None else names
+        result = result.values
     if isinstance(result, dict):
         return {"jsonData": result, "meta": meta}
     if isinstance(result, bytes | bytearray):

@@ -1,0 +1,48 @@
+# An identity model using every optional hook: tags, metrics, metadata, class names, health
+# and errors. jsonData list(fail = "refuse") answers 422 through seldon_error(); "crash"
+# signals a plain R error of class ValueError (500); list(sleep = s) takes s seconds.
+#
+# S3 objects are values: state that changes between requests lives in an environment.
+initialise_seldon <- function(params) {
+  state <- new.env()
+  state$calls <- 0
+  state$last_ms <- 0
+  structure(list(state = state), class = "extras")
+}
+
+predict.extras <- function(model, newdata, meta) {
+  started <- proc.time()[["elapsed"]]
+  model$state$calls <- model$state$calls + 1
+  if (is.list(newdata) && !is.data.frame(newdata)) {
+    if (identical(newdata$fail, "refuse")) seldon_error("refusing this input", status = 422)
+    if (identical(newdata$fail, "crash")) stop(errorCondition("the model crashed", class = "ValueError"))
+    if (!is.null(newdata$sleep)) Sys.sleep(newdata$sleep)
+  }
+  model$state$last_ms <- (proc.time()[["elapsed"]] - started) * 1000
+  newdata
+}
+
+class_names.extras <- function(model) c("first", "second")
+
+tags.extras <- function(model) list(model = "extras", calls = model$state$calls)
+
+metrics.extras <- function(model) {
+  list(
+    list(type = "COUNTER", key = "extras_calls", value = 1),
+    list(type = "GAUGE", key = "extras_last_calls", value = model$state$calls, tags = list(kind = "gauge")),
+    list(type = "TIMER", key = "extras_predict_ms", value = model$state$last_ms)
+  )
+}
+
+# JSON arrays are lists: jsonlite writes a length-one vector as a plain value.
+metadata.extras <- function(model) {
+  list(
+    name = "extras-model",
+    versions = list("extras/v1"),
+    inputs = list(list(messagetype = "ndarray", schema = list(names = list("a", "b"), shape = list(2)))),
+    outputs = list(list(messagetype = "ndarray", schema = list(names = list("first", "second"), shape = list(2)))),
+    custom = list(author = "tests")
+  )
+}
+
+health_status.extras <- function(model) matrix(model$state$calls, nrow = 1)

@@ -1,0 +1,89 @@
+"""The embedded R session: started once per worker process, with seldon.R attached.
+
+R is single-threaded; the wrapper calls user code from one thread per worker (its event
+loop), so every call into R comes from the thread that started it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from importlib import resources
+from typing import Any
+
+from seldon_serve.errors import INTERNAL_ERROR, SeldonMicroserviceException
+
+log = logging.getLogger("seldon_serve.r")
+
+
+class RError(Exception):
+    """An error signalled by the model's R code; `error_class` is its R condition class."""
+
+    def __init__(self, message: str, error_class: str, stack: list[str]):
+        super().__init__(message)
+        self.error_class = error_class
+        self.stack = stack
+
+
+@functools.cache
+def session() -> Any:
+    """rpy2's rinterface with R started and seldon.R attached (first call only)."""
+    import rpy2.rinterface as ri
+    from rpy2.rinterface_lib import callbacks
+
+    # R's console goes to the container's log as it is, without rpy2's prefixes.
+    callbacks.consolewrite_print = lambda text: sys.stdout.write(text)
+    callbacks.consolewrite_warnerror = lambda text: sys.stderr.write(text)
+    logging.getLogger("rpy2").setLevel(logging.WARNING)  # its start-up report is not ours to log
+    ri.initr()
+    runtime = resources.files(__package__).joinpath("seldon.R").read_text()
+    seldon = ri.evalr("new.env()")
+    ri.baseenv["eval"](ri.baseenv["parse"](text=ri.StrSexpVector([runtime])), seldon)
+    ri.baseenv["attach"](seldon, name="seldon", **{"warn.conflicts": False})
+    return ri
+
+
+def function(name: str) -> Any:
+    """A function of seldon.R."""
+    return session().globalenv.find(name)
+
+
+def invoke(fun: Any, *args: Any) -> Any:
+    """fun(*args) in R. seldon_error() becomes the Seldon error it asks for; any other R
+    error becomes RError (a 500 naming its condition class), logged with the R call stack."""
+    ri = session()
+    outcome = _fields(function("seldon_invoke")(fun, ri.ListSexpVector(list(args))))
+    for warning in outcome["warnings"]:
+        log.warning("R warning: %s", warning)
+    if _scalar(outcome["ok"]):
+        return outcome["value"]
+    message = _scalar(outcome["message"])
+    status = _scalar(outcome["status"])
+    if status is not None:
+        reason = _scalar(outcome["reason"]) or "MICROSERVICE_BAD_DATA"
+        raise SeldonMicroserviceException(message, status_code=status, reason=reason)
+    stack = [str(line) for line in outcome["stack"]]
+    log.error("R error (%s): %s\n  R call stack:\n    %s", _scalar(outcome["class"]), message, "\n    ".join(stack))
+    raise RError(message, _scalar(outcome["class"]), stack)
+
+
+def call_runtime(name: str, *args: Any) -> Any:
+    """A call to seldon.R itself: an error there is the wrapper's, so it answers 500."""
+    try:
+        return invoke(function(name), *args)
+    except RError as exc:
+        raise SeldonMicroserviceException(str(exc), status_code=500, reason=INTERNAL_ERROR) from exc
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    return dict(zip(value.names, value, strict=True))
+
+
+def _scalar(vector: Any) -> Any:
+    """The single value of an R vector; None for NULL and NA."""
+    ri = session()
+    if vector is ri.NULL or len(vector) == 0:
+        return None
+    item = vector[0]
+    return None if any(item is na for na in (ri.NA_Character, ri.NA_Integer, ri.NA_Logical)) else item

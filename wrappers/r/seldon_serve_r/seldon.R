@@ -1,0 +1,156 @@
+# The R side of the Seldon wrapper for R models (the seldon-core-s2i-r images).
+#
+# The Seldon contract -- REST, gRPC, metrics, metadata, error bodies -- is served by the
+# python wrapper (seldon_serve), which calls into R through rpy2 for each request. A model
+# file defines `initialise_seldon(params)`, returning an S3 object, and methods for that
+# object's class: predict, route, transform_input, ... (see the image's `usage`).
+#
+# This file is attached as "seldon", so a model file can call seldon_error() without library().
+
+#' Answer the request with an error: `seldon_error("no such customer", status = 404)`.
+#' Any other error answers 500 with its message.
+seldon_error <- function(message, status = 400L, reason = "MICROSERVICE_BAD_DATA") {
+  condition <- structure(
+    class = c("seldon_error", "error", "condition"),
+    list(message = message, call = sys.call(-1), status = as.integer(status), reason = reason)
+  )
+  stop(condition)
+}
+
+# The generics of the hooks R does not already have (predict and aggregate are R's own), so
+# a model file defines plain S3 methods -- route.myrouter -- and may call them itself.
+route <- function(object, ...) UseMethod("route")
+send_feedback <- function(object, ...) UseMethod("send_feedback")
+transform_input <- function(object, ...) UseMethod("transform_input")
+transform_output <- function(object, ...) UseMethod("transform_output")
+class_names <- function(object, ...) UseMethod("class_names")
+tags <- function(object, ...) UseMethod("tags")
+metrics <- function(object, ...) UseMethod("metrics")
+metadata <- function(object, ...) UseMethod("metadata")
+health_status <- function(object, ...) UseMethod("health_status")
+predict_raw <- function(object, ...) UseMethod("predict_raw")
+route_raw <- function(object, ...) UseMethod("route_raw")
+transform_input_raw <- function(object, ...) UseMethod("transform_input_raw")
+transform_output_raw <- function(object, ...) UseMethod("transform_output_raw")
+aggregate_raw <- function(object, ...) UseMethod("aggregate_raw")
+send_feedback_raw <- function(object, ...) UseMethod("send_feedback_raw")
+
+# ---- called by the wrapper -------------------------------------------------------------------
+
+# Sources the model file into the global environment, where S3 dispatch finds its methods.
+seldon_source <- function(path) {
+  sys.source(path, envir = globalenv(), keep.source = FALSE, toplevel.env = globalenv())
+  exists("initialise_seldon", envir = globalenv(), mode = "function", inherits = FALSE)
+}
+
+# The method a verb dispatches to for this object, or NULL; methods of the object's class
+# from packages count too (an `lm` from readRDS() has predict.lm).
+seldon_method <- function(verb, object) {
+  for (cls in class(object)) {
+    method <- get0(paste0(verb, ".", cls), envir = globalenv(), mode = "function")
+    if (is.null(method)) method <- utils::getS3method(verb, cls, optional = TRUE, envir = globalenv())
+    if (!is.null(method)) {
+      return(method)
+    }
+  }
+  NULL
+}
+
+# Names of the functions in the global environment that look like methods of `verbs`.
+seldon_defined_methods <- function(verbs) {
+  defined <- ls(globalenv())
+  defined[vapply(defined, function(name) {
+    is.function(get(name, envir = globalenv())) && any(startsWith(name, paste0(verbs, ".")))
+  }, logical(1))]
+}
+
+seldon_formals <- function(fun) names(formals(fun))
+
+# Calls fun(args), catching what it signals: list(ok, value) or list(ok = FALSE, message,
+# class, status, reason, stack), with warnings collected for the log either way.
+seldon_invoke <- function(fun, args) {
+  warned <- character()
+  stack <- character()
+  outcome <- tryCatch(
+    list(ok = TRUE, value = withCallingHandlers(
+      do.call(fun, args, quote = TRUE),
+      warning = function(w) {
+        warned <<- c(warned, conditionMessage(w))
+        invokeRestart("muffleWarning")
+      },
+      error = function(e) stack <<- seldon_stack(sys.calls())
+    )),
+    error = function(e) {
+      list(
+        ok = FALSE, message = conditionMessage(e), class = class(e)[[1]],
+        status = if (inherits(e, "seldon_error")) e$status else NA_integer_,
+        reason = if (inherits(e, "seldon_error")) e$reason else NA_character_,
+        stack = stack
+      )
+    }
+  )
+  outcome$warnings <- warned
+  outcome
+}
+
+seldon_stack <- function(calls) {
+  lines <- vapply(calls, function(call) substr(paste(deparse(call, nlines = 1L), collapse = ""), 1L, 120L), "")
+  # Drop the frames of seldon_invoke and its handlers: the user's frames are what helps.
+  lines[!grepl("^(seldon_invoke|withCallingHandlers|tryCatch|do.call|h\\(|\\.handleSimpleError)", lines)]
+}
+
+# ---- requests into R -------------------------------------------------------------------------
+
+# A data.frame from a list of equally long columns (faster than as.data.frame).
+seldon_frame <- function(columns, names, rows) {
+  names(columns) <- names
+  structure(columns, class = "data.frame", row.names = .set_row_names(as.integer(rows)))
+}
+
+seldon_array <- function(values, dims) array(values, dim = dims)
+
+seldon_from_json <- function(text) jsonlite::fromJSON(text, simplifyVector = FALSE)
+
+# ---- results out of R ------------------------------------------------------------------------
+
+seldon_to_json <- function(value) {
+  as.character(jsonlite::toJSON(value, auto_unbox = TRUE, digits = NA, null = "null", na = "null"))
+}
+
+# A result in a shape the wrapper reads without knowing R: list(kind, ...).
+seldon_flatten <- function(x) {
+  if (is.null(x)) {
+    return(list(kind = "null"))
+  }
+  if (is.raw(x)) {
+    return(list(kind = "bytes", value = as.vector(x)))
+  }
+  if (is.data.frame(x)) {
+    return(list(kind = "table", columns = lapply(unclass(x), seldon_plain), names = names(x)))
+  }
+  if (is.array(x)) {
+    names <- if (length(dim(x)) == 2L) colnames(x) else NULL
+    return(list(kind = "array", value = seldon_plain(x), dim = dim(x), names = names))
+  }
+  if (is.factor(x) || (is.atomic(x) && !is.complex(x))) {
+    return(list(kind = "vector", value = seldon_plain(x)))
+  }
+  if (is.list(x)) {
+    return(list(kind = "json", value = seldon_to_json(x)))
+  }
+  stop(sprintf(
+    "cannot answer with an object of class %s: return a data.frame, matrix, vector, list, string or raw vector",
+    paste(class(x), collapse = "/")
+  ))
+}
+
+# A plain vector the wrapper converts directly: factors as labels, integers with NA as doubles.
+seldon_plain <- function(v) {
+  if (is.factor(v)) v <- as.character(v)
+  if (is.list(v)) v <- vapply(v, function(item) paste(format(item), collapse = " "), "")
+  if (is.complex(v)) stop("complex numbers have no place in a SeldonMessage")
+  v <- as.vector(v)
+  if ((is.integer(v) || is.logical(v)) && anyNA(v)) v <- as.double(v)
+  if (is.numeric(v) && !is.integer(v)) v <- as.double(v)
+  v
+}
