@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,3 +117,23 @@ def wait_ready(model: RunningModel, timeout: float = 60) -> None:
 def remove_container(model: RunningModel) -> None:
     with contextlib.suppress(docker.errors.NotFound):
         model.container.remove(force=True)
+
+
+BUILD_REPORT = ROOT / "reports" / "s2i-builds.jsonl"
+
+
+def record_build(cell: config.ImageVersion, sample: str, kind: str, seconds: float) -> None:
+    """One s2i build's seconds into reports/, for the closing notes."""
+    BUILD_REPORT.parent.mkdir(exist_ok=True)
+    with BUILD_REPORT.open("a") as out:
+        entry = {"image": cell.slug, "sample": sample, "build": kind, "seconds": round(seconds, 1)}
+        out.write(json.dumps(entry) + "\n")
+
+
+def source_tree(parent: Path, files: dict[str, str]) -> Path:
+    """A model source folder with these files (name -> text) under a fresh name in parent."""
+    source = parent / f"src-{uuid.uuid4().hex[:6]}"
+    for name, text in files.items():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_text(text)
+    return source

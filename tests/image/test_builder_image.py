@@ -66,8 +66,19 @@ def test_tools_s2i_relies_on_are_present(host):
     assert host.run("tar -cf - -C /etc hostname | tar -C /tmp -xf - && test -f /tmp/hostname").rc == 0
 
 
-def test_python_is_the_version_versions_yaml_names(host, cell):
-    assert host.check_output("python --version").startswith(f"Python {cell.version}.")
+# How each family's image reports its language version: (command, expected output prefix).
+LANGUAGE_VERSION = {
+    "python": ("python --version", "Python {version}."),
+    "r": ("R --version", "R version {version}."),
+}
+
+
+def test_the_language_is_the_version_versions_yaml_names(host, cell):
+    command, prefix = LANGUAGE_VERSION[cell.family.name]
+    assert host.check_output(command).startswith(prefix.format(version=cell.version))
+
+
+def test_the_wrapper_runs_in_the_apps_virtualenv(host):
     assert host.check_output("python -c 'import sys; print(sys.prefix)'") == "/opt/app-root/venv"
 
 
@@ -127,15 +138,21 @@ def test_image_scripts_match_the_templates(host, cell, tmp_path_factory):
         assert host.file(f"/usr/libexec/s2i/{name}").content_string == (context / "s2i" / "bin" / name).read_text()
 
 
+# The packages of wrappers/ each family's image installs.
+WRAPPER_PACKAGES = {"python": ("python/seldon_serve",), "r": ("python/seldon_serve", "r/seldon_serve_r")}
+
+
 def test_image_wrapper_matches_the_repository(host, cell):
     """A stale image (wrapper changed, image not rebuilt) fails here, not in the contract suite."""
     from harness import ROOT
 
-    site = host.check_output("python -c 'import seldon_serve, os; print(os.path.dirname(seldon_serve.__file__))'")
-    for source in sorted((ROOT / "wrappers" / "python" / "seldon_serve").glob("*.py")):
-        assert host.file(f"{site}/{source.name}").content_string == source.read_text(), (
-            f"rebuild: {source.name} differs"
-        )
+    for package in WRAPPER_PACKAGES[cell.family.name]:
+        name = package.rpartition("/")[2]
+        site = host.check_output(f"python -c 'import {name}, os; print(os.path.dirname({name}.__file__))'")
+        for source in sorted(p for p in (ROOT / "wrappers" / package).iterdir() if p.suffix in (".py", ".R")):
+            assert host.file(f"{site}/{source.name}").content_string == source.read_text(), (
+                f"rebuild: {package}/{source.name} differs"
+            )
 
 
 def test_the_grpc_front_is_installed(host):

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import uuid
-from pathlib import Path
 
 import grpc
 import pytest
@@ -15,18 +13,9 @@ from google.protobuf import json_format
 from seldon_serve.proto import prediction_pb2 as pb
 from seldon_serve.proto import prediction_pb2_grpc as pb_grpc
 
-from harness import ROOT, S2I, SAMPLES, remove_container, run_model, s2i_build
+from harness import S2I, SAMPLES, record_build, remove_container, run_model, s2i_build, source_tree
 
 FAMILIES = {"python"}
-REPORT = ROOT / "reports" / "s2i-builds.jsonl"
-
-
-def record(cell, sample: str, kind: str, seconds: float) -> None:
-    REPORT.parent.mkdir(exist_ok=True)
-    with REPORT.open("a") as out:
-        out.write(
-            json.dumps({"image": cell.slug, "sample": sample, "build": kind, "seconds": round(seconds, 1)}) + "\n"
-        )
 
 
 def output_image(cell, sample: str) -> str:
@@ -38,7 +27,7 @@ def identity_image(cell, builder_image, docker_client):
     image = output_image(cell, "model")
     build = s2i_build(SAMPLES / "python" / "model", builder_image, image)
     assert build.returncode == 0, build.output
-    record(cell, "model", "cold", build.seconds)
+    record_build(cell, "model", "cold", build.seconds)
     yield image
     docker_client.images.remove(image, force=True)
 
@@ -115,8 +104,8 @@ def test_incremental_build_installs_from_the_saved_wheel_cache_even_offline(cell
         assert "Restoring the wheel cache of the previous build" in warm.output
         assert "Installed requirements.txt from the wheel cache: nothing downloaded" in warm.output
         assert "Downloading" not in warm.output
-        record(cell, "sklearn-iris", "cold", cold.seconds)
-        record(cell, "sklearn-iris", "incremental", warm.seconds)
+        record_build(cell, "sklearn-iris", "cold", cold.seconds)
+        record_build(cell, "sklearn-iris", "incremental", warm.seconds)
         model = run_model(docker_client, image)
         try:
             rows = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]  # a setosa and a virginica from the data set
@@ -129,14 +118,6 @@ def test_incremental_build_installs_from_the_saved_wheel_cache_even_offline(cell
             remove_container(model)
     finally:
         docker_client.images.remove(image, force=True)
-
-
-def bad_source(tmp_path: Path, files: dict[str, str]) -> Path:
-    source = tmp_path / f"src-{uuid.uuid4().hex[:6]}"
-    for name, text in files.items():
-        (source / name).parent.mkdir(parents=True, exist_ok=True)
-        (source / name).write_text(text)
-    return source
 
 
 IDENTITY = "class MyModel:\n    def predict(self, X, names):\n        return X\n"
@@ -184,14 +165,14 @@ def test_user_mistakes_fail_the_build_with_a_clear_message(
     cell, builder_image, docker_client, tmp_path, files, message
 ):
     image = f"s2i-test/bad-source:{uuid.uuid4().hex[:8]}"
-    build = s2i_build(bad_source(tmp_path, files), builder_image, image)
+    build = s2i_build(source_tree(tmp_path, files), builder_image, image)
     assert build.returncode != 0, build.output
     assert message in build.output
     assert "Traceback" not in build.output
 
 
 def test_private_index_settings_are_used_and_their_credentials_masked(cell, builder_image, tmp_path):
-    source = bad_source(
+    source = source_tree(
         tmp_path,
         {"MyModel.py": IDENTITY, ".s2i/environment": "MODEL_NAME=MyModel\n", "requirements.txt": "six==1.16.0\n"},
     )

@@ -12,11 +12,8 @@ initialise_seldon <- function(params) {
 }
 
 predict.iris_classifier <- function(model, newdata) {
-  newdata <- as_iris_features(newdata)
-  probabilities <- predict(model$fit, newdata = newdata, type = "probs")
-  if (is.null(dim(probabilities))) {
-    # one row: nnet answers a named vector
-    probabilities <- matrix(probabilities, nrow = 1, dimnames = list(NULL, names(probabilities)))
-  }
-  probabilities
+  probabilities <- predict(model$fit, newdata = as_iris_features(newdata), type = "probs")
+  # A matrix for several rows, a vector for one: either way one column per class.
+  classes <- model$fit$lev
+  matrix(probabilities, ncol = length(classes), dimnames = list(NULL, classes))
 }
