@@ -67,7 +67,7 @@ lint: venv ## ruff (lint + format check) over the Python code
 	$(VENV)/bin/ruff check scripts wrappers tests
 	$(VENV)/bin/ruff format --check scripts wrappers tests
 
-bench: venv ## REST/gRPC req/s and latency of the python wrapper against Seldon Core's (reports/benchmark.md)
+bench: venv ## REST/gRPC req/s and latency: the python wrapper against Seldon Core's, and every family's image (reports/benchmark.md)
 	$(PY) tests/benchmark/bench_wrappers.py
 
 docs: venv ## rewrite README.md's generated blocks from versions.yaml (a unit test fails when stale)

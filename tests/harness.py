@@ -137,3 +137,13 @@ def source_tree(parent: Path, files: dict[str, str]) -> Path:
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         (source / name).write_text(text)
     return source
+
+
+def run_to_exit(client: docker.DockerClient, image: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run a model image that is expected to stop by itself: (exit status, logs)."""
+    container = client.containers.run(image, detach=True, environment=env or {})
+    try:
+        status = container.wait(timeout=60)["StatusCode"]
+        return status, container.logs().decode()
+    finally:
+        container.remove(force=True)

@@ -8,7 +8,9 @@ pinned to CPU 0; the load generators run pinned to CPU 1: wrk for REST (POST
 4-float ndarray. Seldon's wrapper is the `seldon-core` release pinned in versions.yaml,
 installed into .tools/seldon-venv (it needs setuptools<70). Ours serves gRPC through the Go
 front (wrappers/grpc-front, on the same CPU) as the images do, and once more with grpc.aio in
-the worker for comparison. Writes reports/benchmark.md.
+the worker for comparison. Then each family's identity sample, built with s2i from its default
+builder image, runs as a container the same way (host network, CPU 0): R next to Python shows
+what calling into R costs. Writes reports/benchmark.md.
 """
 
 from __future__ import annotations
@@ -170,6 +172,54 @@ def measure(
     return results
 
 
+def family_images(cfg: config.Config) -> dict[str, str]:
+    """Each family's `model` sample (identity) built with s2i from its default builder image."""
+    s2i = tools.ensure_s2i(cfg.tools["s2i"])
+    images = {}
+    for family in cfg.families.values():
+        cell = family.versions[family.default_version]
+        image = f"bench/{family.name}-model:{cell.version}"
+        source = ROOT / "tests" / "samples" / family.name / "model"
+        command = [str(s2i), "build", str(source), cell.reference, image, "--pull-policy", "never"]
+        subprocess.run(command, check=True, capture_output=True)
+        images[f"{family.name} {cell.version} image"] = image
+    return images
+
+
+def start_container(image: str, http: int, grpc: int, metrics: int) -> str:
+    """The model image on the host's network (no port proxy in the way), pinned like the host runs."""
+    ports = {"HTTP": http, "GRPC": grpc, "METRICS": metrics}
+    env = [f"-ePREDICTIVE_UNIT_{name}_SERVICE_PORT={port}" for name, port in ports.items()]
+    command = ["docker", "run", "-d", "--rm", "--network", "host", "--cpuset-cpus", SERVER_CPU, *env]
+    container = subprocess.run(
+        [*command, "-eGUNICORN_WORKERS=1", "-eLOG_LEVEL=WARNING", image], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.post(f"http://127.0.0.1:{http}/api/v1.0/predictions", json=BODY, timeout=1).ok:
+                time.sleep(1)
+                return container
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    subprocess.run(["docker", "rm", "-f", container], check=False, capture_output=True)
+    raise RuntimeError(f"{image} did not answer on :{http}")
+
+
+def measure_images(images: dict[str, str], args: Any, ports: int) -> list[Result]:
+    results = []
+    for offset, (name, image) in enumerate(images.items()):
+        http = ports + 10 * offset
+        container = start_container(image, http, http + 1, http + 2)
+        try:
+            results.append(Result(name, "REST", *wrk(http, args.seconds)))
+            results.append(Result(name, "gRPC", *ghz(args.ghz, http + 1, args.seconds)))
+        finally:
+            subprocess.run(["docker", "rm", "-f", container], check=False, capture_output=True)
+    return results
+
+
 def table(results: list[Result], seldon_version: str) -> str:
     peer = {r.protocol: r for r in results if r.wrapper == "seldon-core"}
     lines = [
@@ -188,6 +238,7 @@ def table(results: list[Result], seldon_version: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10, help="measured seconds per run (after 2 s of warm-up)")
+    parser.add_argument("--no-images", action="store_true", help="skip the families' model images (needs Docker)")
     args = parser.parse_args()
     if (os.cpu_count() or 1) < 2:
         raise SystemExit("the benchmark pins server and load generator to different CPUs: it needs 2")
@@ -204,6 +255,8 @@ def main() -> int:
         "seldon_serve, grpc.aio in the worker", ours, [], {"SELDON_GRPC_FRONT": "off"}, ("gRPC",), 19160, args
     )
     results += measure("seldon-core", theirs, ["--grpc-workers", "1"], {}, both, 19200, args)
+    if not args.no_images:
+        results += measure_images(family_images(cfg), args, 19300)
     report = table(results, seldon_version)
     header = (
         f"identity model, 4-float ndarray, {CONNECTIONS} connections, one worker on CPU {SERVER_CPU}, "

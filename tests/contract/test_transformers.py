@@ -9,6 +9,7 @@ import grpc
 import pytest
 
 from contract_client import ENCODINGS, ok_json, post, rpc, rpc_error, seldon_error, to_dict, to_proto
+from harness import run_to_exit
 
 PARAMETERS = '[{"name": "low", "value": "2", "type": "FLOAT"}, {"name": "high", "value": "4", "type": "FLOAT"}]'
 
@@ -59,14 +60,7 @@ def test_transform_output(output_transformer, encoding):
     ],
 )
 def test_a_bad_parameter_stops_start_up_with_a_message_naming_it(sample_image, docker_client, parameters, fragment):
-    container = docker_client.containers.run(
-        sample_image("transformer"), detach=True, environment={"PREDICTIVE_UNIT_PARAMETERS": parameters}
-    )
-    try:
-        status = container.wait(timeout=60)["StatusCode"]
-        logs = container.logs().decode()
-    finally:
-        container.remove(force=True)
+    status, logs = run_to_exit(docker_client, sample_image("transformer"), {"PREDICTIVE_UNIT_PARAMETERS": parameters})
     assert status != 0
     assert fragment in logs
     assert "Traceback" not in logs

@@ -14,7 +14,7 @@ from google.protobuf import json_format
 from seldon_serve.proto import prediction_pb2 as pb
 from seldon_serve.proto import prediction_pb2_grpc as pb_grpc
 
-from harness import SAMPLES, record_build, remove_container, run_model, s2i_build, source_tree
+from harness import SAMPLES, record_build, remove_container, run_model, run_to_exit, s2i_build, source_tree
 
 FAMILIES = {"r"}
 CLASSES = ["setosa", "versicolor", "virginica"]
@@ -138,12 +138,7 @@ def test_a_failing_initialise_seldon_stops_start_up_with_one_clear_line(cell, bu
     build = s2i_build(source_tree(tmp_path, files), builder_image, image)
     assert build.returncode == 0, build.output
     try:
-        container = docker_client.containers.run(image, detach=True)
-        try:
-            status = container.wait(timeout=60)["StatusCode"]
-            logs = container.logs().decode()
-        finally:
-            container.remove(force=True)
+        status, logs = run_to_exit(docker_client, image)
         assert status != 0
         assert "MyModel.R: initialise_seldon(params) failed: model.rds is missing" in logs
         assert "Traceback" not in logs

@@ -3,7 +3,7 @@
 Into R: 2-D data becomes a data.frame whose columns are named by the request's names (or
 t:0, t:1, ... like the wrapper's default names); 1-D data a vector; more dimensions an array;
 strData a string, binData a raw vector, jsonData nested lists (jsonlite, simplifyVector = FALSE).
-Out of R: seldon_flatten() reduces any result to a few plain kinds read here.
+Out of R: seldon_flatten() reduces any result to a few plain kinds, read by from_flat().
 """
 
 from __future__ import annotations
@@ -77,9 +77,9 @@ def _text(item: Any) -> str:
     return item if isinstance(item, str) else json.dumps(item)
 
 
-def from_r(value: Any) -> Any:
-    """A result of the model's R code, as the wrapper's payload encoder takes it."""
-    flat = dict(zip(*_named(runtime.call_runtime("seldon_flatten", value)), strict=True))
+def from_flat(flattened: Any) -> Any:
+    """What seldon_flatten() made of a result, as the wrapper's payload encoder takes it."""
+    flat = dict(zip(*_named(flattened), strict=True))
     kind = flat["kind"][0]
     if kind == "null":
         return None

@@ -101,7 +101,7 @@ class RModel:
             args = [self._object, convert.to_r(X, names)]
             if takes_meta:
                 args.append(convert.json_to_r(meta or {}))
-            return _like_request(convert.from_r(runtime.invoke(method, *args)), X)
+            return _like_request(convert.from_flat(runtime.invoke(method, *args, flatten=True)), X)
 
         return hook
 
@@ -122,13 +122,13 @@ class RModel:
 
     def _raw_hook(self, method: Any, _formals: set[str]) -> Callable[..., Any]:
         def hook(message: Any) -> Any:
-            return convert.from_r(runtime.invoke(method, self._object, convert.json_to_r(message)))
+            return convert.from_flat(runtime.invoke(method, self._object, convert.json_to_r(message), flatten=True))
 
         return hook
 
     def _plain_hook(self, method: Any, _formals: set[str]) -> Callable[..., Any]:
         def hook() -> Any:
-            result = convert.from_r(runtime.invoke(method, self._object))
+            result = convert.from_flat(runtime.invoke(method, self._object, flatten=True))
             return result.tolist() if isinstance(result, np.ndarray) else result
 
         return hook
@@ -140,7 +140,9 @@ class RModel:
             inputs = ri.ListSexpVector(
                 [convert.to_r(x, names) for x, names in zip(features_list, names_list, strict=True)]
             )
-            return _like_request(convert.from_r(runtime.invoke(method, self._object, inputs)), features_list[0])
+            return _like_request(
+                convert.from_flat(runtime.invoke(method, self._object, inputs, flatten=True)), features_list[0]
+            )
 
         return hook
 
@@ -151,7 +153,7 @@ class RModel:
             args = [self._object, convert.to_r(features, names), _param(float(reward)), convert.to_r(truth)]
             if takes_routing:
                 args.append(_param(routing) if routing is not None else runtime.session().NULL)
-            return convert.from_r(runtime.invoke(method, *args))
+            return convert.from_flat(runtime.invoke(method, *args, flatten=True))
 
         return hook
 

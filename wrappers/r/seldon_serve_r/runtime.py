@@ -12,7 +12,7 @@ import sys
 from importlib import resources
 from typing import Any
 
-from seldon_serve.errors import INTERNAL_ERROR, SeldonMicroserviceException
+from seldon_serve.errors import SeldonMicroserviceException
 
 log = logging.getLogger("seldon_serve.r")
 
@@ -44,16 +44,19 @@ def session() -> Any:
     return ri
 
 
+@functools.cache
 def function(name: str) -> Any:
     """A function of seldon.R."""
     return session().globalenv.find(name)
 
 
-def invoke(fun: Any, *args: Any) -> Any:
-    """fun(*args) in R. seldon_error() becomes the Seldon error it asks for; any other R
-    error becomes RError (a 500 naming its condition class), logged with the R call stack."""
+def invoke(fun: Any, *args: Any, flatten: bool = False) -> Any:
+    """fun(*args) in R -- with flatten, its value as seldon_flatten() reduces it. seldon_error()
+    becomes the Seldon error it asks for; any other R error becomes RError (a 500 naming its
+    condition class), logged with the R call stack."""
     ri = session()
-    outcome = _fields(function("seldon_invoke")(fun, ri.ListSexpVector(list(args))))
+    call_args = ri.ListSexpVector(list(args))
+    outcome = _fields(function("seldon_invoke")(fun, call_args, ri.BoolSexpVector([flatten])))
     for warning in outcome["warnings"]:
         log.warning("R warning: %s", warning)
     if _scalar(outcome["ok"]):
@@ -66,14 +69,6 @@ def invoke(fun: Any, *args: Any) -> Any:
     stack = [str(line) for line in outcome["stack"]]
     log.error("R error (%s): %s\n  R call stack:\n    %s", _scalar(outcome["class"]), message, "\n    ".join(stack))
     raise RError(message, _scalar(outcome["class"]), stack)
-
-
-def call_runtime(name: str, *args: Any) -> Any:
-    """A call to seldon.R itself: an error there is the wrapper's, so it answers 500."""
-    try:
-        return invoke(function(name), *args)
-    except RError as exc:
-        raise SeldonMicroserviceException(str(exc), status_code=500, reason=INTERNAL_ERROR) from exc
 
 
 def _fields(value: Any) -> dict[str, Any]:

@@ -67,13 +67,17 @@ seldon_defined_methods <- function(verbs) {
 seldon_formals <- function(fun) names(formals(fun))
 
 # Calls fun(args), catching what it signals: list(ok, value) or list(ok = FALSE, message,
-# class, status, reason, stack), with warnings collected for the log either way.
-seldon_invoke <- function(fun, args) {
+# class, status, reason, stack), with warnings collected for the log either way. With
+# flatten, the value comes back as seldon_flatten() makes it (one call into R, not two).
+seldon_invoke <- function(fun, args, flatten = FALSE) {
   warned <- character()
   stack <- character()
   outcome <- tryCatch(
     list(ok = TRUE, value = withCallingHandlers(
-      do.call(fun, args, quote = TRUE),
+      {
+        value <- do.call(fun, args, quote = TRUE)
+        if (flatten) seldon_flatten(value) else value
+      },
       warning = function(w) {
         warned <<- c(warned, conditionMessage(w))
         invokeRestart("muffleWarning")
