@@ -16,10 +16,12 @@ what calling into R costs. Writes reports/benchmark.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -79,7 +81,12 @@ def start(
     # Logs go to a file: an unread pipe fills up, and a server writing to it stalls or fails.
     log_file = tempfile.NamedTemporaryFile(prefix=f"bench-{http}-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
-        [*cmd, *extra], cwd=SAMPLE, env={**os.environ, **env}, stdout=log_file, stderr=subprocess.STDOUT
+        [*cmd, *extra],
+        cwd=SAMPLE,
+        env={**os.environ, **env},
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so stop() ends every child it forks
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -96,14 +103,13 @@ def start(
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    # Seldon's wrapper forks gunicorn and gRPC children: end the whole group.
-    subprocess.run(["pkill", "-TERM", "-P", str(process.pid)], check=False)
-    process.terminate()
-    try:
+    # Seldon's wrapper forks gunicorn and gRPC children, which outlive their parent: end the group.
+    group = os.getpgid(process.pid)
+    os.killpg(group, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        subprocess.run(["pkill", "-KILL", "-P", str(process.pid)], check=False)
-        process.kill()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
 
 
 def wrk(port: int, seconds: int) -> tuple[float, float, float, int]:

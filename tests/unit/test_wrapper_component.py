@@ -95,3 +95,60 @@ def test_check_command_refuses_a_model_without_predict(tmp_path, monkeypatch, ca
     assert check_main(["NoPredict", "--service-type", "MODEL"]) == 1
     assert "a MODEL must define predict or predict_raw" in capsys.readouterr().err
     assert check_main(["NoPredict", "--service-type", "ROUTER"]) == 0
+
+
+class FakePlugin:
+    """An entry point of group seldon_serve.languages, as seldon_serve_r registers one."""
+
+    name = "R"
+
+    def __init__(self, loaded: list[str]):
+        self.loaded = loaded
+
+    def load(self):
+        def define(path: str) -> type:
+            self.loaded.append(path)
+            return type("FromR", (), {})
+
+        return define
+
+
+def test_model_files_in_other_languages_go_to_their_plugin(tmp_path, monkeypatch):
+    loaded: list[str] = []
+    monkeypatch.setattr(component, "entry_points", lambda group: [FakePlugin(loaded)])
+    (tmp_path / "MyModel.R").write_text("initialise_seldon <- function(params) NULL\n")
+    assert component.import_class("MyModel.R", str(tmp_path)).__name__ == "FromR"
+    assert component.import_class("MyModel", str(tmp_path)).__name__ == "FromR"  # only MyModel.R exists
+    assert loaded == [str(tmp_path / "MyModel.R")] * 2
+
+
+def test_an_r_file_without_the_r_plugin_is_named_as_such(tmp_path, monkeypatch):
+    monkeypatch.setattr(component, "entry_points", lambda group: [])
+    with pytest.raises(StartupError, match=r"MyModel\.R is an R model: this image serves Python only"):
+        component.import_class("MyModel.R", str(tmp_path))
+
+
+def test_a_language_check_may_warn_without_failing_the_build(tmp_path, monkeypatch, capsys):
+    class Checked:
+        source_file = "MyModel.R"
+
+        @classmethod
+        def seldon_check(cls, service_type):
+            return ["warning: no route.<class> method"] if service_type == "ROUTER" else []
+
+    monkeypatch.setattr(component, "entry_points", lambda group: [])
+    monkeypatch.setattr("seldon_serve.check.import_class", lambda interface: Checked)
+    assert check_main(["MyModel.R", "--service-type", "ROUTER"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: no route.<class> method" in captured.err
+    assert "MyModel.R: MyModel.R can serve as ROUTER" in captured.out
+
+
+def test_a_startup_error_from_a_constructor_is_not_wrapped_again():
+    class Failing:
+        def __init__(self):
+            raise StartupError("MyModel.R: initialise_seldon(params) failed: no model file", BAD_PARAMETER)
+
+    with pytest.raises(StartupError) as excinfo:
+        component.construct(Failing, {})
+    assert str(excinfo.value) == "MyModel.R: initialise_seldon(params) failed: no model file"

@@ -101,3 +101,13 @@ def test_a_response_the_request_kind_cannot_carry_is_the_models_fault():
     with pytest.raises(SeldonMicroserviceException) as excinfo:
         payload.encode(np.array([1 + 2j]), tf_request, None, {})
     assert excinfo.value.status_code == 500 and "complex128" in excinfo.value.message
+
+
+def test_a_table_answers_with_its_column_names_unless_class_names_are_given():
+    table = payload.Table(np.array([[0.9, 0.1]]), ["yes", "no"])
+    request = payload.Request("tensor", None, [], {})
+    assert payload.encode(table, request, None, {})["data"] == {
+        "names": ["yes", "no"],
+        "tensor": {"shape": [1, 2], "values": [0.9, 0.1]},
+    }
+    assert payload.encode(table, request, ["p"], {})["data"]["names"] == ["p"]
