@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
+import re
 import subprocess
 import time
 from dataclasses import dataclass
@@ -56,14 +56,21 @@ def dynamic_labels(cell: ImageVersion) -> dict[str, str]:
     }
 
 
+_PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
+
+
 def add_ca_bundle(context: Path, ca_bundle: Path) -> None:
+    """One file per certificate: update-ca-certificates (and the Java trust store it feeds)
+    take each .crt file to be a single certificate."""
     try:
         text = ca_bundle.read_text()
     except OSError as exc:
         raise BuildError(f"CA_BUNDLE={ca_bundle}: {exc.strerror}") from None
-    if "-----BEGIN CERTIFICATE-----" not in text:
+    certificates = _PEM_CERTIFICATE.findall(text)
+    if not certificates:
         raise BuildError(f"CA_BUNDLE={ca_bundle} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
-    shutil.copyfile(ca_bundle, context / CA_DIR / "extra-ca-bundle.crt")
+    for number, certificate in enumerate(certificates):
+        (context / CA_DIR / f"extra-ca-{number:04d}.crt").write_text(certificate + "\n")
 
 
 def build(cell: ImageVersion, client: docker.DockerClient, *, ca_bundle: Path | None = None, say=print) -> BuildResult:  # type: ignore[no-untyped-def]

@@ -245,7 +245,8 @@ def test_expect_100_continue_is_answered_before_the_body_is_sent(model):
             b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body)
         )
         conn.settimeout(0.5)  # well under curl's one-second wait
-        assert conn.recv(64).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        interim = conn.recv(64)  # the JDK's server adds a Content-Length: 0 header, which curl accepts
+        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n") and interim.endswith(b"\r\n\r\n"), interim
         conn.settimeout(5)
         conn.sendall(body)
         reply = b""

@@ -35,10 +35,16 @@ def test_dockerfile_uses_the_base_and_declares_the_s2i_contract(rendered):
     assert 'CMD ["/usr/libexec/s2i/usage"]' in dockerfile
 
 
+# How a family's build names a pinned package: pip requirements, or Maven coordinates.
+PIN_FORMAT = {"java": ("Dockerfile", "{name}:{pin}")}
+
+
 def test_pins_from_versions_yaml_reach_the_image(rendered):
     cell, context = rendered
-    pins = set((context / "requirements.txt").read_text().split())
-    assert {f"{name}=={pin}" for name, pin in cell.family.packages.items()} <= pins
+    file, pin_format = PIN_FORMAT.get(cell.family.name, ("requirements.txt", "{name}=={pin}"))
+    text = (context / file).read_text()
+    for name, pin in cell.family.packages.items():
+        assert pin_format.format(name=name, pin=pin) in text, name
 
 
 def test_context_carries_the_wrapper_and_one_proto(rendered):

@@ -1,0 +1,178 @@
+package io.seldon.serve;
+
+import com.google.gson.JsonElement;
+import com.google.protobuf.Empty;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.grpc.stub.StreamObserver;
+import io.seldon.protos.CombinerGrpc;
+import io.seldon.protos.GenericGrpc;
+import io.seldon.protos.ModelGrpc;
+import io.seldon.protos.OutputTransformerGrpc;
+import io.seldon.protos.PredictionProtos.Feedback;
+import io.seldon.protos.PredictionProtos.SeldonGraphMetadata;
+import io.seldon.protos.PredictionProtos.SeldonMessage;
+import io.seldon.protos.PredictionProtos.SeldonMessageList;
+import io.seldon.protos.PredictionProtos.SeldonModelMetadata;
+import io.seldon.protos.PredictionProtos.SeldonModelMetadataRequest;
+import io.seldon.protos.RouterGrpc;
+import io.seldon.protos.SeldonGrpc;
+import io.seldon.protos.TransformerGrpc;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The gRPC side: every service of wrappers/proto/prediction.proto (stubs generated from it at
+ * build time) over the same Microservice as REST, plus server reflection and gRPC health.
+ */
+final class GrpcServer {
+  private final Server server;
+
+  GrpcServer(Microservice service, String host, int port, int maxMessageBytes) {
+    Services services = new Services(service);
+    server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+        .maxInboundMessageSize(maxMessageBytes)
+        .addService(ModelGrpc.bindService(services))
+        .addService(RouterGrpc.bindService(services))
+        .addService(TransformerGrpc.bindService(services))
+        .addService(OutputTransformerGrpc.bindService(services))
+        .addService(CombinerGrpc.bindService(services))
+        .addService(GenericGrpc.bindService(services))
+        .addService(SeldonGrpc.bindService(services))
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .addService(ProtoReflectionService.newInstance())
+        .addService(new HealthStatusManager().getHealthService())
+        .build();
+  }
+
+  void start() throws IOException {
+    server.start();
+  }
+
+  /** Refuse new calls at once; let those in progress finish. */
+  void beginShutdown() {
+    server.shutdown();
+  }
+
+  boolean awaitTermination(long millis) throws InterruptedException {
+    return server.awaitTermination(millis, TimeUnit.MILLISECONDS);
+  }
+
+  void shutdownNow() {
+    server.shutdownNow();
+  }
+
+  /** Seldon's wrapper lets every exception become UNKNOWN; a client deserves the real category. */
+  static Status.Code code(int httpStatus) {
+    return switch (httpStatus) {
+      case 400 -> Status.Code.INVALID_ARGUMENT;
+      case 401 -> Status.Code.UNAUTHENTICATED;
+      case 403 -> Status.Code.PERMISSION_DENIED;
+      case 404, 501 -> Status.Code.UNIMPLEMENTED;
+      case 409 -> Status.Code.ABORTED;
+      case 413, 429 -> Status.Code.RESOURCE_EXHAUSTED;
+      case 503 -> Status.Code.UNAVAILABLE;
+      case 504 -> Status.Code.DEADLINE_EXCEEDED;
+      default -> httpStatus >= 500 ? Status.Code.INTERNAL : Status.Code.INVALID_ARGUMENT;
+    };
+  }
+
+  /** One implementation behind all seven services: a method answers the same in each. */
+  private static final class Services implements ModelGrpc.AsyncService, RouterGrpc.AsyncService,
+      TransformerGrpc.AsyncService, OutputTransformerGrpc.AsyncService, CombinerGrpc.AsyncService,
+      GenericGrpc.AsyncService, SeldonGrpc.AsyncService {
+    private final Microservice service;
+    private final SeldonModelMetadata metadata;
+
+    Services(Microservice service) {
+      this.service = service;
+      this.metadata = GrpcServer.toProto(service.metadata());
+    }
+
+    @Override
+    public void predict(SeldonMessage request, StreamObserver<SeldonMessage> out) {
+      answer(out, () -> service.predict(request));
+    }
+
+    @Override
+    public void transformInput(SeldonMessage request, StreamObserver<SeldonMessage> out) {
+      answer(out, () -> service.transformInput(request));
+    }
+
+    @Override
+    public void transformOutput(SeldonMessage request, StreamObserver<SeldonMessage> out) {
+      answer(out, () -> service.transformOutput(request));
+    }
+
+    @Override
+    public void route(SeldonMessage request, StreamObserver<SeldonMessage> out) {
+      answer(out, () -> service.route(request));
+    }
+
+    @Override
+    public void aggregate(SeldonMessageList request, StreamObserver<SeldonMessage> out) {
+      answer(out, () -> service.aggregate(request));
+    }
+
+    @Override
+    public void sendFeedback(Feedback request, StreamObserver<SeldonMessage> out) {
+      answer(out, () -> service.sendFeedback(request));
+    }
+
+    @Override
+    public void metadata(Empty request, StreamObserver<SeldonModelMetadata> out) {
+      answer(out, () -> metadata);
+    }
+
+    @Override
+    public void modelMetadata(SeldonModelMetadataRequest request, StreamObserver<SeldonModelMetadata> out) {
+      answer(out, () -> metadata);
+    }
+
+    @Override
+    public void graphMetadata(Empty request, StreamObserver<SeldonGraphMetadata> out) {
+      answer(out, () -> SeldonGraphMetadata.newBuilder()
+          .setName(metadata.getName())
+          .addAllInputs(metadata.getInputsList())
+          .addAllOutputs(metadata.getOutputsList())
+          .putModels(service.unitId().isEmpty() ? metadata.getName() : service.unitId(), metadata)
+          .build());
+    }
+
+    private static <T> void answer(StreamObserver<T> out, Supplier<T> call) {
+      T reply;
+      try {
+        reply = call.get();
+      } catch (SeldonException e) {
+        out.onError(Status.fromCode(code(e.status())).withDescription(e.getMessage()).asRuntimeException());
+        return;
+      } catch (RuntimeException e) {
+        Log.error("unexpected error serving gRPC: " + Log.stackTrace(e));
+        out.onError(Status.INTERNAL.withDescription(UserCode.describe(e)).asRuntimeException());
+        return;
+      }
+      out.onNext(reply);
+      out.onCompleted();
+    }
+  }
+
+  static SeldonModelMetadata toProto(Map<String, Object> metadata) {
+    JsonElement json = JsonIn.parse(JsonOut.plain(metadata), "metadata");
+    SeldonModelMetadata.Builder builder = SeldonModelMetadata.newBuilder();
+    try {
+      JsonFormat.parser().ignoringUnknownFields().merge(json.toString(), builder);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalArgumentException("model metadata does not fit SeldonModelMetadata: " + e.getMessage(), e);
+    }
+    return builder.build();
+  }
+}

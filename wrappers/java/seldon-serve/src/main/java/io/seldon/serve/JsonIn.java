@@ -1,0 +1,280 @@
+package io.seldon.serve;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonPrimitive;
+import com.google.gson.Strictness;
+import com.google.gson.TypeAdapter;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.ListValue;
+import com.google.protobuf.NullValue;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import com.google.protobuf.util.JsonFormat;
+import io.seldon.protos.PredictionProtos.DefaultData;
+import io.seldon.protos.PredictionProtos.Feedback;
+import io.seldon.protos.PredictionProtos.Meta;
+import io.seldon.protos.PredictionProtos.SeldonMessage;
+import io.seldon.protos.PredictionProtos.SeldonMessageList;
+import io.seldon.protos.PredictionProtos.Tensor;
+import io.seldon.protos.tf.TensorProtos.TensorProto;
+import java.io.IOException;
+import java.io.StringReader;
+import java.util.Base64;
+import java.util.Map;
+
+/**
+ * The JSON form of SeldonMessage, Feedback and SeldonMessageList into protobuf, with the
+ * python wrapper's error messages: a request that does not fit is a 400 that says why.
+ */
+final class JsonIn {
+  private static final TypeAdapter<JsonElement> ELEMENTS = new Gson().getAdapter(JsonElement.class);
+  private static final JsonFormat.Parser TENSOR_PARSER = JsonFormat.parser();
+
+  private JsonIn() {}
+
+  /** Strict JSON (no NaN, no single quotes, nothing after the value). */
+  static JsonElement parse(String text, String what) {
+    try (JsonReader reader = new JsonReader(new StringReader(text))) {
+      reader.setStrictness(Strictness.STRICT);
+      JsonElement element = ELEMENTS.read(reader);
+      if (reader.peek() != JsonToken.END_DOCUMENT) {
+        throw new JsonParseException("more data after the JSON value");
+      }
+      return element;
+    } catch (IOException | JsonParseException | IllegalStateException | NumberFormatException e) {
+      throw SeldonException.badData(what + " is not valid JSON: " + e.getMessage());
+    }
+  }
+
+  static JsonObject object(JsonElement element, String what) {
+    if (!element.isJsonObject()) {
+      throw SeldonException.badData(what + " must be a JSON object, got " + typeName(element));
+    }
+    return element.getAsJsonObject();
+  }
+
+  static SeldonMessage message(JsonElement element) {
+    JsonObject object = object(element, "a SeldonMessage");
+    SeldonMessage.Builder message = SeldonMessage.newBuilder();
+    JsonElement meta = object.get("meta");
+    if (meta != null && !meta.isJsonNull()) {
+      message.setMeta(meta(object(meta, "meta")));
+    }
+    if (object.has("data")) {
+      message.setData(data(object.get("data")));
+    } else if (object.has("jsonData")) {
+      message.setJsonData(value(object.get("jsonData")));
+    } else if (object.has("strData")) {
+      JsonElement text = object.get("strData");
+      if (!isString(text)) {
+        throw SeldonException.badData("strData must be a string");
+      }
+      message.setStrData(text.getAsString());
+    } else if (object.has("binData")) {
+      message.setBinData(base64(object.get("binData")));
+    }
+    return message.build();
+  }
+
+  static Feedback feedback(JsonElement element) {
+    JsonObject object = object(element, "feedback (request, response, reward, truth)");
+    Feedback.Builder feedback = Feedback.newBuilder();
+    for (String part : new String[] {"request", "response", "truth"}) {
+      JsonElement value = object.get(part);
+      if (value != null && !value.isJsonNull()) {
+        SeldonMessage message = message(value);
+        switch (part) {
+          case "request" -> feedback.setRequest(message);
+          case "response" -> feedback.setResponse(message);
+          default -> feedback.setTruth(message);
+        }
+      }
+    }
+    JsonElement reward = object.get("reward");
+    if (reward != null && !reward.isJsonNull()) {
+      if (!reward.isJsonPrimitive() || !reward.getAsJsonPrimitive().isNumber()) {
+        throw SeldonException.badData("feedback reward must be a number, not " + reward);
+      }
+      feedback.setReward(reward.getAsFloat());
+    }
+    return feedback.build();
+  }
+
+  /** {"seldonMessages": [...]} or the bare list Seldon's executor sends. */
+  static SeldonMessageList messageList(JsonElement element) {
+    JsonElement list = element;
+    if (element.isJsonObject() && element.getAsJsonObject().has("seldonMessages")) {
+      list = element.getAsJsonObject().get("seldonMessages");
+    }
+    if (!list.isJsonArray()) {
+      throw SeldonException.badData(
+          "aggregate needs {\"seldonMessages\": [...]} or a non-empty list of SeldonMessages");
+    }
+    SeldonMessageList.Builder messages = SeldonMessageList.newBuilder();
+    for (JsonElement item : list.getAsJsonArray()) {
+      messages.addSeldonMessages(message(item));
+    }
+    return messages.build();
+  }
+
+  private static Meta meta(JsonObject object) {
+    Meta.Builder meta = Meta.newBuilder();
+    JsonElement puid = object.get("puid");
+    if (puid != null && !puid.isJsonNull()) {
+      meta.setPuid(puid.getAsString());
+    }
+    JsonElement tags = object.get("tags");
+    if (tags != null && !tags.isJsonNull()) {
+      for (Map.Entry<String, JsonElement> tag : object(tags, "meta.tags").entrySet()) {
+        meta.putTags(tag.getKey(), value(tag.getValue()));
+      }
+    }
+    JsonElement routing = object.get("routing");
+    if (routing != null && !routing.isJsonNull()) {
+      for (Map.Entry<String, JsonElement> route : object(routing, "meta.routing").entrySet()) {
+        if (!route.getValue().isJsonPrimitive() || !route.getValue().getAsJsonPrimitive().isNumber()) {
+          throw SeldonException.badData("meta.routing values are child indexes (ints), not " + route.getValue());
+        }
+        meta.putRouting(route.getKey(), route.getValue().getAsInt());
+      }
+    }
+    JsonElement paths = object.get("requestPath");
+    if (paths != null && !paths.isJsonNull()) {
+      for (Map.Entry<String, JsonElement> path : object(paths, "meta.requestPath").entrySet()) {
+        meta.putRequestPath(path.getKey(), path.getValue().getAsString());
+      }
+    }
+    return meta.build();
+  }
+
+  private static DefaultData data(JsonElement element) {
+    JsonObject object = object(element, "data");
+    DefaultData.Builder data = DefaultData.newBuilder();
+    JsonElement names = object.get("names");
+    if (names != null && !names.isJsonNull()) {
+      if (!names.isJsonArray()) {
+        throw SeldonException.badData("data.names must be a list of strings");
+      }
+      for (JsonElement name : names.getAsJsonArray()) {
+        if (!isString(name)) {
+          throw SeldonException.badData("data.names must be a list of strings");
+        }
+        data.addNames(name.getAsString());
+      }
+    }
+    if (object.has("ndarray")) {
+      JsonElement ndarray = object.get("ndarray");
+      if (!ndarray.isJsonArray()) {
+        throw SeldonException.badData("data.ndarray must be a (nested) list");
+      }
+      data.setNdarray(list(ndarray.getAsJsonArray()));
+    } else if (object.has("tensor")) {
+      data.setTensor(tensor(object.get("tensor")));
+    } else if (object.has("tftensor")) {
+      data.setTftensor(tftensor(object.get("tftensor")));
+    }
+    return data.build();
+  }
+
+  private static Tensor tensor(JsonElement element) {
+    if (!element.isJsonObject() || !element.getAsJsonObject().has("values")) {
+      throw SeldonException.badData("data.tensor needs shape and values");
+    }
+    JsonObject object = element.getAsJsonObject();
+    Tensor.Builder tensor = Tensor.newBuilder();
+    JsonElement shape = object.get("shape");
+    try {
+      if (shape != null && !shape.isJsonNull()) {
+        for (JsonElement dim : shape.getAsJsonArray()) {
+          tensor.addShape(dim.getAsJsonPrimitive().getAsInt());
+        }
+      }
+      for (JsonElement value : object.get("values").getAsJsonArray()) {
+        JsonPrimitive number = value.getAsJsonPrimitive();
+        if (!number.isNumber()) {
+          throw new IllegalStateException(number + " is not a number");
+        }
+        tensor.addValues(number.getAsDouble());
+      }
+    } catch (IllegalStateException | ClassCastException | NumberFormatException e) {
+      throw SeldonException.badData(
+          "data.tensor values do not fit shape " + shape + ": shape is a list of ints and values a flat list of"
+              + " numbers (" + e.getMessage() + ")");
+    }
+    return tensor.build();
+  }
+
+  private static TensorProto tftensor(JsonElement element) {
+    TensorProto.Builder tensor = TensorProto.newBuilder();
+    try {
+      TENSOR_PARSER.merge(element.toString(), tensor);
+    } catch (InvalidProtocolBufferException e) {
+      throw SeldonException.badData("data.tftensor is not a TensorProto: " + e.getMessage());
+    }
+    return tensor.build();
+  }
+
+  private static ByteString base64(JsonElement element) {
+    if (!isString(element)) {
+      throw SeldonException.badData("binData must be a base64 string");
+    }
+    try {
+      return ByteString.copyFrom(Base64.getDecoder().decode(element.getAsString()));
+    } catch (IllegalArgumentException e) {
+      throw SeldonException.badData("binData is not valid base64: " + e.getMessage());
+    }
+  }
+
+  static Value value(JsonElement element) {
+    if (element == null || element.isJsonNull()) {
+      return Value.newBuilder().setNullValue(NullValue.NULL_VALUE).build();
+    }
+    if (element.isJsonArray()) {
+      return Value.newBuilder().setListValue(list(element.getAsJsonArray())).build();
+    }
+    if (element.isJsonObject()) {
+      Struct.Builder struct = Struct.newBuilder();
+      for (Map.Entry<String, JsonElement> field : element.getAsJsonObject().entrySet()) {
+        struct.putFields(field.getKey(), value(field.getValue()));
+      }
+      return Value.newBuilder().setStructValue(struct).build();
+    }
+    JsonPrimitive primitive = element.getAsJsonPrimitive();
+    if (primitive.isBoolean()) {
+      return Value.newBuilder().setBoolValue(primitive.getAsBoolean()).build();
+    }
+    if (primitive.isNumber()) {
+      return Value.newBuilder().setNumberValue(primitive.getAsDouble()).build();
+    }
+    return Value.newBuilder().setStringValue(primitive.getAsString()).build();
+  }
+
+  private static ListValue list(JsonArray array) {
+    ListValue.Builder list = ListValue.newBuilder();
+    for (JsonElement item : array) {
+      list.addValues(value(item));
+    }
+    return list.build();
+  }
+
+  private static boolean isString(JsonElement element) {
+    return element.isJsonPrimitive() && element.getAsJsonPrimitive().isString();
+  }
+
+  private static String typeName(JsonElement element) {
+    if (element.isJsonArray()) {
+      return "a list";
+    }
+    if (element.isJsonNull()) {
+      return "null";
+    }
+    return element.isJsonPrimitive() && element.getAsJsonPrimitive().isString() ? "a string" : "a " + element;
+  }
+}

@@ -1,0 +1,70 @@
+package io.seldon.serve;
+
+import java.io.IOException;
+import java.util.Map;
+
+/**
+ * Serve a PredictionService over the Seldon microservice API: REST, gRPC and Prometheus
+ * metrics, with a graceful stop on SIGTERM (requests in progress finish, then exit 0).
+ */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    try {
+      serve(Settings.from(args, System.getenv()));
+    } catch (StartupException e) {
+      Log.error("cannot start: " + e.getMessage());
+      System.exit(2);
+    } catch (IOException e) {
+      Log.error("cannot start: " + e.getMessage());
+      System.exit(2);
+    }
+  }
+
+  private static void serve(Settings settings) throws StartupException, IOException {
+    Log.setLevel(settings.logLevel());
+    long started = System.nanoTime();
+    Class<? extends PredictionService> cls = ModelLoader.find(settings.modelName());
+    PredictionService model = ModelLoader.construct(cls, Parameters.parse(settings.parameters()));
+    ModelLoader.load(model);
+    Map<String, String> env = System.getenv();
+    PrometheusMetrics metrics = new PrometheusMetrics(env);
+    Microservice service = new Microservice(model, settings.serviceType(), env.getOrDefault("PREDICTIVE_UNIT_ID", ""),
+        metrics);
+    GrpcServer grpc;
+    try {
+      grpc = new GrpcServer(service, settings.host(), settings.grpcPort(), settings.maxMessageBytes());
+    } catch (IllegalArgumentException e) {
+      throw new StartupException(e.getMessage());
+    }
+    MetricsServer metricsServer = new MetricsServer(metrics, settings.host(), settings.metricsPort(),
+        settings.metricsPath());
+    RestServer rest = new RestServer(service, settings.host(), settings.httpPort(), settings.threads());
+    grpc.start();
+    metricsServer.start();
+    rest.start();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(rest, grpc, metricsServer, settings), "shutdown"));
+    Log.info(String.format("serving %s as %s: REST :%d, gRPC :%d, metrics :%d%s (ready in %.2f s)",
+        cls.getName(), settings.serviceType(), settings.httpPort(), settings.grpcPort(), settings.metricsPort(),
+        settings.metricsPath(), (System.nanoTime() - started) / 1e9));
+  }
+
+  /** SIGTERM: refuse new gRPC calls, answer what is in progress on both, then exit 0. */
+  private static void stop(RestServer rest, GrpcServer grpc, MetricsServer metricsServer, Settings settings) {
+    Log.info("stopping: requests in progress have " + settings.graceMillis() / 1000 + " s to finish");
+    long deadline = System.currentTimeMillis() + settings.graceMillis();
+    try {
+      grpc.beginShutdown();
+      rest.shutdown(settings.graceMillis());
+      grpc.awaitTermination(Math.max(0, deadline - System.currentTimeMillis()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    grpc.shutdownNow();
+    metricsServer.stop();
+    Log.info("stopped");
+    // A stop asked for is a clean exit: without halt the JVM reports 143 for SIGTERM.
+    Runtime.getRuntime().halt(0);
+  }
+}

@@ -1,0 +1,94 @@
+package io.seldon.serve;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/** Model metadata: defaults, the model's initMetadata(), and MODEL_METADATA, merged once. */
+final class ModelMetadata {
+  static final List<String> FIELDS = List.of("name", "versions", "platform", "inputs", "outputs", "custom");
+
+  private ModelMetadata() {}
+
+  /** Name and version from the image Seldon says this unit runs (PREDICTIVE_UNIT_IMAGE). */
+  static Map<String, Object> defaults(String modelName) {
+    String image = System.getenv().getOrDefault("PREDICTIVE_UNIT_IMAGE", "");
+    String lastPart = image.substring(image.lastIndexOf('/') + 1);
+    String repository = image;
+    String tag = "";
+    if (lastPart.contains(":")) {
+      repository = image.substring(0, image.lastIndexOf(':'));
+      tag = image.substring(image.lastIndexOf(':') + 1);
+    }
+    String name = repository.substring(repository.lastIndexOf('/') + 1);
+    Map<String, Object> defaults = new LinkedHashMap<>();
+    defaults.put("name", name.isEmpty() ? modelName : name);
+    defaults.put("versions", tag.isEmpty() ? List.of() : List.of(tag));
+    defaults.put("platform", "seldon");
+    defaults.put("inputs", List.of());
+    defaults.put("outputs", List.of());
+    defaults.put("custom", Map.of());
+    return defaults;
+  }
+
+  static Map<String, Object> fromEnvironment() throws StartupException {
+    String raw = System.getenv().getOrDefault("MODEL_METADATA", "").strip();
+    if (raw.isEmpty()) {
+      return Map.of();
+    }
+    Object value;
+    try {
+      value = new Yaml(new SafeConstructor(new LoaderOptions())).load(raw); // JSON is YAML too
+    } catch (YAMLException e) {
+      throw new StartupException("MODEL_METADATA is neither YAML nor JSON: " + e.getMessage().replace('\n', ' '));
+    }
+    if (!(value instanceof Map<?, ?> map)) {
+      throw new StartupException(
+          "MODEL_METADATA must be a mapping of name, versions, platform, inputs, outputs, custom");
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    map.forEach((key, item) -> out.put(String.valueOf(key), item));
+    return out;
+  }
+
+  /** Defaults, overridden by initMetadata(), overridden by MODEL_METADATA; then checked. */
+  static Map<String, Object> merge(String modelName, Map<String, ?> user) throws StartupException {
+    Map<String, Object> merged = defaults(modelName);
+    if (user != null) {
+      merged.putAll(user);
+    }
+    merged.putAll(fromEnvironment());
+    Set<String> unknown = new TreeSet<>(merged.keySet());
+    FIELDS.forEach(unknown::remove);
+    if (!unknown.isEmpty()) {
+      throw new StartupException("model metadata has unknown field(s) " + String.join(", ", unknown)
+          + "; allowed: " + String.join(", ", FIELDS));
+    }
+    if (!(merged.get("versions") instanceof List<?> versions)) {
+      throw new StartupException("model metadata: versions must be a list of strings");
+    }
+    merged.put("versions", versions.stream().map(String::valueOf).toList());
+    for (String key : List.of("inputs", "outputs")) {
+      if (!(merged.get(key) instanceof List<?> items) || !items.stream().allMatch(i -> i instanceof Map<?, ?>)) {
+        throw new StartupException("model metadata: " + key + " must be a list of mappings");
+      }
+      merged.put(key, new ArrayList<>(items));
+    }
+    if (!(merged.get("custom") instanceof Map<?, ?> custom)) {
+      throw new StartupException("model metadata: custom must be a mapping of strings");
+    }
+    Map<String, String> strings = new LinkedHashMap<>();
+    custom.forEach((key, value) -> strings.put(String.valueOf(key), String.valueOf(value)));
+    merged.put("custom", strings);
+    merged.put("name", String.valueOf(merged.get("name")));
+    merged.put("platform", String.valueOf(merged.get("platform")));
+    return merged;
+  }
+}

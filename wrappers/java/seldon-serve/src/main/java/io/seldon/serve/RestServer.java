@@ -1,0 +1,210 @@
+package io.seldon.serve;
+
+import com.google.gson.JsonElement;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.seldon.protos.PredictionProtos.SeldonMessage;
+import io.seldon.serve.Microservice.Verb;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The REST side, on the JDK's own HTTP server (no framework: it starts in milliseconds and
+ * adds nothing to the image). Every verb takes its SeldonMessage as a JSON body, a json= form
+ * field, ?json= on a GET, or a multipart upload.
+ */
+final class RestServer {
+  static final int MAX_BODY_BYTES = 256 * 1024 * 1024;
+  private static final String JSON = "application/json";
+
+  private final Microservice service;
+  private final HttpServer server;
+  private final ExecutorService executor;
+  private final Map<String, Route> routes = new HashMap<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private volatile boolean closing;
+
+  private record Route(Kind kind, Function<Supplier<JsonElement>, String> handler) {}
+
+  private enum Kind {
+    BODY, // a verb: the request carries a message
+    GET, // health status and metadata
+    PING
+  }
+
+  RestServer(Microservice service, String host, int port, int threads) throws IOException {
+    this.service = service;
+    addMessage(Verb.PREDICT, service::predict, "/predict", "/api/v1.0/predictions", "/api/v0.1/predictions");
+    addMessage(Verb.TRANSFORM_INPUT, service::transformInput, "/transform-input", "/api/v1.0/transform-input");
+    addMessage(Verb.TRANSFORM_OUTPUT, service::transformOutput, "/transform-output", "/api/v1.0/transform-output");
+    addMessage(Verb.ROUTE, service::route, "/route", "/api/v1.0/route");
+    add(Verb.AGGREGATE, body -> JsonOut.message(service.aggregate(JsonIn.messageList(body))),
+        "/aggregate", "/api/v1.0/aggregate");
+    add(Verb.SEND_FEEDBACK, body -> JsonOut.message(service.sendFeedback(JsonIn.feedback(body))),
+        "/send-feedback", "/api/v1.0/feedback", "/api/v0.1/feedback");
+    add(Kind.GET, body -> healthStatus(service), "/health/status", "/api/v1.0/health/status");
+    String metadata = JsonOut.plain(service.metadata());
+    add(Kind.GET, body -> metadata, "/metadata", "/api/v1.0/metadata");
+    add(Kind.PING, body -> "pong", "/health/ping", "/ping");
+    server = HttpServer.create(new InetSocketAddress(host, port), 2048);
+    executor = Executors.newFixedThreadPool(threads, Threads.named("rest"));
+    server.setExecutor(executor);
+    server.createContext("/", this::handle);
+  }
+
+  private void addMessage(Verb verb, Function<SeldonMessage, SeldonMessage> call, String... paths) {
+    add(verb, body -> JsonOut.message(call.apply(JsonIn.message(body))), paths);
+  }
+
+  /** A verb's route: refused before its body is read when the service type does not serve it. */
+  private void add(Verb verb, Function<JsonElement, String> handler, String... paths) {
+    add(Kind.BODY, body -> {
+      service.require(verb);
+      return handler.apply(body.get());
+    }, paths);
+  }
+
+  private void add(Kind kind, Function<Supplier<JsonElement>, String> handler, String... paths) {
+    for (String path : paths) {
+      routes.put(path, new Route(kind, handler));
+    }
+  }
+
+  private static String healthStatus(Microservice service) {
+    SeldonMessage status = service.healthStatus();
+    if (status == null) {
+      return "{\"status\":{\"status\":\"SUCCESS\",\"code\":200,\"info\":\"healthy\"}}";
+    }
+    return JsonOut.message(status);
+  }
+
+  void start() {
+    server.start();
+  }
+
+  /** Stop taking connections once the requests in progress are answered (or `grace` is over). */
+  void shutdown(long graceMillis) throws InterruptedException {
+    closing = true;
+    long deadline = System.currentTimeMillis() + graceMillis;
+    while (inFlight.get() > 0 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
+    // stop(0): on JDK 17 and 21, stop(n) waits all n seconds even when nothing is in progress.
+    server.stop(0);
+    executor.shutdown();
+    executor.awaitTermination(1, TimeUnit.SECONDS);
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    inFlight.incrementAndGet();
+    try {
+      Answer answer = answer(exchange);
+      if (closing) {
+        exchange.getResponseHeaders().set("Connection", "close");
+      }
+      byte[] bytes = answer.body.getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().set("Content-Type", answer.contentType);
+      exchange.sendResponseHeaders(answer.status, bytes.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(bytes);
+      }
+    } finally {
+      exchange.close();
+      inFlight.decrementAndGet();
+    }
+  }
+
+  private record Answer(int status, String contentType, String body) {}
+
+  private Answer answer(HttpExchange exchange) {
+    String path = exchange.getRequestURI().getRawPath();
+    if (path.length() > 1 && path.endsWith("/")) {
+      path = path.substring(0, path.length() - 1);
+    }
+    Route route = routes.get(path);
+    try {
+      if (route == null) {
+        drain(exchange);
+        throw SeldonException.badData("no endpoint " + path).withStatus(404);
+      }
+      if (route.kind == Kind.PING) {
+        drain(exchange);
+        return new Answer(200, "text/plain; charset=utf-8", "pong");
+      }
+      if (route.kind == Kind.GET) {
+        drain(exchange);
+        return new Answer(200, JSON, route.handler.apply(null));
+      }
+      return new Answer(200, JSON, route.handler.apply(() -> body(exchange)));
+    } catch (SeldonException e) {
+      return new Answer(e.status(), JSON, JsonOut.error(e.getMessage(), e.reason()));
+    } catch (RuntimeException e) { // a wrapper bug must still answer with Seldon's body
+      Log.error("unexpected error serving " + path + ": " + Log.stackTrace(e));
+      return new Answer(500, JSON, JsonOut.error(UserCode.describe(e), SeldonException.INTERNAL_ERROR));
+    }
+  }
+
+  /** The message of a request, from whichever of Seldon's encodings it used. */
+  private static JsonElement body(HttpExchange exchange) {
+    byte[] body = read(exchange);
+    String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
+    contentType = contentType == null ? "" : contentType.strip();
+    String text;
+    if (body.length > 0 && contentType.startsWith("multipart/form-data")) {
+      return Multipart.message(contentType, body);
+    } else if (body.length > 0 && contentType.startsWith("application/x-www-form-urlencoded")) {
+      text = formField(new String(body, StandardCharsets.UTF_8), "json");
+    } else if (body.length > 0) {
+      text = new String(body, StandardCharsets.UTF_8);
+    } else if (exchange.getRequestURI().getRawQuery() != null) {
+      text = formField(exchange.getRequestURI().getRawQuery(), "json");
+    } else {
+      throw SeldonException.badData(
+          "empty request: send a SeldonMessage as the JSON body, a json= form field or ?json=");
+    }
+    return JsonIn.parse(text, "request");
+  }
+
+  private static String formField(String encoded, String name) {
+    for (String pair : encoded.split("&")) {
+      int equals = pair.indexOf('=');
+      String key = URLDecoder.decode(equals < 0 ? pair : pair.substring(0, equals), StandardCharsets.UTF_8);
+      if (key.equals(name)) {
+        return URLDecoder.decode(equals < 0 ? "" : pair.substring(equals + 1), StandardCharsets.UTF_8);
+      }
+    }
+    throw SeldonException.badData("no " + name + "= field in the form or query");
+  }
+
+  private static byte[] read(HttpExchange exchange) {
+    try (InputStream in = exchange.getRequestBody()) {
+      byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
+      if (body.length > MAX_BODY_BYTES) {
+        throw new SeldonException("request body over " + MAX_BODY_BYTES + " bytes", 413);
+      }
+      return body;
+    } catch (IOException e) {
+      throw SeldonException.badData("could not read the request body: " + e.getMessage());
+    }
+  }
+
+  private static void drain(HttpExchange exchange) {
+    try (InputStream in = exchange.getRequestBody()) {
+      in.transferTo(OutputStream.nullOutputStream());
+    } catch (IOException e) {
+      // the answer does not depend on a body nobody reads
+    }
+  }
+}

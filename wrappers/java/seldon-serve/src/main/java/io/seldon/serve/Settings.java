@@ -1,0 +1,75 @@
+package io.seldon.serve;
+
+import java.util.Locale;
+import java.util.Map;
+
+/** The environment and command line, as Seldon's `seldon-core-microservice` reads them. */
+record Settings(
+    String modelName,
+    String serviceType,
+    String parameters,
+    String host,
+    int httpPort,
+    int grpcPort,
+    int metricsPort,
+    String metricsPath,
+    int threads,
+    long graceMillis,
+    int maxMessageBytes,
+    String logLevel) {
+
+  static final String USAGE = "usage: java -cp <classpath> io.seldon.serve.Main MODEL_NAME [--service-type MODEL]"
+      + "\n  example: java -cp 'app.jar:lib/*' io.seldon.serve.Main com.example.MyModel --service-type MODEL";
+
+  static Settings from(String[] args, Map<String, String> env) throws StartupException {
+    String modelName = env.getOrDefault("MODEL_NAME", "");
+    String serviceType = env.getOrDefault("SERVICE_TYPE", "MODEL");
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--service-type") && i + 1 < args.length) {
+        serviceType = args[++i];
+      } else if (args[i].startsWith("--service-type=")) {
+        serviceType = args[i].substring("--service-type=".length());
+      } else if (!args[i].startsWith("-") && i == 0) {
+        modelName = args[i];
+      } else if (!args[i].startsWith("-")) {
+        continue; // Seldon's old positional API type (REST|GRPC): both are always served
+      } else {
+        throw new StartupException("unknown option " + args[i] + "\n" + USAGE);
+      }
+    }
+    if (modelName.isBlank()) {
+      throw new StartupException("MODEL_NAME is not set: name the class to serve\n" + USAGE);
+    }
+    serviceType = serviceType.strip().toUpperCase(Locale.ROOT);
+    if (!Microservice.VERBS_BY_SERVICE_TYPE.containsKey(serviceType)) {
+      throw new StartupException("SERVICE_TYPE=" + serviceType + " is not one of MODEL, ROUTER, TRANSFORMER,"
+          + " OUTPUT_TRANSFORMER, COMBINER, OUTLIER_DETECTOR");
+    }
+    int cpus = Runtime.getRuntime().availableProcessors();
+    return new Settings(
+        modelName.strip(),
+        serviceType,
+        env.get("PREDICTIVE_UNIT_PARAMETERS"),
+        "0.0.0.0",
+        integer(env, "PREDICTIVE_UNIT_HTTP_SERVICE_PORT", 9000),
+        integer(env, "PREDICTIVE_UNIT_GRPC_SERVICE_PORT", 5000),
+        integer(env, "PREDICTIVE_UNIT_METRICS_SERVICE_PORT", 6000),
+        env.getOrDefault("PREDICTIVE_UNIT_METRICS_ENDPOINT", "/metrics"),
+        integer(env, "SERVER_THREADS", Math.max(4, 2 * cpus)),
+        integer(env, "GRACEFUL_SHUTDOWN_SECONDS", 20) * 1000L,
+        integer(env, "GRPC_MAX_MESSAGE_BYTES", 100 * 1024 * 1024),
+        env.getOrDefault("LOG_LEVEL", "INFO"));
+  }
+
+  private static int integer(Map<String, String> env, String name, int fallback) throws StartupException {
+    String value = env.getOrDefault(name, "").strip();
+    if (value.isEmpty()) {
+      return fallback;
+    }
+    try {
+      return Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw new StartupException(name + "=" + value + " is not a whole number");
+    }
+  }
+}
