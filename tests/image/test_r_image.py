@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-import testinfra
-
 FAMILIES = {"r"}
-
-
-@pytest.fixture(scope="module")
-def host(builder_image, docker_client):
-    running = docker_client.containers.run(builder_image, command=["sleep", "infinity"], detach=True)
-    yield testinfra.get_host(f"docker://{running.id}")
-    running.remove(force=True)
 
 
 def r(host, expression: str) -> str:

@@ -1,0 +1,51 @@
+"""What the images serving with the python wrapper (python, and R through rpy2) promise."""
+
+from __future__ import annotations
+
+FAMILIES = {"python", "r"}
+
+
+def test_the_wrapper_runs_in_the_apps_virtualenv(host):
+    assert host.check_output("python -c 'import sys; print(sys.prefix)'") == "/opt/app-root/venv"
+
+
+def test_wrapper_is_installed_from_the_repository_with_generated_stubs(host, cell):
+    assert host.run("python -c 'import seldon_serve.proto.prediction_pb2, seldon_serve.grpc_server'").rc == 0
+    assert host.run("seldon-core-microservice --help").rc == 0
+    for name, pin in cell.family.packages.items():
+        assert host.check_output(f"pip show {name} | sed -n 's/^Version: //p'") == pin, name
+
+
+def test_the_virtualenv_is_group_writable_for_arbitrary_uids(host):
+    directory = host.file("/opt/app-root/venv/lib")
+    assert directory.gid == 0 and directory.mode & 0o070 == 0o070
+
+
+def test_pip_and_python_trust_the_system_store(host, image_config):
+    env = dict(item.split("=", 1) for item in image_config["Env"])
+    bundle = "/etc/ssl/certs/ca-certificates.crt"
+    assert env["PIP_CERT"] == bundle and env["SSL_CERT_FILE"] == bundle
+    assert host.file(bundle).size > 0
+
+
+# The packages of wrappers/ each family's image installs.
+WRAPPER_PACKAGES = {"python": ("python/seldon_serve",), "r": ("python/seldon_serve", "r/seldon_serve_r")}
+
+
+def test_image_wrapper_matches_the_repository(host, cell):
+    """A stale image (wrapper changed, image not rebuilt) fails here, not in the contract suite."""
+    from harness import ROOT
+
+    for package in WRAPPER_PACKAGES[cell.family.name]:
+        name = package.rpartition("/")[2]
+        site = host.check_output(f"python -c 'import {name}, os; print(os.path.dirname({name}.__file__))'")
+        for source in sorted(p for p in (ROOT / "wrappers" / package).iterdir() if p.suffix in (".py", ".R")):
+            assert host.file(f"{site}/{source.name}").content_string == source.read_text(), (
+                f"rebuild: {package}/{source.name} differs"
+            )
+
+
+def test_the_grpc_front_is_installed(host):
+    front = host.file("/usr/local/bin/seldon-grpc-front")
+    assert front.is_file and front.mode & 0o111
+    assert "-backend" in host.run("seldon-grpc-front -h").stderr
