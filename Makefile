@@ -29,7 +29,8 @@ help: ## show this help
 	@echo "  if it is not a default one. CA_BUNDLE is a PEM file of extra CAs (a TLS-intercepting proxy)"
 	@echo "  trusted inside the images, by apt, pip and the wrapper alike."
 	@echo
-	@echo "  A data scientist then runs: s2i build ./src seldonio/seldon-core-s2i-python3 my-model"
+	@echo "  A data scientist then runs: s2i build ./src <a builder image from 'make list'> my-model"
+	@echo "  (MyModel.py for python, MyModel.R for r, MyModel.java / a Maven project / an H2O MOJO for java)."
 
 $(VENV)/.installed: pyproject.toml $(WRAPPER_SOURCES)
 	$(PYTHON) -m venv $(VENV)

@@ -9,8 +9,9 @@ pinned to CPU 0; the load generators run pinned to CPU 1: wrk for REST (POST
 installed into .tools/seldon-venv (it needs setuptools<70). Ours serves gRPC through the Go
 front (wrappers/grpc-front, on the same CPU) as the images do, and once more with grpc.aio in
 the worker for comparison. Then each family's identity sample, built with s2i from its default
-builder image, runs as a container the same way (host network, CPU 0): R next to Python shows
-what calling into R costs. Writes reports/benchmark.md.
+builder image, runs as a container the same way (host network, CPU 0): R and Java next to
+Python show what each language costs, and how long each takes from `docker run` to its first
+answer. Writes reports/benchmark.md.
 """
 
 from __future__ import annotations
@@ -192,11 +193,13 @@ def family_images(cfg: config.Config) -> dict[str, str]:
     return images
 
 
-def start_container(image: str, http: int, grpc: int, metrics: int) -> str:
-    """The model image on the host's network (no port proxy in the way), pinned like the host runs."""
+def start_container(image: str, http: int, grpc: int, metrics: int) -> tuple[str, float]:
+    """The model image on the host's network (no port proxy in the way), pinned like the host runs;
+    and the seconds from `docker run` to its first answer."""
     ports = {"HTTP": http, "GRPC": grpc, "METRICS": metrics}
     env = [f"-ePREDICTIVE_UNIT_{name}_SERVICE_PORT={port}" for name, port in ports.items()]
     command = ["docker", "run", "-d", "--rm", "--network", "host", "--cpuset-cpus", SERVER_CPU, *env]
+    started = time.monotonic()
     container = subprocess.run(
         [*command, "-eGUNICORN_WORKERS=1", "-eLOG_LEVEL=WARNING", image], check=True, capture_output=True, text=True
     ).stdout.strip()
@@ -204,8 +207,9 @@ def start_container(image: str, http: int, grpc: int, metrics: int) -> str:
     while time.monotonic() < deadline:
         try:
             if requests.post(f"http://127.0.0.1:{http}/api/v1.0/predictions", json=BODY, timeout=1).ok:
+                ready = time.monotonic() - started
                 time.sleep(1)
-                return container
+                return container, ready
         except requests.ConnectionError:
             pass
         time.sleep(0.2)
@@ -213,11 +217,11 @@ def start_container(image: str, http: int, grpc: int, metrics: int) -> str:
     raise RuntimeError(f"{image} did not answer on :{http}")
 
 
-def measure_images(images: dict[str, str], args: Any, ports: int) -> list[Result]:
+def measure_images(images: dict[str, str], args: Any, ports: int, startup: dict[str, float]) -> list[Result]:
     results = []
     for offset, (name, image) in enumerate(images.items()):
         http = ports + 10 * offset
-        container = start_container(image, http, http + 1, http + 2)
+        container, startup[name] = start_container(image, http, http + 1, http + 2)
         try:
             results.append(Result(name, "REST", *wrk(http, args.seconds)))
             results.append(Result(name, "gRPC", *ghz(args.ghz, http + 1, args.seconds)))
@@ -261,9 +265,13 @@ def main() -> int:
         "seldon_serve, grpc.aio in the worker", ours, [], {"SELDON_GRPC_FRONT": "off"}, ("gRPC",), 19160, args
     )
     results += measure("seldon-core", theirs, ["--grpc-workers", "1"], {}, both, 19200, args)
+    startup: dict[str, float] = {}
     if not args.no_images:
-        results += measure_images(family_images(cfg), args, 19300)
+        results += measure_images(family_images(cfg), args, 19300, startup)
     report = table(results, seldon_version)
+    if startup:
+        report += "\n\n| image | seconds from `docker run` to the first answer |\n|---|---:|\n"
+        report += "\n".join(f"| {name} | {seconds:.2f} |" for name, seconds in startup.items())
     header = (
         f"identity model, 4-float ndarray, {CONNECTIONS} connections, one worker on CPU {SERVER_CPU}, "
         f"load on CPU {LOAD_CPU}, {args.seconds} s per run, Python {sys.version.split()[0]}"

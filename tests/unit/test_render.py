@@ -69,11 +69,17 @@ def test_s2i_scripts_are_executable_and_shellcheck_clean(rendered):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_every_variable_the_scripts_read_is_documented(rendered):
-    cell, context = rendered
+def documented_variables(cell) -> set[str]:
+    """The names an image's environment.yaml documents (an entry may name several)."""
     documented = set()
     for var in render.env_vars(cell):
         documented.update(name.strip() for name in var["name"].split(","))
+    return documented
+
+
+def test_every_variable_the_scripts_read_is_documented(rendered):
+    cell, context = rendered
+    documented = documented_variables(cell)
     read = set()
     for name in ("assemble", "run"):
         read.update(re.findall(r"\$\{([A-Z][A-Z0-9_]*):-", (context / "s2i" / "bin" / name).read_text()))
@@ -85,9 +91,7 @@ WRAPPER_INTERNAL = {"PATH_INFO", "PROMETHEUS_MULTIPROC_DIR"}
 
 def test_every_variable_the_python_wrapper_reads_is_documented():
     cell = CFG.matrix("python")[0]
-    documented = set()
-    for var in render.env_vars(cell):
-        documented.update(name.strip() for name in var["name"].split(","))
+    documented = documented_variables(cell)
     read = set()
     for source in (ROOT / "wrappers" / "python" / "seldon_serve").glob("*.py"):
         text = source.read_text()
@@ -136,3 +140,29 @@ def test_the_wrapper_and_the_scripts_agree_with_versions_yaml():
     script = (ROOT / "images" / "common" / "s2i" / "model-env.sh.j2").read_text()
     listed = re.search(r'SERVICE_TYPES="([A-Z_ ]+)"', script).group(1).split()
     assert listed == list(component.SERVICE_TYPES)
+
+
+JAVA_WRAPPER = ROOT / "wrappers" / "java"
+_JAVA_ENV_READS = (
+    r'(?:getenv|\.get|getOrDefault)\("([A-Z][A-Z0-9_]*)"',  # System.getenv("X"), env.get("X"), ...
+    r'integer\(env, "([A-Z][A-Z0-9_]*)"',  # Settings' whole numbers
+    r'"[a-z_]+", "([A-Z][A-Z0-9_]*)"',  # PrometheusMetrics' label -> variable table
+)
+
+
+def test_every_variable_the_java_wrapper_reads_is_documented():
+    cell = CFG.matrix("java")[0]
+    documented = documented_variables(cell)
+    read = set()
+    for source in JAVA_WRAPPER.rglob("src/main/java/**/*.java"):
+        for pattern in _JAVA_ENV_READS:
+            read.update(re.findall(pattern, source.read_text()))
+    assert {"MODEL_NAME", "SERVER_THREADS", "PREDICTIVE_UNIT_ID"} <= read  # the patterns still find them
+    assert read <= documented, f"undocumented in images/java/environment.yaml: {read - documented}"
+
+
+def test_the_java_wrappers_default_ports_are_versions_yamls():
+    settings = JAVA_WRAPPER / "seldon-serve" / "src" / "main" / "java" / "io" / "seldon" / "serve" / "Settings.java"
+    text = settings.read_text()
+    for name, port in CFG.ports.items():
+        assert f'"PREDICTIVE_UNIT_{name.upper()}_SERVICE_PORT", {port})' in text, name

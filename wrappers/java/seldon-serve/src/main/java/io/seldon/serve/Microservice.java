@@ -91,21 +91,28 @@ final class Microservice {
   }
 
   SeldonMessage transformInput(SeldonMessage request) {
-    require(Verb.TRANSFORM_INPUT);
-    if (overrides.transformInputRaw) {
-      return UserCode.call(() -> model.transformInputRaw(request));
-    }
-    Payload input = Messages.decode(request);
-    return respond(UserCode.call(() -> model.transformInput(input)), input);
+    return transform(Verb.TRANSFORM_INPUT, overrides.transformInputRaw, request, model::transformInputRaw,
+        model::transformInput);
   }
 
   SeldonMessage transformOutput(SeldonMessage request) {
-    require(Verb.TRANSFORM_OUTPUT);
-    if (overrides.transformOutputRaw) {
-      return UserCode.call(() -> model.transformOutputRaw(request));
+    return transform(Verb.TRANSFORM_OUTPUT, overrides.transformOutputRaw, request, model::transformOutputRaw,
+        model::transformOutput);
+  }
+
+  /** A model method taking one argument, as UserCode calls it. */
+  private interface Method<I, O> {
+    O apply(I input) throws Exception;
+  }
+
+  private SeldonMessage transform(Verb verb, boolean useRaw, SeldonMessage request,
+      Method<SeldonMessage, SeldonMessage> raw, Method<Payload, Payload> method) {
+    require(verb);
+    if (useRaw) {
+      return UserCode.call(() -> raw.apply(request));
     }
     Payload input = Messages.decode(request);
-    return respond(UserCode.call(() -> model.transformOutput(input)), input);
+    return respond(UserCode.call(() -> method.apply(input)), input);
   }
 
   SeldonMessage route(SeldonMessage request) {

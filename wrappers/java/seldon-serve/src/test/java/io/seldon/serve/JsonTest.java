@@ -1,0 +1,65 @@
+package io.seldon.serve;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+class JsonTest {
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "{not json|not valid JSON",
+      "{\"a\": NaN}|not valid JSON",
+      "{} {}|not valid JSON",
+      "[1, 2]|must be a JSON object, got a list",
+      "{\"binData\": \"not base64!\"}|binData is not valid base64",
+      "{\"strData\": 3}|strData must be a string",
+      "{\"data\": {\"names\": [1]}}|data.names must be a list of strings",
+      "{\"data\": {\"tensor\": {\"values\": [\"x\"]}}}|data.tensor values do not fit shape",
+  })
+  void badMessagesAreBadData(String body, String fragment) {
+    SeldonException error = assertThrows(SeldonException.class, () -> JsonIn.message(JsonIn.parse(body, "request")));
+    assertEquals(400, error.status());
+    assertTrue(error.getMessage().contains(fragment), error.getMessage());
+  }
+
+  @Test
+  void answersAlwaysNameTheirDataAndWriteNonFiniteNumbersAsNull() {
+    Payload result = Payload.of(new double[] {Double.NaN, 1});
+    String json = JsonOut.message(Messages.encode(result, null, null, null));
+    assertEquals("{\"data\":{\"names\":[],\"ndarray\":[null,1.0]}}", json);
+  }
+
+  @Test
+  void stringsAreEscaped() {
+    StringBuilder out = new StringBuilder();
+    JsonOut.string(out, "a\"b\\c\n\u0001");
+    assertEquals("\"a\\\"b\\\\c\\n\\u0001\"", out.toString());
+  }
+
+  @Test
+  void errorBodiesAreSeldons() {
+    assertEquals("{\"status\":{\"status\":1,\"info\":\"no\",\"code\":-1,\"reason\":\"MICROSERVICE_BAD_DATA\"}}",
+        JsonOut.error("no", SeldonException.BAD_DATA));
+  }
+
+  @Test
+  void feedbackRewardsMustBeNumbers() {
+    SeldonException error = assertThrows(SeldonException.class,
+        () -> JsonIn.feedback(JsonIn.parse("{\"reward\": \"lots\"}", "request")));
+    assertTrue(error.getMessage().contains("reward must be a number"));
+  }
+
+  @Test
+  void multipartPartsBecomeTheMessage() {
+    String body = "--XyZ\r\nContent-Disposition: form-data; name=\"binData\"; filename=\"a.bin\"\r\n\r\n\u0000\u0001\r\n"
+        + "--XyZ\r\nContent-Disposition: form-data; name=\"meta\"\r\n\r\n{\"puid\": \"p\"}\r\n--XyZ--\r\n";
+    var message = Multipart.message("multipart/form-data; boundary=XyZ", body.getBytes(StandardCharsets.ISO_8859_1));
+    assertEquals("AAE=", message.get("binData").getAsString());
+    assertEquals("p", message.getAsJsonObject("meta").get("puid").getAsString());
+  }
+}
