@@ -19,7 +19,10 @@ from .config import ImageVersion
 from .paths import BUILD_DIR, IMAGES_DIR, WRAPPERS_DIR
 
 CA_DIR = "ca-certificates"  # the build context folder an extra CA bundle is copied into
-_WRAPPER_IGNORE = shutil.ignore_patterns("build", "__pycache__", "*.egg-info", "*_pb2.py", "*_pb2_grpc.py", "target", ".flattened-pom.xml")
+# Build output of the wrappers' own toolchains (pip, Maven) never goes into a context.
+_WRAPPER_IGNORE = shutil.ignore_patterns(
+    "build", "__pycache__", "*.egg-info", "*_pb2.py", "*_pb2_grpc.py", "target", ".flattened-pom.xml"
+)
 
 
 def environment() -> jinja2.Environment:

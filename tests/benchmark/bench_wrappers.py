@@ -43,6 +43,8 @@ PROTO_DIR = ROOT / "wrappers" / "proto"
 BODY = {"data": {"names": ["a", "b", "c", "d"], "ndarray": [[1.0, 2.0, 3.0, 4.0]]}}
 SERVER_CPU, LOAD_CPU = "0", "1"
 CONNECTIONS = 8
+# Load before each measured run: the JVM compiles its hot paths in the first seconds.
+WARM_UP = "5s"
 
 
 @dataclass
@@ -119,7 +121,7 @@ def wrk(port: int, seconds: int) -> tuple[float, float, float, int]:
         script.write(f'wrk.method = "POST"\nwrk.body = "{body}"\nwrk.headers["Content-Type"] = "application/json"\n')
     url = f"http://127.0.0.1:{port}/api/v1.0/predictions"
     base = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{CONNECTIONS}", "--latency", "-s", script.name]
-    subprocess.run([*base, "-d2s", url], capture_output=True, check=True)  # warm-up
+    subprocess.run([*base, f"-d{WARM_UP}", url], capture_output=True, check=True)
     out = subprocess.run([*base, f"-d{seconds}s", url], capture_output=True, text=True, check=True).stdout
     os.unlink(script.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
@@ -142,7 +144,7 @@ def ghz(binary: Path, port: int, seconds: int) -> tuple[float, float, float, int
     target = f"127.0.0.1:{port}"
     # A count, not a duration: ghz cancels what is in flight when a duration ends and reports
     # those as errors. The warm-up sizes the count to about `seconds` of load.
-    warm = json.loads(subprocess.run([*base, "-z", "2s", target], capture_output=True, check=True).stdout)
+    warm = json.loads(subprocess.run([*base, "-z", WARM_UP, target], capture_output=True, check=True).stdout)
     total = str(max(1000, int(warm["rps"] * seconds)))
     report = json.loads(subprocess.run([*base, "-n", total, target], capture_output=True, check=True).stdout)
     latency = {d["percentage"]: d["latency"] / 1e6 for d in report["latencyDistribution"]}
@@ -247,7 +249,9 @@ def table(results: list[Result], seldon_version: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=int, default=10, help="measured seconds per run (after 2 s of warm-up)")
+    parser.add_argument(
+        "--seconds", type=int, default=10, help=f"measured seconds per run (after {WARM_UP} of warm-up)"
+    )
     parser.add_argument("--no-images", action="store_true", help="skip the families' model images (needs Docker)")
     args = parser.parse_args()
     if (os.cpu_count() or 1) < 2:

@@ -11,6 +11,9 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // The JDK's HTTP server writes headers and body apart: with Nagle's algorithm on, each
+    // keep-alive answer then waits for the client's delayed ACK (40 ms).
+    System.setProperty("sun.net.httpserver.nodelay", "true");
     try {
       serve(Settings.from(args, System.getenv()));
     } catch (StartupException e) {
@@ -34,7 +37,8 @@ public final class Main {
         metrics);
     GrpcServer grpc;
     try {
-      grpc = new GrpcServer(service, settings.host(), settings.grpcPort(), settings.maxMessageBytes());
+      grpc = new GrpcServer(service, settings.host(), settings.grpcPort(), settings.maxMessageBytes(),
+          settings.threads());
     } catch (IllegalArgumentException e) {
       throw new StartupException(e.getMessage());
     }
