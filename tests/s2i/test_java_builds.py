@@ -239,4 +239,3 @@ def test_a_failing_load_stops_start_up_with_one_line(cell, builder_image, docker
     assert status != 0
     assert "cannot start: MyModel.load() failed: NoSuchFileException: weights.bin" in logs
     assert "\tat " not in logs  # no Java stack trace as the explanation
-
