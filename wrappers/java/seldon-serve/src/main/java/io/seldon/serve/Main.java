@@ -16,10 +16,7 @@ public final class Main {
     System.setProperty("sun.net.httpserver.nodelay", "true");
     try {
       serve(Settings.from(args, System.getenv()));
-    } catch (StartupException e) {
-      Log.error("cannot start: " + e.getMessage());
-      System.exit(2);
-    } catch (IOException e) {
+    } catch (StartupException | IOException e) { // IOException: a port already taken, say
       Log.error("cannot start: " + e.getMessage());
       System.exit(2);
     }

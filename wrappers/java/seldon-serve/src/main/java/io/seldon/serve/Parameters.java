@@ -49,12 +49,17 @@ public final class Parameters {
         throw new StartupException("parameter " + item + " needs a name and a value");
       }
       JsonObject object = item.getAsJsonObject();
-      String name = object.get("name").getAsString();
-      String type = object.has("type") ? object.get("type").getAsString().toUpperCase(Locale.ROOT) : "STRING";
-      String value = object.get("value").getAsString();
+      String name = text(object.get("name"));
+      String type = object.has("type") ? text(object.get("type")).toUpperCase(Locale.ROOT) : "STRING";
+      String value = text(object.get("value"));
       values.put(name, convert(name, value, type));
     }
     return new Parameters(values);
+  }
+
+  /** A JSON string's text, or any other value as its JSON. */
+  private static String text(JsonElement element) {
+    return element.isJsonPrimitive() ? element.getAsString() : element.toString();
   }
 
   private static Object convert(String name, String value, String type) throws StartupException {
