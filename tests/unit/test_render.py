@@ -166,3 +166,20 @@ def test_the_java_wrappers_default_ports_are_versions_yamls():
     text = settings.read_text()
     for name, port in CFG.ports.items():
         assert f'"PREDICTIVE_UNIT_{name.upper()}_SERVICE_PORT", {port})' in text, name
+
+
+def test_a_ca_bundle_goes_into_the_context_one_certificate_a_file(tmp_path):
+    from s2ibuilders import build
+
+    pem = "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n"
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text("# corporate roots\n" + pem.format("AAAA") + "\n" + pem.format("BBBB"))
+    context = tmp_path / "context"
+    (context / render.CA_DIR).mkdir(parents=True)
+    build.add_ca_bundle(context, bundle)
+    files = sorted((context / render.CA_DIR).iterdir())
+    assert [f.name for f in files] == ["extra-ca-0000.crt", "extra-ca-0001.crt"]
+    assert files[1].read_text() == pem.format("BBBB")
+    bundle.write_text("no certificates here")
+    with pytest.raises(build.BuildError, match="holds no PEM certificate"):
+        build.add_ca_bundle(context, bundle)
