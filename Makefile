@@ -16,14 +16,14 @@ WRAPPER_SOURCES := $(shell find wrappers/python wrappers/proto -name '*.py' -o -
 # The tests read these too: the matrix they test and the CA they expect to find in the images.
 export FAMILY VERSION CA_BUNDLE
 
-.PHONY: help venv generate base images s2i test test-unit lint docs bench list matrix clean
+.PHONY: help venv generate base images s2i test test-unit lint docs bench bench-spark list matrix clean
 
 help: ## show this help
 	@echo "Seldon s2i builder images -- versions.yaml -> images/ templates -> images -> s2i-built samples -> tests"
 	@echo
 	@echo "usage: make <target> [FAMILY=python] [VERSION=3.11] [CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt]"
 	@echo
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
 	@echo "  FAMILY/VERSION narrow the default matrix (see 'make list'); naming a VERSION builds it even"
 	@echo "  if it is not a default one. CA_BUNDLE is a PEM file of extra CAs (a TLS-intercepting proxy)"
@@ -70,6 +70,9 @@ lint: venv ## ruff (lint + format check) over the Python code
 
 bench: venv ## REST/gRPC req/s and latency: the python wrapper against Seldon Core's, and every family's image (reports/benchmark.md)
 	$(PY) tests/benchmark/bench_wrappers.py
+
+bench-spark: venv ## single-row latency of a Spark pipeline: scored by the model alone vs a Spark job (reports/benchmark-spark.md)
+	$(PY) tests/benchmark/bench_spark.py
 
 docs: venv ## rewrite README.md's generated blocks from versions.yaml (a unit test fails when stale)
 	$(CLI) docs

@@ -42,14 +42,21 @@ def env_vars(cell: ImageVersion) -> list[dict[str, str]]:
 
 
 def _env_file(cell: ImageVersion, path: Path) -> list[dict[str, str]]:
-    """One environment.yaml; an item `include: <path under images/>` stands for that file's list."""
+    """One environment.yaml; an item `include: <path under images/>` stands for that file's list,
+    and a later item of the same name replaces an included one."""
     if not path.exists():
         return []
     config = cell.family.config
     items = yaml.safe_load(environment().from_string(path.read_text()).render(config=config, ports=config.ports))
     expanded: list[dict[str, str]] = []
     for item in items:
-        expanded += _env_file(cell, IMAGES_DIR / item["include"]) if "include" in item else [item]
+        for var in _env_file(cell, IMAGES_DIR / item["include"]) if "include" in item else [item]:
+            # A variable listed again (after an include) is the family's own default: it replaces.
+            same = [i for i, known in enumerate(expanded) if known["name"] == var["name"]]
+            if same:
+                expanded[same[0]] = var
+            else:
+                expanded.append(var)
     return expanded
 
 

@@ -53,6 +53,7 @@ LANGUAGE_VERSION = {
     "python": ("python --version", "Python {version}."),
     "r": ("R --version", "R version {version}."),
     "java": ("java -version 2>&1", 'openjdk version "{version}.'),
+    "spark": ("python -c 'import pyspark; print(pyspark.__version__)'", "{version}."),
 }
 
 

@@ -1,8 +1,8 @@
-"""What the images serving with the python wrapper (python, and R through rpy2) promise."""
+"""What the images serving with the python wrapper (python, R through rpy2, Spark) promise."""
 
 from __future__ import annotations
 
-FAMILIES = {"python", "r"}
+FAMILIES = {"python", "r", "spark"}
 
 
 def test_the_wrapper_runs_in_the_apps_virtualenv(host):
@@ -29,7 +29,11 @@ def test_pip_and_python_trust_the_system_store(host, image_config):
 
 
 # The packages of wrappers/ each family's image installs.
-WRAPPER_PACKAGES = {"python": ("python/seldon_serve",), "r": ("python/seldon_serve", "r/seldon_serve_r")}
+WRAPPER_PACKAGES = {
+    "python": ("python/seldon_serve",),
+    "r": ("python/seldon_serve", "r/seldon_serve_r"),
+    "spark": ("python/seldon_serve",),
+}
 
 
 def test_image_wrapper_matches_the_repository(host, cell):

@@ -1,0 +1,103 @@
+"""Spark sample sources built into model images with the real s2i CLI, then run and queried:
+a saved PySpark pipeline served by MyModel.py and with no code at all; single rows scored by
+the model alone agree with a Spark job's answer; start-up mistakes."""
+
+from __future__ import annotations
+
+import shutil
+
+import grpc
+import numpy as np
+import pytest
+import requests
+from google.protobuf import json_format
+
+from seldon_serve.proto import prediction_pb2 as pb
+from seldon_serve.proto import prediction_pb2_grpc as pb_grpc
+
+from harness import SAMPLES, record_build, remove_container, run_model, run_to_exit, s2i_build
+
+FAMILIES = {"spark"}
+CLASSES = ["setosa", "versicolor", "virginica"]
+FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]  # a setosa and a virginica from the data set
+MODEL = SAMPLES / "spark" / "pipeline-only" / "model"
+
+
+def predict(model, body: dict) -> dict:
+    response = requests.post(f"{model.http}/predict", json=body, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def classes(reply: dict) -> list[str]:
+    assert reply["data"]["names"] == CLASSES, reply
+    probabilities = np.asarray(reply["data"]["ndarray"])
+    assert np.allclose(probabilities.sum(axis=1), 1)
+    return [CLASSES[i] for i in probabilities.argmax(axis=1)]
+
+
+@pytest.fixture(scope="module")
+def iris_image(cell, builder_image, docker_client, tmp_path_factory):
+    source = tmp_path_factory.mktemp("spark") / "iris-pipeline"
+    shutil.copytree(SAMPLES / "spark" / "iris-pipeline", source)
+    shutil.copytree(MODEL, source / "model")  # the sample shares the no-code sample's saved model
+    image = f"s2i-test/spark-iris:{cell.version}"
+    build = s2i_build(source, builder_image, image)
+    assert build.returncode == 0, build.output
+    record_build(cell, "iris-pipeline", "cold", build.seconds)
+    yield image
+    docker_client.images.remove(image, force=True)
+
+
+def test_the_pipeline_scores_rows_named_or_in_its_own_order_over_rest_and_grpc(iris_image, docker_client):
+    model = run_model(docker_client, iris_image, user="123456:0")
+    try:
+        reply = predict(model, {"data": {"names": FEATURES, "ndarray": ROWS}})
+        assert classes(reply) == ["setosa", "virginica"]
+        assert reply["meta"]["tags"] == {"scored_by": "model"}
+        shuffled = {"data": {"names": FEATURES[::-1], "ndarray": [row[::-1] for row in ROWS]}}
+        assert predict(model, shuffled)["data"]["ndarray"] == reply["data"]["ndarray"]
+        assert classes(predict(model, {"data": {"ndarray": ROWS[1:]}})) == ["virginica"]
+        request = json_format.ParseDict({"data": {"tensor": {"shape": [1, 4], "values": ROWS[0]}}}, pb.SeldonMessage())
+        with grpc.insecure_channel(model.grpc) as channel:
+            answer = json_format.MessageToDict(pb_grpc.ModelStub(channel).Predict(request, timeout=30))
+        assert answer["data"]["tensor"]["shape"] == [1, 3]
+        missing = requests.post(f"{model.http}/predict", json={"data": {"names": ["a"], "ndarray": [[1]]}}, timeout=30)
+        assert missing.status_code == 400 and "lacks" in missing.json()["status"]["info"]
+    finally:
+        remove_container(model)
+
+
+def test_scoring_without_a_job_agrees_with_a_spark_job(iris_image, docker_client):
+    body = {"data": {"names": FEATURES, "ndarray": ROWS}}
+    answers = {}
+    for scoring in ("on", "off"):
+        model = run_model(docker_client, iris_image, env={"SPARK_LOCAL_SCORING": scoring})
+        try:
+            reply = predict(model, body)
+            assert reply["meta"]["tags"]["scored_by"] == ("model" if scoring == "on" else "spark-job")
+            answers[scoring] = np.asarray(reply["data"]["ndarray"])
+        finally:
+            remove_container(model)
+    assert np.allclose(answers["on"], answers["off"], atol=1e-9)
+
+
+def test_a_folder_holding_only_the_saved_pipeline_serves_it(cell, builder_image, docker_client):
+    image = f"s2i-test/spark-pipeline-only:{cell.version}"
+    build = s2i_build(SAMPLES / "spark" / "pipeline-only", builder_image, image)
+    try:
+        assert build.returncode == 0, build.output
+        record_build(cell, "pipeline-only", "cold", build.seconds)
+        model = run_model(docker_client, image)
+        try:
+            assert classes(predict(model, {"data": {"names": FEATURES, "ndarray": ROWS}})) == ["setosa", "virginica"]
+            metadata = requests.get(f"{model.http}/metadata", timeout=10).json()
+            assert metadata["platform"] == "spark" and metadata["inputs"][0]["schema"]["names"] == FEATURES
+        finally:
+            remove_container(model)
+        status, logs = run_to_exit(docker_client, image, {"SPARK_MODEL_PATH": "/nowhere"})
+        assert status != 0 and "no saved PipelineModel at /nowhere" in logs
+        assert "Traceback" not in logs
+    finally:
+        docker_client.images.remove(image, force=True)

@@ -1,0 +1,172 @@
+"""PySpark ML pipelines as Seldon models (the spark image).
+
+Each worker makes one local SparkSession, in load(), and keeps it. A pipeline of a
+VectorAssembler and a model answers small requests without a Spark job: the rows are
+assembled here and the model scores each vector itself (`predictProbability`/`predict`, which
+MLlib runs in the driver), the same numbers a DataFrame + transform() gives, in a fraction of
+the time. Anything else -- and every request when SPARK_LOCAL_SCORING=off -- is a DataFrame
+transformed by the pipeline.
+
+A model holds a SparkPipeline, calls its load() from its own load() and its predict() from
+predict(): tests/samples/spark/iris-pipeline/IrisClassifier.py is one. SparkPipelineModel is
+that model already, for a source folder with no code.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from .errors import BadRequest, StartupError
+
+LOCAL_SCORING_MAX_ROWS = 64  # above this a Spark job's fixed cost is worth paying
+
+
+def name_this_user() -> None:
+    """Spark's Hadoop login asks the OS for this user's name, and OpenShift's arbitrary UIDs have
+    none: the login fails. nss_wrapper (preloaded into the JVM this process starts, not into
+    this process) answers with a passwd file that has this UID in it."""
+    try:
+        pwd.getpwuid(os.getuid())
+        return
+    except KeyError:
+        pass
+    libraries = glob.glob("/usr/lib/*/libnss_wrapper.so")
+    if not libraries:
+        return  # no nss_wrapper here: the login may fail, and its error says why
+    home = os.environ.get("HOME", "/tmp")
+    with open("/etc/passwd") as system, tempfile.NamedTemporaryFile("w", prefix="passwd-", delete=False) as passwd:
+        passwd.write(system.read())
+        passwd.write(f"default:x:{os.getuid()}:{os.getgid()}:s2i application user:{home}:/usr/sbin/nologin\n")
+    os.environ.update(LD_PRELOAD=libraries[0], NSS_WRAPPER_PASSWD=passwd.name, NSS_WRAPPER_GROUP="/etc/group")
+
+
+def session() -> Any:
+    """This worker's SparkSession: local, no UI, one shuffle partition, quiet."""
+    from pyspark.sql import SparkSession
+
+    name_this_user()
+    builder = (
+        SparkSession.builder.master(os.environ.get("SPARK_MASTER") or "local[1]")
+        .appName("seldon-serve")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY") or "512m")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+    )
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+class SparkPipeline:
+    """A saved pyspark.ml PipelineModel, scored on rows named by the request's feature names."""
+
+    def __init__(self, path: str, local_scoring: bool | None = None):
+        self.path = path
+        if local_scoring is None:
+            local_scoring = os.environ.get("SPARK_LOCAL_SCORING", "on").lower() not in ("off", "false", "0")
+        self.local_scoring = local_scoring
+        self.spark: Any = None
+        self.model: Any = None
+        self.features: list[str] = []
+        self.output = "prediction"
+        self._scorer: Any = None  # the last stage, when it can score vectors without a job
+
+    def load(self) -> None:
+        from pyspark.ml import PipelineModel
+        from pyspark.ml.feature import VectorAssembler
+
+        if not os.path.isdir(os.path.join(self.path, "metadata")):
+            raise StartupError(f"no saved PipelineModel at {os.path.abspath(self.path)} (it has no metadata/ folder)")
+        self.spark = session()
+        self.model = PipelineModel.load(self.path)
+        stages = self.model.stages
+        if stages and isinstance(stages[0], VectorAssembler):
+            self.features = list(stages[0].getInputCols())
+        last = stages[-1] if stages else None
+        if last is not None and last.hasParam("probabilityCol"):
+            self.output = last.getOrDefault("probabilityCol")
+        elif last is not None and last.hasParam("predictionCol"):
+            self.output = last.getOrDefault("predictionCol")
+        if len(stages) == 2 and self.features and hasattr(last, "predict"):
+            self._scorer = last
+
+    @property
+    def scores_locally(self) -> bool:
+        return self.local_scoring and self._scorer is not None
+
+    def predict(self, X: Any, feature_names: list[str]) -> np.ndarray:
+        rows = np.asarray(X, dtype=float)
+        if rows.ndim == 1:
+            rows = rows.reshape(1, -1)
+        columns = self._columns(rows, feature_names)
+        if self.scores_locally and len(rows) <= LOCAL_SCORING_MAX_ROWS:
+            return self._score_locally(rows, columns)
+        return self._transform(rows, columns)
+
+    def _columns(self, rows: np.ndarray, names: list[str]) -> list[str]:
+        if names:
+            missing = [name for name in self.features if name not in names]
+            if missing:
+                raise BadRequest(f"the pipeline needs the columns {self.features}; the request lacks {missing}")
+            if len(names) != rows.shape[1]:
+                raise BadRequest(f"{len(names)} names for rows of {rows.shape[1]} values")
+            return list(names)
+        if not self.features:
+            raise BadRequest("this pipeline does not start with a VectorAssembler: send the column names in data.names")
+        if rows.shape[1] != len(self.features):
+            raise BadRequest(f"rows of {rows.shape[1]} values for the pipeline's {len(self.features)} columns")
+        return self.features
+
+    def _score_locally(self, rows: np.ndarray, columns: list[str]) -> np.ndarray:
+        from pyspark.ml.linalg import Vectors
+
+        order = [columns.index(name) for name in self.features]
+        probabilistic = self.output != "prediction" and hasattr(self._scorer, "predictProbability")
+        out = []
+        for row in rows[:, order]:
+            vector = Vectors.dense(row.tolist())
+            if probabilistic:
+                out.append(self._scorer.predictProbability(vector).toArray())
+            else:
+                out.append([self._scorer.predict(vector)])
+        return np.asarray(out, dtype=float)
+
+    def _transform(self, rows: np.ndarray, columns: list[str]) -> np.ndarray:
+        frame = self.spark.createDataFrame([tuple(map(float, row)) for row in rows], schema=columns)
+        scored = self.model.transform(frame).select(self.output).collect()
+        values = [row[0] for row in scored]
+        return np.asarray([v.toArray() if hasattr(v, "toArray") else [v] for v in values], dtype=float)
+
+
+class SparkPipelineModel:
+    """The no-code model: serves the saved PipelineModel at `model_path` (or SPARK_MODEL_PATH,
+    or ./model), its outputs named by `class_names` (comma-separated) when given."""
+
+    def __init__(self, model_path: str = "", class_names: str = ""):
+        self.pipeline = SparkPipeline(model_path or os.environ.get("SPARK_MODEL_PATH") or "model")
+        self.names = [name.strip() for name in class_names.split(",") if name.strip()]
+
+    def load(self) -> None:
+        self.pipeline.load()
+
+    def predict(self, X: Any, feature_names: list[str]) -> np.ndarray:
+        return self.pipeline.predict(X, feature_names)
+
+    def class_names(self) -> list[str] | None:
+        return self.names or None
+
+    def init_metadata(self) -> dict[str, Any]:
+        return {
+            "platform": "spark",
+            "inputs": [{"messagetype": "ndarray", "schema": {"names": self.pipeline.features}}],
+            "outputs": [{"messagetype": "ndarray", "schema": {"names": self.names}}] if self.names else [],
+        }
