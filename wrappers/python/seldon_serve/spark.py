@@ -104,7 +104,10 @@ class SparkPipeline:
         return self.local_scoring and self._scorer is not None
 
     def predict(self, X: Any, feature_names: list[str]) -> np.ndarray:
-        rows = np.asarray(X, dtype=float)
+        try:
+            rows = np.asarray(X, dtype=float)
+        except (TypeError, ValueError):
+            raise BadRequest("a Spark pipeline scores rows of numbers") from None
         if rows.ndim == 1:
             rows = rows.reshape(1, -1)
         columns = self._columns(rows, feature_names)
