@@ -1,7 +1,6 @@
 package io.seldon.serve;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.ListValue;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.Value;
 import com.google.protobuf.util.JsonFormat;
@@ -14,6 +13,7 @@ import io.seldon.protos.PredictionProtos.Tensor;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /**
  * Messages as JSON text, written field by field: the REST hot path. It matches the python
@@ -108,76 +108,45 @@ final class JsonOut {
     }
     if (meta.getTagsCount() > 0) {
       first = field(out, "tags", first);
-      values(out, meta.getTagsMap());
+      object(out, meta.getTagsMap(), JsonOut::value);
     }
     if (meta.getRoutingCount() > 0) {
       first = field(out, "routing", first);
-      out.append('{');
-      boolean firstRoute = true;
-      for (Map.Entry<String, Integer> route : meta.getRoutingMap().entrySet()) {
-        firstRoute = field(out, route.getKey(), firstRoute);
-        out.append(route.getValue());
-      }
-      out.append('}');
+      object(out, meta.getRoutingMap(), StringBuilder::append);
     }
     if (meta.getRequestPathCount() > 0) {
       first = field(out, "requestPath", first);
-      out.append('{');
-      boolean firstPath = true;
-      for (Map.Entry<String, String> path : meta.getRequestPathMap().entrySet()) {
-        firstPath = field(out, path.getKey(), firstPath);
-        string(out, path.getValue());
-      }
-      out.append('}');
+      object(out, meta.getRequestPathMap(), JsonOut::string);
     }
     if (meta.getMetricsCount() > 0) {
       field(out, "metrics", first);
-      metrics(out, meta.getMetricsList());
+      array(out, meta.getMetricsList(), JsonOut::metric);
     }
     out.append('}');
   }
 
-  private static void metrics(StringBuilder out, List<Metric> metrics) {
-    out.append('[');
-    for (int i = 0; i < metrics.size(); i++) {
-      Metric metric = metrics.get(i);
-      if (i > 0) {
-        out.append(',');
-      }
-      out.append("{\"key\":");
-      string(out, metric.getKey());
-      out.append(",\"type\":");
-      string(out, metric.getType().name());
-      out.append(",\"value\":");
-      // Metric.value is a float: print its shortest form, not the double it widens to.
-      number(out, Double.parseDouble(Float.toString(metric.getValue())));
-      if (metric.getTagsCount() > 0) {
-        out.append(",\"tags\":{");
-        boolean first = true;
-        for (Map.Entry<String, String> tag : metric.getTagsMap().entrySet()) {
-          first = field(out, tag.getKey(), first);
-          string(out, tag.getValue());
-        }
-        out.append('}');
-      }
-      out.append('}');
+  private static void metric(StringBuilder out, Metric metric) {
+    out.append("{\"key\":");
+    string(out, metric.getKey());
+    out.append(",\"type\":");
+    string(out, metric.getType().name());
+    out.append(",\"value\":");
+    // Metric.value is a float: print its shortest form, not the double it widens to.
+    number(out, Double.parseDouble(Float.toString(metric.getValue())));
+    if (metric.getTagsCount() > 0) {
+      out.append(",\"tags\":");
+      object(out, metric.getTagsMap(), JsonOut::string);
     }
-    out.append(']');
+    out.append('}');
   }
 
   private static void data(StringBuilder out, DefaultData data) {
-    out.append("{\"names\":[");
-    for (int i = 0; i < data.getNamesCount(); i++) {
-      if (i > 0) {
-        out.append(',');
-      }
-      string(out, data.getNames(i));
-    }
-    out.append(']');
+    out.append("{\"names\":");
+    array(out, data.getNamesList(), JsonOut::string);
     switch (data.getDataOneofCase()) {
       case NDARRAY -> {
         out.append(",\"ndarray\":");
-        list(out, data.getNdarray());
+        array(out, data.getNdarray().getValuesList(), JsonOut::value);
       }
       case TENSOR -> {
         out.append(",\"tensor\":");
@@ -189,6 +158,7 @@ final class JsonOut {
     out.append('}');
   }
 
+  /** Index loops, not array(): a tensor's values stay unboxed doubles on this hot path. */
   private static void tensor(StringBuilder out, Tensor tensor) {
     out.append("{\"shape\":[");
     for (int i = 0; i < tensor.getShapeCount(); i++) {
@@ -207,23 +177,25 @@ final class JsonOut {
     out.append("]}");
   }
 
-  private static void values(StringBuilder out, Map<String, Value> fields) {
+  /** {"name": value, ...}, each value written by `write`. */
+  private static <V> void object(StringBuilder out, Map<String, V> fields, BiConsumer<StringBuilder, V> write) {
     out.append('{');
     boolean first = true;
-    for (Map.Entry<String, Value> field : fields.entrySet()) {
-      first = field(out, field.getKey(), first);
-      value(out, field.getValue());
+    for (Map.Entry<String, V> entry : fields.entrySet()) {
+      first = field(out, entry.getKey(), first);
+      write.accept(out, entry.getValue());
     }
     out.append('}');
   }
 
-  private static void list(StringBuilder out, ListValue list) {
+  /** [item, ...], each item written by `write`. */
+  private static <T> void array(StringBuilder out, List<T> items, BiConsumer<StringBuilder, T> write) {
     out.append('[');
-    for (int i = 0; i < list.getValuesCount(); i++) {
+    for (int i = 0; i < items.size(); i++) {
       if (i > 0) {
         out.append(',');
       }
-      value(out, list.getValues(i));
+      write.accept(out, items.get(i));
     }
     out.append(']');
   }
@@ -233,8 +205,8 @@ final class JsonOut {
       case NUMBER_VALUE -> number(out, value.getNumberValue());
       case STRING_VALUE -> string(out, value.getStringValue());
       case BOOL_VALUE -> out.append(value.getBoolValue());
-      case STRUCT_VALUE -> values(out, value.getStructValue().getFieldsMap());
-      case LIST_VALUE -> list(out, value.getListValue());
+      case STRUCT_VALUE -> object(out, value.getStructValue().getFieldsMap(), JsonOut::value);
+      case LIST_VALUE -> array(out, value.getListValue().getValuesList(), JsonOut::value);
       default -> out.append("null");
     }
   }

@@ -229,19 +229,12 @@ final class Microservice {
     if (userMetrics != null && !userMetrics.isEmpty() && metrics != null) {
       metrics.recordUser(userMetrics);
     }
-    Meta meta = requestMeta != null ? requestMeta : protoMeta(request);
+    Meta meta = requestMeta != null ? requestMeta : request.meta().proto();
     return Messages.encode(result, request, classNames, Messages.responseMeta(meta, tags, userMetrics));
   }
 
-  private static Meta protoMeta(Payload request) {
-    io.seldon.serve.Meta meta = request.meta();
-    Meta.Builder proto = Meta.newBuilder().setPuid(meta.puid());
-    meta.tags().forEach((key, value) -> proto.putTags(key, Values.toValue(value)));
-    return proto.build();
-  }
-
-  /** Which methods the model's class overrides, looked up once. */
-  private static final class Overrides {
+  /** Which methods the model's class overrides, looked up once; Check asks it too. */
+  static final class Overrides {
     final boolean predict;
     final boolean predictRaw;
     final boolean transformInputRaw;
@@ -266,6 +259,16 @@ final class Microservice {
       sendFeedback = overrides(cls, "sendFeedback", Payload.class, double.class, Payload.class, Integer.class);
       sendFeedbackRaw = overrides(cls, "sendFeedbackRaw", Feedback.class);
       healthStatus = overrides(cls, "healthStatus");
+    }
+
+    /** The methods a service type cannot do without ("predict or predictRaw"), or null. */
+    String missing(String serviceType) {
+      return switch (serviceType) {
+        case "MODEL" -> predict || predictRaw ? null : "predict or predictRaw";
+        case "ROUTER" -> route || routeRaw ? null : "route or routeRaw";
+        case "COMBINER" -> aggregate || aggregateRaw ? null : "aggregate or aggregateRaw";
+        default -> null; // transformers default to the identity
+      };
     }
   }
 

@@ -17,11 +17,12 @@ import java.util.concurrent.atomic.DoubleAdder;
 final class PrometheusMetrics {
   static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
   private static final double[] BUCKETS = {.005, .01, .025, .05, .075, .1, .25, .5, .75, 1, 2.5, 5, 7.5, 10};
-  private static final Map<String, String> IDENTITY_ENV = Map.of(
-      "deployment_name", "SELDON_DEPLOYMENT_ID",
-      "predictor_name", "PREDICTOR_ID",
-      "model_name", "PREDICTIVE_UNIT_ID",
-      "model_image", "PREDICTIVE_UNIT_IMAGE");
+  /** Label and the variable Seldon Core sets it from, in the order the labels are written. */
+  private static final String[][] IDENTITY = {
+      {"deployment_name", "SELDON_DEPLOYMENT_ID"},
+      {"predictor_name", "PREDICTOR_ID"},
+      {"model_name", "PREDICTIVE_UNIT_ID"},
+      {"model_image", "PREDICTIVE_UNIT_IMAGE"}};
 
   private final Map<String, String> identity = new LinkedHashMap<>();
   private final Map<String, Family> families = new ConcurrentHashMap<>();
@@ -29,8 +30,8 @@ final class PrometheusMetrics {
   private final Series reward;
 
   PrometheusMetrics(Map<String, String> environment) {
-    for (String label : List.of("deployment_name", "predictor_name", "model_name", "model_image")) {
-      identity.put(label, environment.getOrDefault(IDENTITY_ENV.get(label), ""));
+    for (String[] label : IDENTITY) {
+      identity.put(label[0], environment.getOrDefault(label[1], ""));
     }
     // Made now, so a scrape shows 0 before the first feedback rather than nothing.
     feedback = family("seldon_api_model_feedback", Metric.Type.COUNTER, "Feedback requests received", Map.of())
