@@ -147,3 +147,16 @@ def run_to_exit(client: docker.DockerClient, image: str, env: dict[str, str] | N
         return status, container.logs().decode()
     finally:
         container.remove(force=True)
+
+
+# The iris samples every family has: two rows of the data set and the classes they belong to.
+IRIS_CLASSES = ["setosa", "versicolor", "virginica"]
+IRIS_ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]  # a setosa and a virginica
+
+
+def predicted_classes(reply: dict) -> list[str]:
+    """The classes an iris model's answer picks: probabilities named by class, summing to 1."""
+    assert reply["data"]["names"] == IRIS_CLASSES, reply
+    probabilities = reply["data"]["ndarray"]
+    assert all(abs(sum(row) - 1) < 1e-6 for row in probabilities)
+    return [IRIS_CLASSES[max(range(3), key=row.__getitem__)] for row in probabilities]

@@ -15,34 +15,36 @@ from google.protobuf import json_format
 from seldon_serve.proto import prediction_pb2 as pb
 from seldon_serve.proto import prediction_pb2_grpc as pb_grpc
 
-from harness import SAMPLES, record_build, remove_container, run_model, run_to_exit, s2i_build, source_tree
+from harness import (
+    IRIS_CLASSES,
+    IRIS_ROWS,
+    SAMPLES,
+    predicted_classes,
+    record_build,
+    remove_container,
+    run_model,
+    run_to_exit,
+    s2i_build,
+    source_tree,
+)
 
 FAMILIES = {"java"}
-CLASSES = ["setosa", "versicolor", "virginica"]
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]  # a setosa and a virginica from the data set
 MOJO = SAMPLES / "java" / "h2o-mojo" / "iris_gbm.zip"
 
 
-def predicted_classes(reply: dict) -> list[str]:
-    assert reply["data"]["names"] == CLASSES, reply
-    probabilities = reply["data"]["ndarray"]
-    assert all(abs(sum(row) - 1) < 1e-6 for row in probabilities)
-    return [CLASSES[max(range(3), key=row.__getitem__)] for row in probabilities]
-
-
 def check_iris(model) -> dict:
-    named = {"data": {"names": FEATURES, "ndarray": ROWS}}
+    named = {"data": {"names": FEATURES, "ndarray": IRIS_ROWS}}
     assert predicted_classes(requests.post(f"{model.http}/predict", json=named, timeout=5).json()) == [
         "setosa",
         "virginica",
     ]
-    unnamed = {"data": {"ndarray": ROWS[1:]}}  # columns in the MOJO's own order
+    unnamed = {"data": {"ndarray": IRIS_ROWS[1:]}}  # columns in the MOJO's own order
     assert predicted_classes(requests.post(f"{model.http}/predict", json=unnamed, timeout=5).json()) == ["virginica"]
-    request = json_format.ParseDict({"data": {"tensor": {"shape": [1, 4], "values": ROWS[0]}}}, pb.SeldonMessage())
+    request = json_format.ParseDict({"data": {"tensor": {"shape": [1, 4], "values": IRIS_ROWS[0]}}}, pb.SeldonMessage())
     with grpc.insecure_channel(model.grpc) as channel:
         reply = json_format.MessageToDict(pb_grpc.ModelStub(channel).Predict(request, timeout=5))
-    assert reply["data"]["tensor"]["shape"] == [1, 3] and reply["data"]["names"] == CLASSES
+    assert reply["data"]["tensor"]["shape"] == [1, 3] and reply["data"]["names"] == IRIS_CLASSES
     metadata = requests.get(f"{model.http}/metadata", timeout=5).json()
     assert metadata["platform"] == "h2o" and metadata["inputs"][0]["schema"]["names"] == FEATURES
     return metadata

@@ -14,19 +14,21 @@ from google.protobuf import json_format
 from seldon_serve.proto import prediction_pb2 as pb
 from seldon_serve.proto import prediction_pb2_grpc as pb_grpc
 
-from harness import SAMPLES, record_build, remove_container, run_model, run_to_exit, s2i_build, source_tree
+from harness import (
+    IRIS_CLASSES,
+    IRIS_ROWS,
+    SAMPLES,
+    predicted_classes,
+    record_build,
+    remove_container,
+    run_model,
+    run_to_exit,
+    s2i_build,
+    source_tree,
+)
 
 FAMILIES = {"r"}
-CLASSES = ["setosa", "versicolor", "virginica"]
 FEATURES = ["Sepal.Length", "Sepal.Width", "Petal.Length", "Petal.Width"]
-ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]  # a setosa and a virginica from the data set
-
-
-def predicted_classes(reply: dict) -> list[str]:
-    assert reply["data"]["names"] == CLASSES
-    probabilities = reply["data"]["ndarray"]
-    assert all(abs(sum(row) - 1) < 1e-6 for row in probabilities)
-    return [CLASSES[max(range(3), key=row.__getitem__)] for row in probabilities]
 
 
 def test_iris_model_builds_from_debian_packages_and_install_r_then_incrementally(cell, builder_image, docker_client):
@@ -46,19 +48,19 @@ def test_iris_model_builds_from_debian_packages_and_install_r_then_incrementally
         record_build(cell, "iris", "incremental", warm.seconds)
         model = run_model(docker_client, image, user="123456:0")
         try:
-            named = {"data": {"names": FEATURES, "ndarray": ROWS}}
+            named = {"data": {"names": FEATURES, "ndarray": IRIS_ROWS}}
             reply = requests.post(f"{model.http}/predict", json=named, timeout=5).json()
             assert predicted_classes(reply) == ["setosa", "virginica"]
-            unnamed = {"data": {"ndarray": ROWS[1:]}}  # columns by position
+            unnamed = {"data": {"ndarray": IRIS_ROWS[1:]}}  # columns by position
             assert predicted_classes(requests.post(f"{model.http}/predict", json=unnamed, timeout=5).json()) == [
                 "virginica"
             ]
             request = json_format.ParseDict(
-                {"data": {"tensor": {"shape": [1, 4], "values": ROWS[0]}}}, pb.SeldonMessage()
+                {"data": {"tensor": {"shape": [1, 4], "values": IRIS_ROWS[0]}}}, pb.SeldonMessage()
             )
             with grpc.insecure_channel(model.grpc) as channel:
                 reply = json_format.MessageToDict(pb_grpc.ModelStub(channel).Predict(request, timeout=5))
-            assert reply["data"]["names"] == CLASSES and reply["data"]["tensor"]["shape"] == [1, 3]
+            assert reply["data"]["names"] == IRIS_CLASSES and reply["data"]["tensor"]["shape"] == [1, 3]
             wrong = requests.post(f"{model.http}/predict", json={"data": {"ndarray": [[1.0, 2.0]]}}, timeout=5)
             assert wrong.status_code == 500 and "expected 4 features" in wrong.json()["status"]["info"]
         finally:

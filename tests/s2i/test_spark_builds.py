@@ -15,12 +15,19 @@ from google.protobuf import json_format
 from seldon_serve.proto import prediction_pb2 as pb
 from seldon_serve.proto import prediction_pb2_grpc as pb_grpc
 
-from harness import SAMPLES, record_build, remove_container, run_model, run_to_exit, s2i_build
+from harness import (
+    IRIS_ROWS,
+    SAMPLES,
+    predicted_classes,
+    record_build,
+    remove_container,
+    run_model,
+    run_to_exit,
+    s2i_build,
+)
 
 FAMILIES = {"spark"}
-CLASSES = ["setosa", "versicolor", "virginica"]
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]  # a setosa and a virginica from the data set
 MODEL = SAMPLES / "spark" / "pipeline-only" / "model"
 
 
@@ -28,13 +35,6 @@ def predict(model, body: dict) -> dict:
     response = requests.post(f"{model.http}/predict", json=body, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def classes(reply: dict) -> list[str]:
-    assert reply["data"]["names"] == CLASSES, reply
-    probabilities = np.asarray(reply["data"]["ndarray"])
-    assert np.allclose(probabilities.sum(axis=1), 1)
-    return [CLASSES[i] for i in probabilities.argmax(axis=1)]
 
 
 @pytest.fixture(scope="module")
@@ -53,13 +53,15 @@ def iris_image(cell, builder_image, docker_client, tmp_path_factory):
 def test_the_pipeline_scores_rows_named_or_in_its_own_order_over_rest_and_grpc(iris_image, docker_client):
     model = run_model(docker_client, iris_image, user="123456:0")
     try:
-        reply = predict(model, {"data": {"names": FEATURES, "ndarray": ROWS}})
-        assert classes(reply) == ["setosa", "virginica"]
+        reply = predict(model, {"data": {"names": FEATURES, "ndarray": IRIS_ROWS}})
+        assert predicted_classes(reply) == ["setosa", "virginica"]
         assert reply["meta"]["tags"] == {"scored_by": "model"}
-        shuffled = {"data": {"names": FEATURES[::-1], "ndarray": [row[::-1] for row in ROWS]}}
+        shuffled = {"data": {"names": FEATURES[::-1], "ndarray": [row[::-1] for row in IRIS_ROWS]}}
         assert predict(model, shuffled)["data"]["ndarray"] == reply["data"]["ndarray"]
-        assert classes(predict(model, {"data": {"ndarray": ROWS[1:]}})) == ["virginica"]
-        request = json_format.ParseDict({"data": {"tensor": {"shape": [1, 4], "values": ROWS[0]}}}, pb.SeldonMessage())
+        assert predicted_classes(predict(model, {"data": {"ndarray": IRIS_ROWS[1:]}})) == ["virginica"]
+        request = json_format.ParseDict(
+            {"data": {"tensor": {"shape": [1, 4], "values": IRIS_ROWS[0]}}}, pb.SeldonMessage()
+        )
         with grpc.insecure_channel(model.grpc) as channel:
             answer = json_format.MessageToDict(pb_grpc.ModelStub(channel).Predict(request, timeout=30))
         assert answer["data"]["tensor"]["shape"] == [1, 3]
@@ -70,7 +72,7 @@ def test_the_pipeline_scores_rows_named_or_in_its_own_order_over_rest_and_grpc(i
 
 
 def test_scoring_without_a_job_agrees_with_a_spark_job(iris_image, docker_client):
-    body = {"data": {"names": FEATURES, "ndarray": ROWS}}
+    body = {"data": {"names": FEATURES, "ndarray": IRIS_ROWS}}
     answers = {}
     for scoring in ("on", "off"):
         model = run_model(docker_client, iris_image, env={"SPARK_LOCAL_SCORING": scoring})
@@ -91,7 +93,10 @@ def test_a_folder_holding_only_the_saved_pipeline_serves_it(cell, builder_image,
         record_build(cell, "pipeline-only", "cold", build.seconds)
         model = run_model(docker_client, image)
         try:
-            assert classes(predict(model, {"data": {"names": FEATURES, "ndarray": ROWS}})) == ["setosa", "virginica"]
+            assert predicted_classes(predict(model, {"data": {"names": FEATURES, "ndarray": IRIS_ROWS}})) == [
+                "setosa",
+                "virginica",
+            ]
             metadata = requests.get(f"{model.http}/metadata", timeout=10).json()
             assert metadata["platform"] == "spark" and metadata["inputs"][0]["schema"]["names"] == FEATURES
         finally:
