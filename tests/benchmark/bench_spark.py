@@ -19,9 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_wrappers import ROOT, start_container, wrk
+from bench_wrappers import ROOT, s2i_build, start_container, wrk
 
-from s2ibuilders import config, tools
+from s2ibuilders import config
 
 SAMPLES = ROOT / "tests" / "samples" / "spark"
 ROW = {
@@ -37,9 +37,7 @@ def build_image(cfg: config.Config) -> str:
         source = Path(tmp) / "iris-pipeline"
         shutil.copytree(SAMPLES / "iris-pipeline", source)
         shutil.copytree(SAMPLES / "pipeline-only" / "model", source / "model")
-        s2i = tools.ensure_s2i(cfg.tools["s2i"])
-        command = [str(s2i), "build", str(source), cell.reference, image, "--pull-policy", "never"]
-        subprocess.run(command, check=True, capture_output=True)
+        s2i_build(cfg, source, cell.reference, image)
     return image
 
 

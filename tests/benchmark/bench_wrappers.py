@@ -186,18 +186,21 @@ def measure(
     return results
 
 
+def s2i_build(cfg: config.Config, source: Path, builder: str, image: str) -> None:
+    s2i = tools.ensure_s2i(cfg.tools["s2i"])
+    command = [str(s2i), "build", str(source), builder, image, "--pull-policy", "never"]
+    subprocess.run(command, check=True, capture_output=True)
+
+
 def family_images(cfg: config.Config) -> dict[str, str]:
     """Each family's `model` sample (identity) built with s2i from its default builder image."""
-    s2i = tools.ensure_s2i(cfg.tools["s2i"])
     images = {}
     for family in cfg.families.values():
         if family.name in MEASURED_ELSEWHERE:
             continue
         cell = family.versions[family.default_version]
         image = f"bench/{family.name}-model:{cell.version}"
-        source = ROOT / "tests" / "samples" / family.name / "model"
-        command = [str(s2i), "build", str(source), cell.reference, image, "--pull-policy", "never"]
-        subprocess.run(command, check=True, capture_output=True)
+        s2i_build(cfg, ROOT / "tests" / "samples" / family.name / "model", cell.reference, image)
         images[f"{family.name} {cell.version} image"] = image
     return images
 
