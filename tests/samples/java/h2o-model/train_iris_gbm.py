@@ -12,7 +12,7 @@ installed (H2O starts a local JVM, so a Java runtime must be on the PATH)::
 
 The data comes from ``sklearn.datasets.load_iris``; nothing is downloaded.
 Use 3.46.0.11, not 3.46.0.12: the 3.46.0.12 Python client refuses MOJO export
-("requires H2O-3 Secure"). The MOJO loads with h2o-genmodel 3.46.0.12.
+("requires H2O-3 Secure"). The MOJO loads with the h2o-genmodel wrappers/java/pom.xml pins.
 """
 
 from pathlib import Path

@@ -5,7 +5,7 @@ LogisticRegression predicting ``label`` (0 = setosa, 1 = versicolor, 2 = virgini
 is written, exactly as Spark writes it, to ``../pipeline-only/model/`` (the no-code sample, which this
 folder's IrisClassifier.py serves too), so ``PipelineModel.load`` can read it.
 
-Needs Java 17+ and ``pip install pyspark==4.3.0 scikit-learn numpy``. Run with:
+Needs Java 17+, scikit-learn, numpy and the pyspark versions.yaml pins (``pip install pyspark==<pin>``). Run with:
 
     python tests/samples/spark/iris-pipeline/train_iris_pipeline.py
 """
