@@ -6,28 +6,33 @@ PYTHON ?= python3
 VENV ?= .venv
 FAMILY ?=
 VERSION ?=
+ALL_VERSIONS ?=
 CA_BUNDLE ?=
+REGISTRY ?=
+NAMESPACE ?=
+DRY_RUN ?=
 PYTEST_ARGS ?=
 
 PY := $(VENV)/bin/python
 CLI := $(PY) -m s2ibuilders
-SELECT := $(if $(FAMILY),--family $(FAMILY)) $(if $(VERSION),--version $(VERSION))
+SELECT := $(if $(FAMILY),--family $(FAMILY)) $(if $(VERSION),--version $(VERSION)) $(if $(ALL_VERSIONS),--all)
 WRAPPER_SOURCES := $(shell find wrappers/python wrappers/proto -name '*.py' -o -name '*.proto' -o -name pyproject.toml | grep -v -e '/build/' -e '_pb2')
 # The tests read these too: the matrix they test and the CA they expect to find in the images.
-export FAMILY VERSION CA_BUNDLE
+export FAMILY VERSION ALL_VERSIONS CA_BUNDLE
 
-.PHONY: help venv generate base images s2i test test-unit lint docs bench bench-spark list matrix clean
+.PHONY: help venv generate base images s2i test test-unit lint docs bench bench-spark list matrix push clean
 
 help: ## show this help
 	@echo "Seldon s2i builder images -- versions.yaml -> images/ templates -> images -> s2i-built samples -> tests"
 	@echo
-	@echo "usage: make <target> [FAMILY=python] [VERSION=3.11] [CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt]"
+	@echo "usage: make <target> [FAMILY=python] [VERSION=3.11] [ALL_VERSIONS=1] [CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt]"
 	@echo
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
 	@echo "  FAMILY/VERSION narrow the default matrix (see 'make list'); naming a VERSION builds it even"
-	@echo "  if it is not a default one. CA_BUNDLE is a PEM file of extra CAs (a TLS-intercepting proxy)"
-	@echo "  trusted inside the images, by apt, pip and the wrapper alike."
+	@echo "  if it is not a default one, and ALL_VERSIONS=1 takes every version (as the nightly CI does)."
+	@echo "  CA_BUNDLE is a PEM file of extra CAs (a TLS-intercepting proxy) trusted inside the images,"
+	@echo "  by apt, pip, Maven and the wrapper alike. REGISTRY/NAMESPACE default to versions.yaml's."
 	@echo
 	@echo "  A data scientist then runs: s2i build ./src <a builder image from 'make list'> my-model"
 	@echo "  (MyModel.py for python, MyModel.R for r, MyModel.java / a Maven project / an H2O MOJO for java)."
@@ -63,6 +68,9 @@ test-unit: venv ## unit tests only: no Docker engine needed
 
 test: images s2i ## build the images, then run every test: unit, image (testinfra), s2i-built samples
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+push: venv ## push the images `make test` passed, under all their tags (REGISTRY=, NAMESPACE=, DRY_RUN=1)
+	$(CLI) push $(SELECT) $(if $(REGISTRY),--registry $(REGISTRY)) $(if $(NAMESPACE),--namespace $(NAMESPACE)) $(if $(DRY_RUN),--dry-run)
 
 lint: venv ## ruff (lint + format check) over the Python code
 	$(VENV)/bin/ruff check scripts wrappers tests

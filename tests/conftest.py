@@ -1,12 +1,12 @@
 """Fixtures shared by every test tier.
 
 The matrix under test comes from versions.yaml, narrowed like `make images` by the FAMILY and
-VERSION environment variables (ALL_VERSIONS=1 takes every version, as the nightly run does).
+VERSION environment variables (ALL_VERSIONS=1 takes every version, as the nightly run does):
+harness.selected_cells().
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from collections.abc import Iterator
@@ -18,18 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from s2ibuilders import config as config_module  # noqa: E402
+from s2ibuilders import revision, testresults  # noqa: E402
 
-
-@functools.cache
-def selected_cells() -> list[config_module.ImageVersion]:
-    """Loaded once: pytest groups module-scoped fixtures by parameter identity."""
-    cfg = config_module.load(ROOT / "versions.yaml")
-    return cfg.matrix(
-        os.environ.get("FAMILY") or None,
-        os.environ.get("VERSION") or None,
-        all_versions=os.environ.get("ALL_VERSIONS") == "1",
-    )
+from harness import selected_cells  # noqa: E402
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -74,11 +65,57 @@ def builder_image(cell, docker_client) -> str:  # type: ignore[no-untyped-def]
 
 
 _TIER_BY_DIRECTORY = {"unit": "unit", "image": "image", "s2i": "s2i", "contract": "s2i"}
+# nodeid -> (the cell it tests or None, its tier), for reports/test-results.json
+_TESTED: dict[str, tuple[object, str]] = {}
+_RESULTS = testresults.Results(
+    revision="",
+    selection={name: os.environ.get(name, "") for name in ("FAMILY", "VERSION", "ALL_VERSIONS")},
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test by its folder, so `pytest -m unit` runs exactly what needs no engine."""
     for item in items:
-        tier = _TIER_BY_DIRECTORY.get(Path(item.fspath).parent.name)
-        if tier:
+        tier = _TIER_BY_DIRECTORY.get(Path(item.fspath).parent.name, "other")
+        if tier != "other":
             item.add_marker(getattr(pytest.mark, tier))
+        callspec = getattr(item, "callspec", None)
+        cell = callspec.params.get("cell") if callspec else None
+        _TESTED[item.nodeid] = (cell, tier)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" or report.outcome != "passed":
+        outcome = "error" if report.failed and report.when != "call" else report.outcome
+        _RESULTS.totals[outcome] += 1
+        cell, tier = _TESTED.get(report.nodeid, (None, "other"))
+        if cell is not None:
+            results = _RESULTS.cells.setdefault(cell.slug, testresults.CellResults(cell.reference))
+            results.count(tier, outcome)
+        if report.failed:
+            _RESULTS.failures.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if session.config.option.collectonly or not _RESULTS.totals:
+        return
+    _RESULTS.revision = str(revision.current())
+    for results in _RESULTS.cells.values():
+        results.image_id = _image_id(results.reference)
+    _RESULTS.write()
+
+
+def _image_id(reference: str) -> str:
+    """The id of the image the tests ran against ("" with no engine: unit tests only)."""
+    import docker
+
+    try:
+        client = docker.from_env()
+    except docker.errors.DockerException:
+        return ""
+    try:
+        return client.images.get(reference).id
+    except docker.errors.DockerException:
+        return ""
+    finally:
+        client.close()

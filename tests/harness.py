@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -28,6 +29,19 @@ from s2ibuilders import config  # noqa: E402
 PORTS = config.load(ROOT / "versions.yaml").ports
 SAMPLES = ROOT / "tests" / "samples"
 S2I = Path(os.environ.get("S2I", ROOT / ".tools" / "bin" / "s2i"))
+
+
+@functools.cache
+def selected_cells() -> list[config.ImageVersion]:
+    """The matrix under test: versions.yaml narrowed like `make images` by FAMILY and VERSION
+    (ALL_VERSIONS=1 takes every version). Loaded once: pytest groups module-scoped fixtures by
+    parameter identity."""
+    cfg = config.load(ROOT / "versions.yaml")
+    return cfg.matrix(
+        os.environ.get("FAMILY") or None,
+        os.environ.get("VERSION") or None,
+        all_versions=os.environ.get("ALL_VERSIONS") == "1",
+    )
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +11,8 @@ from pathlib import Path
 import docker
 import docker.errors
 
+from . import revision
 from .config import ImageVersion
-from .paths import ROOT
 from .render import CA_DIR, render
 
 # Passed through to RUN steps when set; Docker does not persist these build args in the image.
@@ -35,23 +34,10 @@ class BuildResult:
     error: str = ""
 
 
-def git_sha() -> str:
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-        return sha + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def dynamic_labels(cell: ImageVersion) -> dict[str, str]:
     """Labels that change with every commit, added by the engine after the last step (no cache miss)."""
     return {
-        "org.opencontainers.image.revision": git_sha(),
+        "org.opencontainers.image.revision": str(revision.current()),
         f"{LABEL_PREFIX}.versions-digest": cell.family.config.digest,
     }
 

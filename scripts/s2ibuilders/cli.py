@@ -5,6 +5,7 @@ python -m s2ibuilders generate --family python # render build contexts into buil
 python -m s2ibuilders base                     # make sure the Debian bases exist
 python -m s2ibuilders build --ca-bundle /etc/ssl/certs/ca-certificates.crt
 python -m s2ibuilders matrix --all             # JSON for CI's job matrix
+python -m s2ibuilders push --registry quay.io --namespace myorg --dry-run
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import base, build, config, docs, render, report, tools
-from .paths import VERSIONS_FILE
+from . import base, build, config, docs, publish, render, report, tools
+from .paths import REPORTS_DIR, VERSIONS_FILE
 
 
 def _client():  # type: ignore[no-untyped-def]
@@ -87,6 +88,22 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
+def cmd_push(args: argparse.Namespace) -> int:
+    cfg = config.load(args.versions)
+    client = _client()
+    pushes = publish.plan(
+        _cells(args), client, registry=args.registry or cfg.registry, namespace=args.namespace or cfg.namespace
+    )
+    print(publish.describe(pushes, dry_run=args.dry_run))
+    if any(p.refused for p in pushes):
+        print("nothing pushed: every image must be built and tested at a clean, committed revision", file=sys.stderr)
+        return 1
+    if not args.dry_run:
+        publish.execute(pushes, client)
+        publish.report(pushes, REPORTS_DIR / "push.json")
+    return 0
+
+
 def cmd_s2i(args: argparse.Namespace) -> int:
     print(tools.ensure_s2i(config.load(args.versions).tools["s2i"]))
     return 0
@@ -119,6 +136,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "generate": (cmd_generate, "render build contexts into build/"),
     "base": (cmd_base, "make sure the base images exist (present, pulled or debootstrapped)"),
     "build": (cmd_build, "build and tag the images, then print a summary table"),
+    "push": (cmd_push, "push the tested images under all their tags (--dry-run: only list them)"),
     "s2i": (cmd_s2i, "install the pinned s2i CLI into .tools/bin"),
     "docs": (cmd_docs, "rewrite README.md's generated blocks (--check: fail if stale)"),
     "get": (cmd_get, "print one value of versions.yaml (tools.s2i, ports.http, release, ...)"),
@@ -139,6 +157,10 @@ def parser() -> argparse.ArgumentParser:
             cmd.add_argument("--all", action="store_true", help="every version, not only the default ones")
         if name == "build":
             cmd.add_argument("--ca-bundle", default="", help="PEM bundle of extra CAs to trust inside the images")
+        if name == "push":
+            cmd.add_argument("--registry", default="", help="registry host (default: versions.yaml's registry)")
+            cmd.add_argument("--namespace", default="", help="namespace (default: versions.yaml's namespace)")
+            cmd.add_argument("--dry-run", action="store_true", help="list what would be pushed, push nothing")
         if name == "get":
             cmd.add_argument("key")
         if name == "docs":
@@ -151,6 +173,6 @@ def main(argv: list[str] | None = None) -> None:
     handler, _ = COMMANDS[args.command]
     try:
         sys.exit(handler(args))
-    except (config.ConfigError, base.BaseImageError, build.BuildError, tools.ToolError) as exc:
+    except (config.ConfigError, base.BaseImageError, build.BuildError, publish.PushError, tools.ToolError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

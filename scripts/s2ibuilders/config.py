@@ -13,6 +13,7 @@ import yaml
 VERSION_RE = re.compile(r"^\d+(\.\d+){0,2}$")
 PIN_RE = re.compile(r"^\d+(\.\d+)*([a-z0-9.+-]*)$")
 TOOL_TAG_RE = re.compile(r"^v\d+\.\d+\.\d+$")
+GO_PSEUDO_VERSION_RE = re.compile(r"^v\d+\.\d+\.\d+-(\d+\.)?\d{14}-[0-9a-f]{12}$")
 
 
 class ConfigError(ValueError):
@@ -80,6 +81,7 @@ class Config:
     digest: str
     release: str
     namespace: str
+    registry: str
     tools: dict[str, str]
     ports: dict[str, int]
     uid: int
@@ -154,11 +156,13 @@ def load(path: str | Path) -> Config:
 def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> Config:
     top = _mapping(doc, "versions.yaml")
     _keys(
-        top, "versions.yaml", {"release", "namespace", "tools", "ports", "user", "bases", "go_builder_base", "families"}
+        top,
+        "versions.yaml",
+        {"release", "namespace", "registry", "tools", "ports", "user", "bases", "go_builder_base", "families"},
     )
 
     tools = _mapping(top["tools"], "tools")
-    _keys(tools, "tools", {"s2i", "ghz", "seldon-core"})
+    _keys(tools, "tools", {"s2i", "ghz", "seldon-core", "actionlint", "openshift-api"})
     ports = _mapping(top["ports"], "ports")
     _keys(ports, "ports", {"http", "grpc", "metrics"})
     user = _mapping(top["user"], "user")
@@ -174,10 +178,13 @@ def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> 
         digest=digest,
         release=_string(top["release"], "release", VERSION_RE),
         namespace=_string(top["namespace"], "namespace"),
+        registry=_string(top["registry"], "registry"),
         tools={
             "s2i": _string(tools["s2i"], "tools.s2i", TOOL_TAG_RE),
             "ghz": _string(tools["ghz"], "tools.ghz", TOOL_TAG_RE),
             "seldon-core": _string(tools["seldon-core"], "tools.seldon-core", VERSION_RE),
+            "actionlint": _string(tools["actionlint"], "tools.actionlint", TOOL_TAG_RE),
+            "openshift-api": _string(tools["openshift-api"], "tools.openshift-api", GO_PSEUDO_VERSION_RE),
         },
         ports={name: _port(ports[name], f"ports.{name}") for name in ("http", "grpc", "metrics")},
         uid=user["uid"],

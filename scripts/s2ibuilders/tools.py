@@ -1,4 +1,5 @@
-"""Install the Go tools pinned in versions.yaml (s2i; ghz for the benchmark) into .tools/bin.
+"""Install the Go tools pinned in versions.yaml (s2i; ghz for the benchmark; actionlint for the
+workflow tests) into .tools/bin, and fetch the OpenShift API schema the manifest tests read.
 
 `go install module@tag` refuses when the module proxy will not list a module's versions, so
 the tagged module is downloaded and built with its own go.mod and go.sum -- the dependency
@@ -19,6 +20,8 @@ from .paths import TOOLS_DIR
 S2I_MODULE = "github.com/openshift/source-to-image"
 S2I_BUILD_TAGS = "exclude_graphdriver_btrfs exclude_graphdriver_devicemapper"
 GHZ_MODULE = "github.com/bojand/ghz"
+ACTIONLINT_MODULE = "github.com/rhysd/actionlint"
+OPENSHIFT_API_MODULE = "github.com/openshift/api"
 
 
 class ToolError(RuntimeError):
@@ -33,6 +36,22 @@ def ensure_s2i(tag: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
 
 def ensure_ghz(tag: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
     return ensure_go_tool("ghz", GHZ_MODULE, tag, "./cmd/ghz", version_var=None, say=say)
+
+
+def ensure_actionlint(tag: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
+    return ensure_go_tool("actionlint", ACTIONLINT_MODULE, tag, "./cmd/actionlint", version_var=None, say=say)
+
+
+def openshift_openapi(version: str) -> Path:
+    """openshift/api's openapi.json (OpenShift's types and the Kubernetes core types they use),
+    from the Go module cache; the proxy serves it like any module."""
+    module_dir = json.loads(
+        _go(_find_go("the OpenShift schema"), ["mod", "download", "-json", f"{OPENSHIFT_API_MODULE}@{version}"])
+    )["Dir"]
+    schema = Path(module_dir) / "openapi" / "openapi.json"
+    if not schema.exists():
+        raise ToolError(f"{OPENSHIFT_API_MODULE}@{version} has no openapi/openapi.json")
+    return schema
 
 
 def ensure_go_tool(  # type: ignore[no-untyped-def]
