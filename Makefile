@@ -82,7 +82,7 @@ bench: venv ## REST/gRPC req/s and latency: the python wrapper against Seldon Co
 bench-spark: venv ## single-row latency of a Spark pipeline: scored by the model alone vs a Spark job (reports/benchmark-spark.md)
 	$(PY) tests/benchmark/bench_spark.py
 
-docs: venv ## rewrite README.md's generated blocks from versions.yaml (a unit test fails when stale)
+docs: venv ## write README.md's generated blocks, each image's README and OpenShift manifests (a unit test fails when stale)
 	$(CLI) docs
 
 clean: ## remove build/, reports/, .venv, .tools and the images the tests built

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import base, build, config, docs, publish, render, report, tools
-from .paths import REPORTS_DIR, VERSIONS_FILE
+from .paths import REPORTS_DIR, ROOT, VERSIONS_FILE
 
 
 def _client():  # type: ignore[no-untyped-def]
@@ -122,11 +122,14 @@ def cmd_get(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    current = docs.update(config.load(args.versions), check=args.check)
-    if args.check and not current:
-        print("README.md is stale: run `make docs`", file=sys.stderr)
+    stale = docs.update(config.load(args.versions), check=args.check)
+    for path in stale:
+        print(f"{'stale' if args.check else 'updated'}: {path.relative_to(ROOT)}")
+    if args.check and stale:
+        print("generated files are stale: run `make docs`", file=sys.stderr)
         return 1
-    print("README.md is current" if current else "README.md updated")
+    if not stale:
+        print("generated files are current")
     return 0
 
 
@@ -138,7 +141,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "build": (cmd_build, "build and tag the images, then print a summary table"),
     "push": (cmd_push, "push the tested images under all their tags (--dry-run: only list them)"),
     "s2i": (cmd_s2i, "install the pinned s2i CLI into .tools/bin"),
-    "docs": (cmd_docs, "rewrite README.md's generated blocks (--check: fail if stale)"),
+    "docs": (cmd_docs, "rewrite the generated docs and manifests (--check: fail if any is stale)"),
     "get": (cmd_get, "print one value of versions.yaml (tools.s2i, ports.http, release, ...)"),
 }
 
@@ -164,7 +167,7 @@ def parser() -> argparse.ArgumentParser:
         if name == "get":
             cmd.add_argument("key")
         if name == "docs":
-            cmd.add_argument("--check", action="store_true", help="only report whether README.md is current")
+            cmd.add_argument("--check", action="store_true", help="only report which generated files are stale")
     return p
 
 

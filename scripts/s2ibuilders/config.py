@@ -72,7 +72,13 @@ class Family:
     tags: tuple[str, ...]
     default_version: str
     packages: dict[str, str]
+    contract_samples: str  # the tests/samples/<folder> of the contract samples (model, router, ...)
     versions: dict[str, ImageVersion] = field(default_factory=dict, compare=False)
+
+    @property
+    def generic_display_name(self) -> str:
+        """The display name without a version: "Seldon Core Python builder"."""
+        return " ".join(self.display_name.format(version="").split())
 
 
 @dataclass
@@ -220,7 +226,7 @@ def _parse_family(config: Config, name: str, raw: Any) -> Family:
         spec,
         where,
         {"image", "display_name", "description", "tags", "default_version", "versions"},
-        frozenset({"packages"}),
+        frozenset({"packages", "contract_samples"}),
     )
     tags = spec["tags"]
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
@@ -235,6 +241,7 @@ def _parse_family(config: Config, name: str, raw: Any) -> Family:
         tags=tuple(tags),
         default_version=_string(spec["default_version"], f"{where}.default_version", VERSION_RE),
         packages={pkg: _string(pin, f"{where}.packages.{pkg}", PIN_RE) for pkg, pin in packages.items()},
+        contract_samples=_string(spec.get("contract_samples", name), f"{where}.contract_samples"),
     )
     versions = _mapping(spec["versions"], f"{where}.versions")
     for version, cell in versions.items():

@@ -19,6 +19,8 @@ from .config import ImageVersion
 from .paths import BUILD_DIR, IMAGES_DIR, WRAPPERS_DIR
 
 CA_DIR = "ca-certificates"  # the build context folder an extra CA bundle is copied into
+# What a family's folder holds for `make docs`, not for the image.
+_NOT_IN_CONTEXT = {"environment.yaml", "README.md", "openshift"}
 # Build output of the wrappers' own toolchains (pip, Maven) never goes into a context.
 _WRAPPER_IGNORE = shutil.ignore_patterns(
     "build", "__pycache__", "*.egg-info", "*_pb2.py", "*_pb2_grpc.py", "target", ".flattened-pom.xml"
@@ -90,7 +92,7 @@ def render(cell: ImageVersion, out: Path | None = None) -> Path:
     source = IMAGES_DIR / cell.family.name
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
         relative = path.relative_to(source)
-        if relative.name == "environment.yaml":
+        if relative.parts[0] in _NOT_IN_CONTEXT:
             continue
         target = out / (relative.with_suffix("") if relative.suffix == ".j2" else relative)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -17,8 +17,6 @@ import pytest
 from harness import SAMPLES, RunningModel, remove_container, run_model, s2i_build
 
 _built: dict[tuple[str, str], str] = {}
-# The spark image is the python builder with Spark added: the python samples are its contract.
-SAMPLE_FAMILY = {"spark": "python"}
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +34,7 @@ def sample_image(cell, builder_image, built_images) -> Callable[[str], str]:
     def build(sample: str) -> str:
         key = (cell.slug, sample)
         if key not in built_images:
-            source = SAMPLES / SAMPLE_FAMILY.get(cell.family.name, cell.family.name) / sample
+            source = SAMPLES / cell.family.contract_samples / sample
             if not source.is_dir():
                 pytest.fail(f"family {cell.family.name} has no {sample} sample at {source}: the contract needs one")
             image = f"s2i-contract/{cell.family.name}-{sample}:{cell.version}"

@@ -125,10 +125,24 @@ def test_rendering_is_deterministic(tmp_path):
         assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
 
 
-def test_readme_generated_blocks_are_current():
+def test_generated_docs_and_manifests_are_current():
     from s2ibuilders import docs
 
-    assert docs.update(CFG, check=True), "README.md is stale: run `make docs`"
+    stale = [str(path.relative_to(ROOT)) for path in docs.update(CFG, check=True)]
+    assert stale == [], "stale generated files: run `make docs`"
+
+
+def test_each_image_readme_documents_every_variable_and_shows_every_sample():
+    from s2ibuilders import docs
+
+    for family in CFG.families.values():
+        readme = docs.image_readme(family)
+        for var in render.env_vars(docs.default_cell(family)):
+            for name in var["name"].split(", "):
+                assert f"`{name}`" in readme, (family.name, name)
+        samples = ROOT / "tests" / "samples" / family.name
+        for sample in samples.iterdir():
+            assert f"### {sample.name} (" in readme, (family.name, sample.name)
 
 
 def test_the_wrapper_and_the_scripts_agree_with_versions_yaml():
