@@ -89,10 +89,8 @@ def debootstrap(base: Base, client: docker.DockerClient, *, say=print) -> None: 
         with tarfile.open(archive, "w") as tar:
             for entry in sorted(rootfs.iterdir()):
                 tar.add(entry, arcname=entry.name, filter=_skip_virtual_filesystems)
-        repository, _, tag = base.image.partition(":")
-        client.api.import_image_from_file(
-            str(archive), repository=repository, tag=tag or "latest", changes=['CMD ["bash"]']
-        )
+        # The tag goes inside `repository` (the API allows it): podman's Docker API ignores `tag`.
+        client.api.import_image_from_file(str(archive), repository=base.image, changes=['CMD ["bash"]'])
     say(f"{base.image}: imported ({_size_mb(client, base.image)} MB)")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
@@ -24,6 +24,40 @@ class BuildError(RuntimeError):
     pass
 
 
+# A step's header as Docker's builder ("Step 3/27 : RUN ...") and buildah's, for podman
+# ("[2/2] STEP 3/23: RUN ..."; stages numbered).
+_STEP = re.compile(r"^(?:Step (\d+)/(\d+) :|(?:\[(\d+)/(\d+)\] )?STEP (\d+)/(\d+):) (\w+)")
+
+
+@dataclass
+class StepCount:
+    """Dockerfile steps of one build, every stage's, FROM aside. A warm cache runs none."""
+
+    total: int = 0
+    run: int = 0  # steps the engine ran rather than took from its cache
+    engine_labels: int = 0  # LABEL steps the engine appends for the build's labels: not the Dockerfile's
+    _open: bool = False  # a counted step whose outcome is not seen yet
+    _cached: bool = False
+
+    def feed(self, line: str) -> None:
+        header = _STEP.match(line)
+        if header:
+            self.close()
+            number, steps = (int(n) for n in (header.group(1) or header.group(5), header.group(2) or header.group(6)))
+            last_stage = header.group(3) == header.group(4)  # Docker's builder numbers steps across stages
+            appended = last_stage and number > steps - self.engine_labels
+            self._open = header.group(7).upper() != "FROM" and not appended
+            self.total += self._open
+            self._cached = False
+        elif "Using cache" in line:
+            self._cached = True
+
+    def close(self) -> None:
+        if self._open and not self._cached:
+            self.run += 1
+        self._open = False
+
+
 @dataclass
 class BuildResult:
     cell: ImageVersion
@@ -32,6 +66,8 @@ class BuildResult:
     size_bytes: int = 0
     image_id: str = ""
     error: str = ""
+    layers: int = 0
+    steps: StepCount = field(default_factory=StepCount)
 
 
 def dynamic_labels(cell: ImageVersion) -> dict[str, str]:
@@ -65,18 +101,20 @@ def build(cell: ImageVersion, client: docker.DockerClient, *, ca_bundle: Path | 
         context = render(cell)
         if ca_bundle is not None:
             add_ca_bundle(context, ca_bundle)
-        image_id = _stream_build(cell, context, client, say)
+        steps = StepCount(engine_labels=len(dynamic_labels(cell)))
+        image_id = _stream_build(cell, context, client, steps, say)
         for tag in cell.tags:
             client.api.tag(image_id, cell.repository, tag)
-        size = client.images.get(image_id).attrs["Size"]
-        say(f"built {cell.repository}:{{{','.join(cell.tags)}}} ({size / 1e6:.0f} MB)")
-        return BuildResult(cell, True, time.monotonic() - started, size, image_id)
+        attrs = client.images.get(image_id).attrs
+        size, layers = attrs["Size"], len(attrs["RootFS"]["Layers"])
+        say(f"built {cell.repository}:{{{','.join(cell.tags)}}} ({size / 1e6:.0f} MB, {steps.run} steps run)")
+        return BuildResult(cell, True, time.monotonic() - started, size, image_id, layers=layers, steps=steps)
     except (BuildError, docker.errors.APIError) as exc:
         say(f"FAILED {cell.reference}: {exc}")
         return BuildResult(cell, False, time.monotonic() - started, error=str(exc).splitlines()[0])
 
 
-def _stream_build(cell: ImageVersion, context: Path, client: docker.DockerClient, say) -> str:  # type: ignore[no-untyped-def]
+def _stream_build(cell: ImageVersion, context: Path, client: docker.DockerClient, steps: StepCount, say) -> str:  # type: ignore[no-untyped-def]
     build_args = {name: os.environ[name] for name in PROXY_BUILD_ARGS if os.environ.get(name)}
     stream = client.api.build(
         path=str(context),
@@ -93,10 +131,12 @@ def _stream_build(cell: ImageVersion, context: Path, client: docker.DockerClient
         if "stream" in chunk:
             for line in filter(str.strip, chunk["stream"].splitlines()):
                 say(f"[{cell.slug}] {line}")
+                steps.feed(line)
         if "error" in chunk:
             raise BuildError(chunk["error"].strip())
         if "aux" in chunk and "ID" in chunk["aux"]:
             image_id = chunk["aux"]["ID"]
+    steps.close()
     if not image_id:
         raise BuildError("the engine reported no image id")
     return image_id

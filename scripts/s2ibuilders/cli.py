@@ -85,6 +85,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     results = [build.build(cell, client, ca_bundle=ca_bundle) for cell in cells]
     print()
     print(report.table(results))
+    report.write_json(results, REPORTS_DIR / "images.json")
     return 0 if all(r.ok for r in results) else 1
 
 
