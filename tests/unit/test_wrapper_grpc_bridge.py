@@ -4,6 +4,7 @@ import grpc
 from google.protobuf import descriptor_pb2, json_format
 
 from seldon_serve import grpc_server
+from seldon_serve.endpoints import Endpoints
 from seldon_serve.microservice import Microservice
 from seldon_serve.proto import prediction_pb2 as pb
 
@@ -13,7 +14,7 @@ class Doubler:
         return X * 2
 
 
-SERVICE = Microservice(Doubler())
+SERVICE = grpc_server.methods(Endpoints(seldon=Microservice(Doubler()), v2=None))
 
 
 def message(payload):
@@ -46,7 +47,8 @@ def test_every_rpc_of_the_proto_has_a_handler():
 
 
 def test_descriptor_set_holds_the_proto_and_its_imports_in_dependency_order():
-    files = descriptor_pb2.FileDescriptorSet.FromString(grpc_server.descriptor_set()).file
+    endpoints = Endpoints(seldon=Microservice(Doubler()), v2=None)
+    files = descriptor_pb2.FileDescriptorSet.FromString(grpc_server.descriptor_set(endpoints)).file
     names = [f.name for f in files]
     assert names[-1] == "prediction.proto" and "tf_tensor.proto" in names and "google/protobuf/struct.proto" in names
     for index, file in enumerate(files):

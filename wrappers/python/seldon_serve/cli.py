@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import component, settings
+from . import __version__, component, endpoints, settings
 from .errors import StartupError
 from .microservice import Microservice
 
@@ -71,18 +71,19 @@ async def serve_worker(plan: Plan, stop: asyncio.Event) -> int:
 
     config = plan.config
     service = load_service(config)
+    served = endpoints.for_protocol(service, config.protocol, __version__)
     if plan.metrics_in_worker:
         metrics.serve(config.host, config.metrics_port, config.metrics_path, multiprocess=False)
-    http, http_state = await rest.serve(service, config.host, config.http_port)
+    http, http_state = await rest.serve(served, config.host, config.http_port)
     if plan.bridge is not None:
-        bridge, bridge_state = await rest.serve_bridge(service, plan.bridge)
+        bridge, bridge_state = await rest.serve_bridge(served, plan.bridge)
         grpc_via = "the gRPC front"
     else:
-        aio = await grpc_server.serve(service, config.host, config.grpc_port, config.max_message_bytes)
+        aio = await grpc_server.serve(served, config.host, config.grpc_port, config.max_message_bytes)
         grpc_via = "grpc.aio"
     log.info(
-        "serving %s as %s: REST :%d, gRPC :%d (%s), metrics :%d%s",
-        config.interface, config.service_type, config.http_port, config.grpc_port, grpc_via,
+        "serving %s as %s (protocol %s): REST :%d, gRPC :%d (%s), metrics :%d%s",
+        config.interface, config.service_type, config.protocol, config.http_port, config.grpc_port, grpc_via,
         config.metrics_port, config.metrics_path,
     )  # fmt: skip
     await stop.wait()

@@ -1,4 +1,5 @@
-"""The gRPC side: the services of wrappers/proto/prediction.proto on grpc.aio.
+"""The gRPC side: the services of wrappers/proto/prediction.proto (the Seldon protocol) and of
+open_inference.proto (v2), answered in the workers: for the Go front (answer_bytes) or on grpc.aio.
 
 It runs in the same event loop and process as the REST server, over the same Microservice,
 so the model is loaded once per worker whichever transport a request takes.
@@ -15,6 +16,7 @@ from google.protobuf.message import DecodeError
 from grpc_reflection.v1alpha import reflection
 
 from . import payload, tftensor
+from .endpoints import Endpoints
 from .errors import INTERNAL_ERROR, BadRequest, SeldonMicroserviceException
 from .microservice import Microservice
 from .proto import prediction_pb2 as pb
@@ -158,33 +160,60 @@ def _methods() -> dict[str, tuple[type, Any]]:
 
 
 METHODS = _methods()
+Answer = tuple[type, Any]  # (request class, request -> reply)
+
+
+def methods(endpoints: Endpoints) -> dict[str, Answer]:
+    """Every gRPC method the endpoints serve, by full name."""
+    table: dict[str, Answer] = {}
+    if endpoints.seldon is not None:
+        service = endpoints.seldon
+        for name, (request_class, handler) in METHODS.items():
+            table[name] = (request_class, lambda request, h=handler: h(service, request))
+    if endpoints.v2 is not None:
+        from . import v2
+
+        table.update(v2.grpc_methods(endpoints.v2))
+    return table
 
 
 def error_status(exc: Exception) -> tuple[grpc.StatusCode, str]:
     """The gRPC status a failed call answers with, on either gRPC path."""
     if isinstance(exc, SeldonMicroserviceException):
-        return grpc_code(exc.status_code), exc.message
+        named = getattr(exc, "grpc_code", None)
+        return (grpc.StatusCode[named] if named else grpc_code(exc.status_code)), exc.message
     if isinstance(exc, DecodeError):
         return grpc.StatusCode.INVALID_ARGUMENT, f"cannot decode the request: {exc}"
     log.error("unexpected error in a gRPC call", exc_info=exc)
     return grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}"
 
 
-def answer_bytes(service: Microservice, method: str, body: bytes) -> bytes:
+def answer_bytes(table: dict[str, Answer], method: str, body: bytes) -> bytes:
     """The front's protocol: one gRPC status byte, then the reply bytes or an error message."""
-    entry = METHODS.get(method)
+    entry = table.get(method)
     if entry is None:
         return bytes([grpc.StatusCode.UNIMPLEMENTED.value[0]]) + f"unknown method {method}".encode()
     try:
         request = entry[0].FromString(body)
-        return b"\x00" + entry[1](service, request).SerializeToString()
+        return b"\x00" + entry[1](request).SerializeToString()
     except Exception as exc:
         code, message = error_status(exc)
         return bytes([code.value[0]]) + message.encode()
 
 
-def descriptor_set() -> bytes:
-    """prediction.proto and everything it imports, for the front's server reflection."""
+def _file_descriptors(endpoints: Endpoints) -> list[Any]:
+    files = []
+    if endpoints.seldon is not None:
+        files.append(pb.DESCRIPTOR)
+    if endpoints.v2 is not None:
+        from .proto import open_inference_pb2
+
+        files.append(open_inference_pb2.DESCRIPTOR)
+    return files
+
+
+def descriptor_set(endpoints: Endpoints) -> bytes:
+    """The served protos and everything they import, for the front's server reflection."""
     files: dict[str, descriptor_pb2.FileDescriptorProto] = {}
 
     def add(file: Any) -> None:
@@ -196,7 +225,8 @@ def descriptor_set() -> bytes:
         file.CopyToProto(proto)
         files[file.name] = proto
 
-    add(pb.DESCRIPTOR)
+    for file in _file_descriptors(endpoints):
+        add(file)
     return descriptor_pb2.FileDescriptorSet(file=list(files.values())).SerializeToString()
 
 
@@ -230,21 +260,50 @@ for _name in _HANDLERS:
     setattr(Servicer, _name, _rpc(_name))
 
 
-def service_names() -> list[str]:
-    return [service.full_name for service in pb.DESCRIPTOR.services_by_name.values()]
+def service_names(endpoints: Endpoints) -> list[str]:
+    return [service.full_name for file in _file_descriptors(endpoints) for service in file.services_by_name.values()]
 
 
-async def serve(service: Microservice, host: str, port: int, max_message_bytes: int) -> grpc.aio.Server:
+def _v2_handler(table: dict[str, Answer]) -> grpc.GenericRpcHandler:
+    """inference.GRPCInferenceService on grpc.aio, from the same table the front's path uses."""
+
+    def unary(answer: Any) -> Any:
+        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            try:
+                return answer(request)
+            except Exception as exc:
+                await context.abort(*error_status(exc))
+
+        return call
+
+    handlers = {}
+    for full_name, (request_class, answer) in table.items():
+        service_name, method = full_name.lstrip("/").split("/")
+        if service_name == "inference.GRPCInferenceService":
+            handlers[method] = grpc.unary_unary_rpc_method_handler(
+                unary(answer), request_deserializer=request_class.FromString, response_serializer=_serialize
+            )
+    return grpc.method_handlers_generic_handler("inference.GRPCInferenceService", handlers)
+
+
+def _serialize(message: Any) -> bytes:
+    return message.SerializeToString()
+
+
+async def serve(endpoints: Endpoints, host: str, port: int, max_message_bytes: int) -> grpc.aio.Server:
     options = [
         ("grpc.max_send_message_length", max_message_bytes),
         ("grpc.max_receive_message_length", max_message_bytes),
         ("grpc.so_reuseport", 1),
     ]
     server = grpc.aio.server(options=options)
-    servicer = Servicer(service)
-    for name in pb.DESCRIPTOR.services_by_name:  # every service the proto declares
-        getattr(pb_grpc, f"add_{name}Servicer_to_server")(servicer, server)
-    reflection.enable_server_reflection([*service_names(), reflection.SERVICE_NAME], server)
+    if endpoints.seldon is not None:
+        servicer = Servicer(endpoints.seldon)
+        for name in pb.DESCRIPTOR.services_by_name:  # every service the proto declares
+            getattr(pb_grpc, f"add_{name}Servicer_to_server")(servicer, server)
+    if endpoints.v2 is not None:
+        server.add_generic_rpc_handlers([_v2_handler(methods(endpoints))])
+    reflection.enable_server_reflection([*service_names(endpoints), reflection.SERVICE_NAME], server)
     if server.add_insecure_port(f"{host}:{port}") == 0:
         raise OSError(f"cannot bind gRPC port {port}")
     await server.start()

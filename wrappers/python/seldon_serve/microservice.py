@@ -34,6 +34,16 @@ VERBS_BY_SERVICE_TYPE = {
 }
 
 
+# The verb an Open Inference Protocol request (one message in, one out) calls, by service type.
+INFER_VERB_BY_SERVICE_TYPE = {
+    "MODEL": "predict",
+    "ROUTER": "route",
+    "TRANSFORMER": "transform_input",
+    "OUTPUT_TRANSFORMER": "transform_output",
+    "OUTLIER_DETECTOR": "transform_input",
+}
+
+
 class Incoming(Protocol):
     """A request from either transport: the whole message for *_raw methods, or decoded."""
 
@@ -116,14 +126,18 @@ class Microservice:
         if method is None:
             raise NotSupported(f"{type(self.user).__name__} defines neither route nor route_raw", status_code=501)
         request = incoming.request()
-        branch = call_user(method, request.features, request.names, request.meta)
+        branch = self._branch(call_user(method, request.features, request.names, request.meta))
+        return self._respond(np.array([[branch]]), request)
+
+    @staticmethod
+    def _branch(branch: Any) -> int:
         if isinstance(branch, bool) or not isinstance(branch, int | np.integer):
             raise SeldonMicroserviceException(
                 f"route() must return an int (the child to route to), not {type(branch).__name__}: {branch!r}",
                 status_code=500,
                 reason=INTERNAL_ERROR,
             )
-        return self._respond(np.array([[int(branch)]]), request)
+        return int(branch)
 
     def aggregate(self, messages: Any) -> dict[str, Any]:
         """messages: {"seldonMessages": [...]} or the bare list Seldon's executor sends."""
@@ -170,6 +184,33 @@ class Microservice:
             args.append(routing.get(self.unit_id))
         result = call_user(self._send_feedback, *args)
         return self._respond([] if result is None else result, request)
+
+    def infer(self, features: Any, names: list[str]) -> Any:
+        """The Open Inference Protocol's call (seldon_serve.v2): the unit's verb on X and its
+        names, answering what the model returned, unencoded (its dtype is the answer's)."""
+        verb = INFER_VERB_BY_SERVICE_TYPE.get(self.service_type)
+        if verb is None:
+            raise NotSupported(
+                f"a {self.service_type} aggregates several messages; an Open Inference Protocol request is one",
+                status_code=400,
+            )
+        request = payload.Request("ndarray", features, names, {})
+        raw = self._raw[verb]
+        if raw is not None:
+            reply = call_user(raw, payload.encode(features, request, names or None, {}))
+            result = payload.decode(reply).features
+        elif self._methods[verb] is not None:
+            result = call_user(self._methods[verb], features, names, {})
+        elif verb in ("transform_input", "transform_output"):
+            result = features  # transformers default to the identity
+        else:
+            raise NotSupported(f"{type(self.user).__name__} defines neither {verb} nor {verb}_raw", status_code=501)
+        if verb == "route" and raw is None:
+            result = np.array([[self._branch(result)]])
+        metrics = validate(call_user(self._metrics)) if self._metrics is not None else []
+        if metrics and self.metrics is not None:
+            self.metrics.record_user(metrics)
+        return result
 
     def health_status(self) -> dict[str, Any]:
         if self._health_status is None:

@@ -15,15 +15,19 @@ import socket
 from collections.abc import Callable
 from email.parser import BytesParser
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import httptools
 import orjson
 
+from .endpoints import Endpoints
 from .errors import BAD_DATA, INTERNAL_ERROR, BadRequest, SeldonMicroserviceException, error_body
 from .microservice import Microservice
 from .payload import JsonIncoming
+
+if TYPE_CHECKING:
+    from .v2 import OpenInference
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +61,16 @@ def build_routes(service: Microservice) -> dict[bytes, tuple[str, Handler]]:
     return routes
 
 
-def build_bridge_routes(service: Microservice) -> dict[bytes, tuple[str, Handler]]:
+def build_bridge_routes(endpoints: Endpoints) -> dict[bytes, tuple[str, Handler]]:
     """The Unix-socket side of the Go gRPC front (wrappers/grpc-front): one path per gRPC method,
     protobuf bytes in, a status byte and protobuf bytes out; and the descriptors it reflects."""
     from . import grpc_server
 
+    table = grpc_server.methods(endpoints)
     routes: dict[bytes, tuple[str, Handler]] = {}
-    for method in grpc_server.METHODS:
-        routes[b"/grpc" + method.encode()] = ("raw", lambda body, m=method: grpc_server.answer_bytes(service, m, body))
-    descriptors = grpc_server.descriptor_set()
+    for method in table:
+        routes[b"/grpc" + method.encode()] = ("raw", lambda body, m=method: grpc_server.answer_bytes(table, m, body))
+    descriptors = grpc_server.descriptor_set(endpoints)
     routes[b"/grpc-descriptors"] = ("raw", lambda _body: descriptors)
     return routes
 
@@ -73,11 +78,14 @@ def build_bridge_routes(service: Microservice) -> dict[bytes, tuple[str, Handler
 class HttpProtocol(asyncio.Protocol):
     __slots__ = (
         "body", "body_size", "busy", "content_type", "expect_continue",
-        "parser", "routes", "server_state", "transport", "url",
+        "parser", "routes", "server_state", "transport", "url", "v2",
     )  # fmt: skip
 
-    def __init__(self, routes: dict[bytes, tuple[str, Handler]], server_state: ServerState):
+    def __init__(
+        self, routes: dict[bytes, tuple[str, Handler]], server_state: ServerState, v2_api: OpenInference | None = None
+    ):
         self.routes = routes
+        self.v2 = v2_api
         self.server_state = server_state
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpRequestParser(self)
@@ -146,6 +154,8 @@ class HttpProtocol(asyncio.Protocol):
 
     def _dispatch(self) -> tuple[int, bytes, bytes]:
         parsed = httptools.parse_url(self.url)
+        if self.v2 is not None and (parsed.path == b"/v2" or parsed.path.startswith(b"/v2/")):
+            return self._dispatch_v2(parsed.path)
         route = self.routes.get(parsed.path.rstrip(b"/") or b"/")
         if route is None:
             return _error(404, f"no endpoint {parsed.path.decode(errors='replace')}")
@@ -167,6 +177,30 @@ class HttpProtocol(asyncio.Protocol):
         except Exception as exc:  # a wrapper bug must still answer with Seldon's body
             log.exception("unexpected error serving %s", parsed.path)
             return _error(500, f"{type(exc).__name__}: {exc}", INTERNAL_ERROR)
+
+    def _dispatch_v2(self, path: bytes) -> tuple[int, bytes, bytes]:
+        """The Open Inference Protocol's REST side; its errors are {"error": "..."}."""
+        from . import v2
+
+        try:
+            if self.body_size > MAX_BODY_BYTES:
+                raise SeldonMicroserviceException(f"request body over {MAX_BODY_BYTES} bytes", status_code=413)
+            status, answer = v2.rest(self.v2, self.parser.get_method(), path.decode(errors="replace"), self._v2_body)
+            return status, _JSON, orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY)
+        except SeldonMicroserviceException as exc:
+            return exc.status_code, _JSON, orjson.dumps(v2.error_body(exc.message))
+        except Exception as exc:  # a wrapper bug still answers the protocol's error body
+            log.exception("unexpected error serving %s", path)
+            return 500, _JSON, orjson.dumps(v2.error_body(f"{type(exc).__name__}: {exc}"))
+
+    def _v2_body(self) -> Any:
+        body = b"".join(self.body)
+        if not body:
+            raise BadRequest("empty request: send an inference request as the JSON body")
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest(f"request is not valid JSON: {exc}") from None
 
     def _message(self, query: bytes | None) -> Any:
         body = b"".join(self.body)
@@ -258,20 +292,20 @@ class ServerState:
 
 
 async def serve(
-    service: Microservice, host: str, port: int, *, reuse_port: bool = True
+    endpoints: Endpoints, host: str, port: int, *, reuse_port: bool = True
 ) -> tuple[asyncio.Server, ServerState]:
-    routes = build_routes(service)
+    routes = build_routes(endpoints.seldon) if endpoints.seldon is not None else {}
     state = ServerState()
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: HttpProtocol(routes, state), host, port, reuse_port=reuse_port, backlog=2048
+        lambda: HttpProtocol(routes, state, endpoints.v2), host, port, reuse_port=reuse_port, backlog=2048
     )
     return server, state
 
 
-async def serve_bridge(service: Microservice, sock: socket.socket) -> tuple[asyncio.Server, ServerState]:
+async def serve_bridge(endpoints: Endpoints, sock: socket.socket) -> tuple[asyncio.Server, ServerState]:
     """Answer the gRPC front on an already bound Unix socket (shared by every worker)."""
-    routes = build_bridge_routes(service)
+    routes = build_bridge_routes(endpoints)
     state = ServerState()
     loop = asyncio.get_running_loop()
     server = await loop.create_unix_server(lambda: HttpProtocol(routes, state), sock=sock)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .component import SERVICE_TYPES
+from .endpoints import PROTOCOLS
 
 DEFAULT_HTTP_PORT = 9000
 DEFAULT_GRPC_PORT = 5000
@@ -29,6 +30,7 @@ class Settings:
     grace_seconds: float
     max_message_bytes: int
     log_level: str
+    protocol: str = "seldon"
     pidfile: str | None = None
 
 
@@ -57,7 +59,7 @@ def _env_int(name: str, default: int) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="seldon-core-microservice",
-        description="Serve a Python class over the Seldon v1 microservice API (REST and gRPC).",
+        description="Serve a Python class over the Seldon microservice API and the Open Inference Protocol.",
         epilog="example: seldon-core-microservice MyModel --service-type MODEL",
     )
     p.add_argument("interface", help="MyModel (MyModel.py defines class MyModel) or package.module.Class")
@@ -73,6 +75,13 @@ def parser() -> argparse.ArgumentParser:
         type=str.upper,
         default=os.environ.get("LOG_LEVEL", "INFO"),
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+    )
+    p.add_argument(
+        "--protocol",
+        type=str.lower,
+        choices=PROTOCOLS,
+        default=os.environ.get("PROTOCOL", "seldon").lower() or "seldon",
+        help="seldon (Seldon Core 1), v2 (the Open Inference Protocol), or both on the same ports",
     )
     p.add_argument("--host", default="0.0.0.0")
     p.add_argument("--http-port", type=int, default=_env_int("PREDICTIVE_UNIT_HTTP_SERVICE_PORT", DEFAULT_HTTP_PORT))
@@ -110,6 +119,8 @@ def parser() -> argparse.ArgumentParser:
 
 def from_args(argv: list[str] | None = None) -> Settings:
     args = parser().parse_args(argv)
+    if args.protocol not in PROTOCOLS:  # argparse checks a flag's value, not its default from PROTOCOL=
+        raise SystemExit(f"PROTOCOL={args.protocol!r} is not one of {', '.join(PROTOCOLS)}")
     return Settings(
         interface=args.interface,
         service_type=args.service_type,
@@ -123,5 +134,6 @@ def from_args(argv: list[str] | None = None) -> Settings:
         grace_seconds=args.grace_seconds,
         max_message_bytes=args.max_message_bytes,
         log_level=args.log_level,
+        protocol=args.protocol,
         pidfile=args.pidfile,
     )
