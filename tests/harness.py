@@ -102,25 +102,26 @@ def run_model(
         http=f"http://127.0.0.1:{host_port('http')}",
         grpc=f"127.0.0.1:{host_port('grpc')}",
     )
-    wait_ready(model)
+    # The Open Inference Protocol alone has its own health path.
+    wait_ready(model, ready_path="/v2/health/ready" if (env or {}).get("PROTOCOL") == "v2" else "/health/ping")
     return model
 
 
-def wait_ready(model: RunningModel, timeout: float = 60) -> None:
-    """Until REST answers /health/ping and the gRPC port completes an HTTP/2 handshake."""
+def wait_ready(model: RunningModel, timeout: float = 60, ready_path: str = "/health/ping") -> None:
+    """Until REST answers ready_path and the gRPC port completes an HTTP/2 handshake."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         model.container.reload()
         if model.container.status == "exited":
             raise RuntimeError(f"the model container exited:\n{model.logs()}")
         try:
-            if requests.get(f"{model.http}/health/ping", timeout=1).status_code == 200:
+            if requests.get(f"{model.http}{ready_path}", timeout=1).status_code == 200:
                 break
         except requests.ConnectionError:
             pass
         time.sleep(0.2)
     else:
-        raise RuntimeError(f"the model did not answer /health/ping within {timeout}s:\n{model.logs()}")
+        raise RuntimeError(f"the model did not answer {ready_path} within {timeout}s:\n{model.logs()}")
     with grpc.insecure_channel(model.grpc) as channel:
         try:
             grpc.channel_ready_future(channel).result(timeout=max(1.0, deadline - time.monotonic()))

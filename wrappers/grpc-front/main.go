@@ -5,8 +5,9 @@
 // socket, as one small HTTP/1.1 request: POST /grpc/<full method> with the request message's
 // protobuf bytes. The wrapper answers with one status byte (a gRPC code) followed by the reply
 // message bytes, or by a UTF-8 error message when the code is not OK. The front never parses
-// Seldon messages, so it cannot disagree with the wrapper about them; it only needs the
-// descriptors (GET /grpc-descriptors) to answer server reflection.
+// the messages, so it cannot disagree with the wrapper about them; it only needs the
+// descriptors (GET /grpc-descriptors) to know which methods the wrapper serves (the Seldon
+// protocol's, the Open Inference Protocol's, or both) and to answer server reflection.
 package main
 
 import (
@@ -21,7 +22,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -68,6 +68,7 @@ func (rawCodec) Name() string { return "proto" }
 
 type front struct {
 	client *http.Client
+	served map[string]bool // "/package.Service/Method" of every method the descriptors declare
 }
 
 func newFront(socket string, timeout time.Duration) *front {
@@ -87,7 +88,7 @@ func newFront(socket string, timeout time.Duration) *front {
 // forward relays one unary call to the wrapper.
 func (f *front) forward(_ any, stream grpc.ServerStream) error {
 	method, ok := grpc.MethodFromServerStream(stream)
-	if !ok || !strings.HasPrefix(method, "/seldon.protos.") {
+	if !ok || !f.served[method] {
 		return status.Errorf(codes.Unimplemented, "unknown method %s", method)
 	}
 	var request []byte
@@ -136,6 +137,17 @@ func (s services) GetServiceInfo() map[string]grpc.ServiceInfo {
 		return true
 	})
 	return info
+}
+
+// methods lists the full names of the methods of every service the descriptors declare.
+func methods(files *protoregistry.Files) map[string]bool {
+	served := map[string]bool{}
+	for name, info := range (services{files}).GetServiceInfo() {
+		for _, method := range info.Methods {
+			served["/"+name+"/"+method.Name] = true
+		}
+	}
+	return served
 }
 
 func (f *front) descriptors(ctx context.Context, wait time.Duration) (*protoregistry.Files, error) {
@@ -187,6 +199,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("cannot load the service descriptors: %v", err)
 	}
+	f.served = methods(files)
 	server := grpc.NewServer(
 		grpc.ForceServerCodec(rawCodec{}),
 		grpc.UnknownServiceHandler(f.forward),

@@ -243,6 +243,7 @@ class OpenInference:
         return as_array(self.service.infer(x, names))
 
     def infer_json(self, name: str, version: str | None, body: Any) -> dict[str, Any]:
+        self.check_model(name, version)  # a request to another model is a 404, whatever it holds
         if not isinstance(body, dict):
             raise BadRequest("an inference request must be a JSON object with inputs")
         inputs = body.get("inputs")
@@ -297,6 +298,7 @@ def rest(api: OpenInference, method: bytes, path: str, body: Callable[[], Any]) 
     if rest_of_path == ["infer"]:
         if method != b"POST":
             raise SeldonMicroserviceException("infer takes POST", status_code=405)
+        api.check_model(name, version)
         return 200, api.infer_json(name, version, body())
     raise NotFound(f"no endpoint {path}")
 
@@ -412,6 +414,7 @@ def grpc_methods(api: OpenInference) -> dict[str, tuple[type, Callable[[Any], An
         return response
 
     def model_infer(request: Any) -> Any:
+        api.check_model(request.model_name, request.model_version or None)
         raw_inputs = list(request.raw_input_contents)
         if raw_inputs and len(raw_inputs) != len(request.inputs):
             raise BadRequest(f"raw_input_contents has {len(raw_inputs)} entries for {len(request.inputs)} inputs")

@@ -159,16 +159,29 @@ class RModel:
 
 
 def _like_request(result: Any, request: Any) -> Any:
-    """What R cannot say itself: a one-string answer to strData is strData again; a float32
-    request (tftensor DT_FLOAT) is answered in float32, though R computed in double."""
+    """What R cannot say itself: a one-string answer to strData is strData again; numbers R
+    computed in double answer in the request's narrower numeric type (FP16, FP32, INT8..INT32,
+    UINT8..UINT32 Open Inference tensors; a DT_FLOAT tftensor) when they fit it exactly. int64
+    is what JSON integers decode to, so INT64 and UINT64 stay double, as R holds them."""
     if isinstance(request, str) and isinstance(result, np.ndarray) and result.shape == (1,) and result.dtype == object:
         return str(result[0])
-    if isinstance(request, np.ndarray) and request.dtype == np.float32:
+    if isinstance(request, np.ndarray) and request.dtype.kind in "iuf" and request.dtype.itemsize < 8:
         values = result.values if isinstance(result, convert.Table) else result
-        if isinstance(values, np.ndarray) and values.dtype == np.float64:
-            values = values.astype(np.float32)
+        if isinstance(values, np.ndarray) and values.dtype == np.float64 and _fits(values, request.dtype):
+            values = values.astype(request.dtype)
             return convert.Table(values, result.names) if isinstance(result, convert.Table) else values
     return result
+
+
+def _fits(values: np.ndarray, dtype: np.dtype[Any]) -> bool:
+    """Floats narrow as R's float32 answers always did; integers when every value is one the
+    type holds."""
+    if dtype.kind == "f":
+        return True
+    if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
+        return False
+    info = np.iinfo(dtype)
+    return bool(values.size == 0 or (values.min() >= info.min and values.max() <= info.max))
 
 
 def _str(*values: str) -> Any:

@@ -24,36 +24,48 @@ import io.seldon.protos.PredictionProtos.SeldonModelMetadataRequest;
 import io.seldon.protos.RouterGrpc;
 import io.seldon.protos.SeldonGrpc;
 import io.seldon.protos.TransformerGrpc;
+import io.seldon.protos.v2.GRPCInferenceServiceGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * The gRPC side: every service of wrappers/proto/prediction.proto (stubs generated from it at
- * build time) over the same Microservice as REST, plus server reflection and gRPC health.
+ * The gRPC side: every service of wrappers/proto/prediction.proto and/or open_inference.proto
+ * (stubs generated at build time) over the same Microservice as REST, plus server reflection
+ * and gRPC health.
  */
 final class GrpcServer {
   private final Server server;
   private final ExecutorService executor;
 
-  /** Calls run on a fixed pool of `threads` (a pool that grows per call costs a quarter of the rate). */
-  GrpcServer(Microservice service, String host, int port, int maxMessageBytes, int threads) {
-    Services services = new Services(service);
+  /**
+   * The Seldon services when `seldon` is given, inference.GRPCInferenceService when `v2` is.
+   * Calls run on a fixed pool of `threads` (a pool that grows per call costs a quarter of the rate).
+   */
+  GrpcServer(Microservice seldon, OpenInference v2, String host, int port, int maxMessageBytes, int threads) {
     executor = Executors.newFixedThreadPool(threads, Threads.named("grpc"));
-    server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
         .maxInboundMessageSize(maxMessageBytes)
-        .executor(executor)
-        .addService(ModelGrpc.bindService(services))
-        .addService(RouterGrpc.bindService(services))
-        .addService(TransformerGrpc.bindService(services))
-        .addService(OutputTransformerGrpc.bindService(services))
-        .addService(CombinerGrpc.bindService(services))
-        .addService(GenericGrpc.bindService(services))
-        .addService(SeldonGrpc.bindService(services))
+        .executor(executor);
+    if (seldon != null) {
+      Services services = new Services(seldon);
+      builder.addService(ModelGrpc.bindService(services))
+          .addService(RouterGrpc.bindService(services))
+          .addService(TransformerGrpc.bindService(services))
+          .addService(OutputTransformerGrpc.bindService(services))
+          .addService(CombinerGrpc.bindService(services))
+          .addService(GenericGrpc.bindService(services))
+          .addService(SeldonGrpc.bindService(services));
+    }
+    if (v2 != null) {
+      builder.addService(GRPCInferenceServiceGrpc.bindService(v2.new GrpcService()));
+    }
+    server = builder
         .addService(ProtoReflectionServiceV1.newInstance())
         .addService(ProtoReflectionService.newInstance())
         .addService(new HealthStatusManager().getHealthService())
@@ -156,20 +168,25 @@ final class GrpcServer {
     }
 
     private static <T> void answer(StreamObserver<T> out, Supplier<T> call) {
-      T reply;
-      try {
-        reply = call.get();
-      } catch (SeldonException e) {
-        out.onError(Status.fromCode(code(e.status())).withDescription(e.getMessage()).asRuntimeException());
-        return;
-      } catch (RuntimeException e) {
-        Log.error("unexpected error serving gRPC: " + Log.stackTrace(e));
-        out.onError(Status.INTERNAL.withDescription(UserCode.describe(e)).asRuntimeException());
-        return;
-      }
-      out.onNext(reply);
-      out.onCompleted();
+      GrpcServer.answer(out, call, e -> code(e.status()));
     }
+  }
+
+  /** One unary call: its reply, or the status its exception maps to (a wrapper bug is INTERNAL). */
+  static <T> void answer(StreamObserver<T> out, Supplier<T> call, Function<SeldonException, Status.Code> code) {
+    T reply;
+    try {
+      reply = call.get();
+    } catch (SeldonException e) {
+      out.onError(Status.fromCode(code.apply(e)).withDescription(e.getMessage()).asRuntimeException());
+      return;
+    } catch (RuntimeException e) {
+      Log.error("unexpected error serving gRPC: " + Log.stackTrace(e));
+      out.onError(Status.INTERNAL.withDescription(UserCode.describe(e)).asRuntimeException());
+      return;
+    }
+    out.onNext(reply);
+    out.onCompleted();
   }
 
   static SeldonModelMetadata toProto(Map<String, Object> metadata) {

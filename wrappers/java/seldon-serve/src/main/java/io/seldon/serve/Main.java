@@ -4,8 +4,9 @@ import java.io.IOException;
 import java.util.Map;
 
 /**
- * Serve a PredictionService over the Seldon microservice API: REST, gRPC and Prometheus
- * metrics, with a graceful stop on SIGTERM (requests in progress finish, then exit 0).
+ * Serve a PredictionService over the Seldon microservice API and the Open Inference Protocol
+ * (PROTOCOL=seldon|v2|both): REST, gRPC and Prometheus metrics, with a graceful stop on SIGTERM
+ * (requests in progress finish, then exit 0).
  */
 public final class Main {
   private Main() {}
@@ -32,22 +33,26 @@ public final class Main {
     PrometheusMetrics metrics = new PrometheusMetrics(env);
     Microservice service = new Microservice(model, settings.serviceType(), env.getOrDefault("PREDICTIVE_UNIT_ID", ""),
         metrics);
+    String version = Main.class.getPackage().getImplementationVersion();
+    OpenInference v2 = settings.servesV2() ? new OpenInference(service, version == null ? "unknown" : version) : null;
+    Microservice seldon = settings.servesSeldon() ? service : null;
     GrpcServer grpc;
     try {
-      grpc = new GrpcServer(service, settings.host(), settings.grpcPort(), settings.maxMessageBytes(),
+      grpc = new GrpcServer(seldon, v2, settings.host(), settings.grpcPort(), settings.maxMessageBytes(),
           settings.threads());
     } catch (IllegalArgumentException e) {
       throw new StartupException(e.getMessage());
     }
     MetricsServer metricsServer = new MetricsServer(metrics, settings.host(), settings.metricsPort(),
         settings.metricsPath());
-    RestServer rest = new RestServer(service, settings.host(), settings.httpPort(), settings.threads());
+    RestServer rest = new RestServer(seldon, v2, settings.host(), settings.httpPort(), settings.threads());
     grpc.start();
     metricsServer.start();
     rest.start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(rest, grpc, metricsServer, settings), "shutdown"));
-    Log.info(String.format("serving %s as %s: REST :%d, gRPC :%d, metrics :%d%s (ready in %.2f s)",
-        cls.getName(), settings.serviceType(), settings.httpPort(), settings.grpcPort(), settings.metricsPort(),
+    Log.info(String.format("serving %s as %s (protocol %s): REST :%d, gRPC :%d, metrics :%d%s (ready in %.2f s)",
+        cls.getName(), settings.serviceType(), settings.protocol(), settings.httpPort(), settings.grpcPort(),
+        settings.metricsPort(),
         settings.metricsPath(), (System.nanoTime() - started) / 1e9));
   }
 

@@ -195,6 +195,60 @@ final class Microservice {
     return respond(result == null ? Payload.ndarray(List.of()) : result, request);
   }
 
+  /**
+   * The Open Inference Protocol's call (OpenInference): the unit's one-message verb on a v2
+   * request's payload, answering what the model returned.
+   */
+  Payload infer(Payload input) {
+    Payload result = switch (serviceType) {
+      case "MODEL" -> inferWith(overrides.predictRaw, overrides.predict, model::predictRaw, model::predict, input,
+          "predict or predictRaw");
+      case "TRANSFORMER", "OUTLIER_DETECTOR" -> inferWith(overrides.transformInputRaw, true,
+          model::transformInputRaw, model::transformInput, input, null);
+      case "OUTPUT_TRANSFORMER" -> inferWith(overrides.transformOutputRaw, true, model::transformOutputRaw,
+          model::transformOutput, input, null);
+      case "ROUTER" -> overrides.routeRaw
+          ? inferWith(true, false, model::routeRaw, null, input, null)
+          : Payload.of(TypedTensor.of(TypedTensor.Datatype.INT64, new long[] {1, 1}, new long[] {
+              branchIndex(inferWith(false, overrides.route, null, model::route, input, "route or routeRaw"))}));
+      default -> throw SeldonException.notServed("a " + serviceType
+          + " aggregates several messages; an Open Inference Protocol request is one", 400);
+    };
+    if (result == null) {
+      throw SeldonException.internal(modelName + " returned null; return a Payload");
+    }
+    List<Metric> userMetrics = UserCode.call(model::metrics);
+    if (userMetrics != null && !userMetrics.isEmpty() && metrics != null) {
+      metrics.recordUser(userMetrics);
+    }
+    return result;
+  }
+
+  private Payload inferWith(boolean useRaw, boolean served, Method<SeldonMessage, SeldonMessage> raw,
+      Method<Payload, Payload> method, Payload input, String missing) {
+    if (useRaw) {
+      SeldonMessage request = Messages.encode(asSeldon(input), null, input.names(), null);
+      return Messages.decode(UserCode.call(() -> raw.apply(request)));
+    }
+    if (!served) {
+      throw SeldonException.notServed(modelName + " overrides neither " + missing, 501);
+    }
+    return UserCode.call(() -> method.apply(input));
+  }
+
+  /** A v2 payload as a model taking SeldonMessages sees it: data.tensor, or strData for one string. */
+  private static Payload asSeldon(Payload input) {
+    if (input.isNumeric()) {
+      return Payload.tensor(input.shape(), input.values());
+    }
+    String[] strings = input.tensor().strings();
+    if (strings.length != 1) {
+      throw SeldonException.badData("a model taking SeldonMessages gets numbers or one string, not "
+          + input.tensor());
+    }
+    return Payload.string(strings[0]);
+  }
+
   /** The model's own health answer, or null when it has none. */
   SeldonMessage healthStatus() {
     if (!overrides.healthStatus) {

@@ -38,10 +38,12 @@ public final class Payload {
     /** strData. */
     STRING,
     /** binData. */
-    BYTES;
+    BYTES,
+    /** A tensor of the Open Inference Protocol (PROTOCOL=v2): {@link #tensor()}. */
+    TYPED_TENSOR;
 
     boolean isData() {
-      return this == NDARRAY || this == TENSOR || this == TFTENSOR;
+      return this == NDARRAY || this == TENSOR || this == TFTENSOR || this == TYPED_TENSOR;
     }
   }
 
@@ -50,7 +52,7 @@ public final class Payload {
   private final Meta meta;
   private final DefaultData source; // the request's data as it came, answered as is when returned
   private final ListValue ndarray; // NDARRAY payloads made from lists, and requests' ndarrays
-  private final Object other; // JSON value, String or byte[]
+  private final Object other; // JSON value, String, byte[] or TypedTensor
   private Numeric numeric; // computed when first asked, for requests
 
   private Payload(
@@ -83,6 +85,11 @@ public final class Payload {
       System.arraycopy(rows[i], 0, values, i * width, width);
     }
     return numbers(Kind.NDARRAY, new int[] {rows.length, width}, values);
+  }
+
+  /** An Open Inference Protocol tensor, answered with its own datatype. */
+  public static Payload of(TypedTensor tensor) {
+    return new Payload(Kind.TYPED_TENSOR, List.of(), Meta.EMPTY, null, null, null, Objects.requireNonNull(tensor));
   }
 
   /** A 1-D result (it answers with no names). */
@@ -151,6 +158,10 @@ public final class Payload {
       default:
         throw SeldonException.badData("data must hold one of ndarray, tensor or tftensor");
     }
+  }
+
+  static Payload fromTensor(TypedTensor tensor, List<String> names) {
+    return new Payload(Kind.TYPED_TENSOR, names, Meta.EMPTY, null, null, null, tensor);
   }
 
   static Payload fromJson(Value value, Meta meta) {
@@ -225,6 +236,18 @@ public final class Payload {
     return ((byte[]) as(Kind.BYTES)).clone();
   }
 
+  /**
+   * The data as an Open Inference Protocol tensor: the request's own, datatype and all, for a
+   * v2 request; FP64 for numbers that came over the Seldon protocol.
+   */
+  public TypedTensor tensor() {
+    if (kind == Kind.TYPED_TENSOR) {
+      return (TypedTensor) other;
+    }
+    Numeric numbers = requireNumeric();
+    return TypedTensor.fp64(Arrays.stream(numbers.shape()).asLongStream().toArray(), numbers.values());
+  }
+
   private Object as(Kind wanted) {
     if (kind != wanted) {
       throw SeldonException.badData("expected " + describe(wanted) + ", the request sent " + describe(kind));
@@ -240,6 +263,7 @@ public final class Payload {
       case JSON -> "jsonData";
       case STRING -> "strData";
       case BYTES -> "binData";
+      case TYPED_TENSOR -> "an Open Inference Protocol tensor";
     };
   }
 
@@ -257,7 +281,20 @@ public final class Payload {
     if (numeric == null && ndarray != null) {
       numeric = numbers(ndarray);
     }
+    if (numeric == null && kind == Kind.TYPED_TENSOR) {
+      numeric = numbers((TypedTensor) other);
+    }
     return numeric;
+  }
+
+  /** A numeric tensor's elements as doubles, or null for BOOL and BYTES. */
+  private static Numeric numbers(TypedTensor tensor) {
+    TypedTensor.Datatype.Kind elements = tensor.datatype().kind;
+    if (elements == TypedTensor.Datatype.Kind.BOOLEAN || elements == TypedTensor.Datatype.Kind.BYTES) {
+      return null;
+    }
+    int[] shape = Arrays.stream(tensor.shape()).mapToInt(Math::toIntExact).toArray();
+    return new Numeric(shape, tensor.doubles());
   }
 
   private Numeric requireNumeric() {

@@ -29,7 +29,8 @@ final class RestServer {
   static final int MAX_BODY_BYTES = 256 * 1024 * 1024;
   private static final String JSON = "application/json";
 
-  private final Microservice service;
+  private final Microservice service; // null when the Seldon protocol is not served
+  private final OpenInference v2; // null when the Open Inference Protocol is not
   private final HttpServer server;
   private final ExecutorService executor;
   private final Map<String, Route> routes = new HashMap<>();
@@ -44,8 +45,19 @@ final class RestServer {
     PING
   }
 
-  RestServer(Microservice service, String host, int port, int threads) throws IOException {
+  RestServer(Microservice service, OpenInference v2, String host, int port, int threads) throws IOException {
     this.service = service;
+    this.v2 = v2;
+    if (service != null) {
+      seldonRoutes(service);
+    }
+    server = HttpServer.create(new InetSocketAddress(host, port), 2048);
+    executor = Executors.newFixedThreadPool(threads, Threads.named("rest"));
+    server.setExecutor(executor);
+    server.createContext("/", this::handle);
+  }
+
+  private void seldonRoutes(Microservice service) {
     addMessage(Verb.PREDICT, service::predict, "/predict", "/api/v1.0/predictions", "/api/v0.1/predictions");
     addMessage(Verb.TRANSFORM_INPUT, service::transformInput, "/transform-input", "/api/v1.0/transform-input");
     addMessage(Verb.TRANSFORM_OUTPUT, service::transformOutput, "/transform-output", "/api/v1.0/transform-output");
@@ -58,10 +70,6 @@ final class RestServer {
     String metadata = JsonOut.plain(service.metadata());
     add(Kind.GET, body -> metadata, "/metadata", "/api/v1.0/metadata");
     add(Kind.PING, body -> "pong", "/health/ping", "/ping");
-    server = HttpServer.create(new InetSocketAddress(host, port), 2048);
-    executor = Executors.newFixedThreadPool(threads, Threads.named("rest"));
-    server.setExecutor(executor);
-    server.createContext("/", this::handle);
   }
 
   private void addMessage(Verb verb, Function<SeldonMessage, SeldonMessage> call, String... paths) {
@@ -132,6 +140,17 @@ final class RestServer {
     String path = exchange.getRequestURI().getRawPath();
     if (path.length() > 1 && path.endsWith("/")) {
       path = path.substring(0, path.length() - 1);
+    }
+    if (v2 != null && (path.equals("/v2") || path.startsWith("/v2/"))) {
+      OpenInference.RestAnswer answer = v2.rest(exchange.getRequestMethod(), path, () -> {
+        byte[] body = read(exchange);
+        if (body.length == 0) {
+          throw SeldonException.badData("empty request: send an inference request as the JSON body");
+        }
+        return JsonIn.parse(new String(body, StandardCharsets.UTF_8), "request");
+      });
+      drain(exchange);
+      return new Answer(answer.status(), JSON, answer.json());
     }
     Route route = routes.get(path);
     try {

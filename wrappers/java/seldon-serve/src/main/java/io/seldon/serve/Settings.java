@@ -16,7 +16,19 @@ record Settings(
     int threads,
     long graceMillis,
     int maxMessageBytes,
-    String logLevel) {
+    String logLevel,
+    String protocol) {
+
+  /** The protocols PROTOCOL names: Seldon's, the Open Inference Protocol's, or both on the same ports. */
+  static final java.util.List<String> PROTOCOLS = java.util.List.of("seldon", "v2", "both");
+
+  boolean servesSeldon() {
+    return !protocol.equals("v2");
+  }
+
+  boolean servesV2() {
+    return !protocol.equals("seldon");
+  }
 
   static final String USAGE = "usage: java -cp <classpath> io.seldon.serve.Main MODEL_NAME [--service-type MODEL]"
       + "\n  example: java -cp 'app.jar:lib/*' io.seldon.serve.Main com.example.MyModel --service-type MODEL";
@@ -45,6 +57,11 @@ record Settings(
       throw new StartupException("SERVICE_TYPE=" + serviceType + " is not one of MODEL, ROUTER, TRANSFORMER,"
           + " OUTPUT_TRANSFORMER, COMBINER, OUTLIER_DETECTOR");
     }
+    String protocol = env.getOrDefault("PROTOCOL", "").strip().toLowerCase(Locale.ROOT);
+    protocol = protocol.isEmpty() ? "seldon" : protocol;
+    if (!PROTOCOLS.contains(protocol)) {
+      throw new StartupException("PROTOCOL=" + protocol + " is not one of " + String.join(", ", PROTOCOLS));
+    }
     int cpus = Runtime.getRuntime().availableProcessors();
     return new Settings(
         modelName.strip(),
@@ -58,7 +75,8 @@ record Settings(
         integer(env, "SERVER_THREADS", Math.max(4, 2 * cpus)),
         integer(env, "GRACEFUL_SHUTDOWN_SECONDS", 20) * 1000L,
         integer(env, "GRPC_MAX_MESSAGE_BYTES", 100 * 1024 * 1024),
-        env.getOrDefault("LOG_LEVEL", "INFO"));
+        env.getOrDefault("LOG_LEVEL", "INFO"),
+        protocol);
   }
 
   private static int integer(Map<String, String> env, String name, int fallback) throws StartupException {
