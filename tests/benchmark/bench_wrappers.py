@@ -9,9 +9,11 @@ pinned to CPU 0; the load generators run pinned to CPU 1: wrk for REST (POST
 installed into .tools/seldon-venv (it needs setuptools<70). Ours serves gRPC through the Go
 front (wrappers/grpc-front, on the same CPU) as the images do, and once more with grpc.aio in
 the worker for comparison. Then each family's identity sample, built with s2i from its default
-builder image, runs as a container the same way (host network, CPU 0): R and Java next to
-Python show what each language costs, and how long each takes from `docker run` to its first
-answer. Writes reports/benchmark.md.
+builder image, runs as a container the same way (host network, CPU 0) with PROTOCOL=both: R
+and Java next to Python show what each language costs, how long each takes from `docker run`
+to its first answer, and the Open Inference Protocol (POST /v2/models/identity/infer and
+inference.GRPCInferenceService/ModelInfer, the same four floats as one FP64 tensor) next to
+the Seldon protocol on the same server. Writes reports/benchmark.md.
 """
 
 from __future__ import annotations
@@ -41,6 +43,19 @@ from s2ibuilders import config, tools  # noqa: E402
 SAMPLE = ROOT / "tests" / "samples" / "python" / "model"
 PROTO_DIR = ROOT / "wrappers" / "proto"
 BODY = {"data": {"names": ["a", "b", "c", "d"], "ndarray": [[1.0, 2.0, 3.0, 4.0]]}}
+SELDON_PATH = "/api/v1.0/predictions"
+V2_MODEL = "identity"  # the images' model name for the Open Inference Protocol (MODEL_METADATA)
+V2_PATH = f"/v2/models/{V2_MODEL}/infer"
+V2_BODY = {"inputs": [{"name": "x", "datatype": "FP64", "shape": [1, 4], "data": [1.0, 2.0, 3.0, 4.0]}]}
+SELDON_CALL = ("prediction.proto", "seldon.protos.Model/Predict", BODY)
+V2_CALL = (
+    "open_inference.proto",
+    "inference.GRPCInferenceService/ModelInfer",
+    {
+        "model_name": V2_MODEL,
+        "inputs": [{"name": "x", "datatype": "FP64", "shape": [1, 4], "contents": {"fp64_contents": [1, 2, 3, 4]}}],
+    },
+)
 SERVER_CPU, LOAD_CPU = "0", "1"
 CONNECTIONS = 8
 # The spark image serves the python wrapper's identity like the python image; what it adds, a
@@ -119,12 +134,16 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def wrk(
-    port: int, seconds: int, request: dict[str, Any] = BODY, connections: int = CONNECTIONS
+    port: int,
+    seconds: int,
+    request: dict[str, Any] = BODY,
+    connections: int = CONNECTIONS,
+    path: str = SELDON_PATH,
 ) -> tuple[float, float, float, int]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         body = json.dumps(request).replace('"', '\\"')
         script.write(f'wrk.method = "POST"\nwrk.body = "{body}"\nwrk.headers["Content-Type"] = "application/json"\n')
-    url = f"http://127.0.0.1:{port}/api/v1.0/predictions"
+    url = f"http://127.0.0.1:{port}{path}"
     base = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", "--latency", "-s", script.name]
     subprocess.run([*base, f"-d{WARM_UP}", url], capture_output=True, check=True)
     out = subprocess.run([*base, f"-d{seconds}s", url], capture_output=True, text=True, check=True).stdout
@@ -140,10 +159,13 @@ def _wrk_ms(out: str, percentile: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def ghz(binary: Path, port: int, seconds: int) -> tuple[float, float, float, int]:
+def ghz(
+    binary: Path, port: int, seconds: int, call: tuple[str, str, dict[str, Any]] = SELDON_CALL
+) -> tuple[float, float, float, int]:
+    proto, method, request = call
     base = [
-        "taskset", "-c", LOAD_CPU, str(binary), "--insecure", "--proto", str(PROTO_DIR / "prediction.proto"),
-        "--import-paths", str(PROTO_DIR), "--call", "seldon.protos.Model/Predict", "-d", json.dumps(BODY),
+        "taskset", "-c", LOAD_CPU, str(binary), "--insecure", "--proto", str(PROTO_DIR / proto),
+        "--import-paths", str(PROTO_DIR), "--call", method, "-d", json.dumps(request),
         "-c", str(CONNECTIONS), "--connections", str(CONNECTIONS), "--format", "json",
     ]  # fmt: skip
     target = f"127.0.0.1:{port}"
@@ -234,13 +256,18 @@ def start_container(
 
 
 def measure_images(images: dict[str, str], args: Any, ports: int, startup: dict[str, float]) -> list[Result]:
+    """Each image serving both protocols: the Seldon protocol's and the Open Inference Protocol's
+    REST and gRPC, measured one after the other against the same container."""
     results = []
+    env = {"PROTOCOL": "both", "MODEL_METADATA": json.dumps({"name": V2_MODEL})}
     for offset, (name, image) in enumerate(images.items()):
         http = ports + 10 * offset
-        container, startup[name] = start_container(image, http, http + 1, http + 2)
+        container, startup[name] = start_container(image, http, http + 1, http + 2, env=env)
         try:
             results.append(Result(name, "REST", *wrk(http, args.seconds)))
             results.append(Result(name, "gRPC", *ghz(args.ghz, http + 1, args.seconds)))
+            results.append(Result(name, "v2 REST", *wrk(http, args.seconds, V2_BODY, path=V2_PATH)))
+            results.append(Result(name, "v2 gRPC", *ghz(args.ghz, http + 1, args.seconds, V2_CALL)))
         finally:
             subprocess.run(["docker", "rm", "-f", container], check=False, capture_output=True)
     return results
@@ -253,7 +280,8 @@ def table(results: list[Result], seldon_version: str) -> str:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        ratio = r.rps / peer[r.protocol].rps if r.protocol in peer else float("nan")
+        transport = r.protocol.removeprefix("v2 ")  # Seldon Core 1's wrapper has no v2: its own protocol
+        ratio = r.rps / peer[transport].rps if transport in peer else float("nan")
         name = f"seldon-core {seldon_version}" if r.wrapper == "seldon-core" else r.wrapper
         lines.append(
             f"| {name} | {r.protocol} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} | {ratio:.1f}x |"
