@@ -351,3 +351,18 @@ def test_both_protocols_on_the_same_ports(both):
     )
     assert to_dict(reply)["data"]["tensor"]["values"] == [3.0]
     assert call(both, "ServerLive", v2pb.ServerLiveRequest()).live is True
+
+
+def test_a_body_over_rest_max_body_bytes_is_413_in_either_protocol(start):
+    from contract_client import seldon_error
+
+    small = start("model", env={"PROTOCOL": "both", "MODEL_METADATA": METADATA, "REST_MAX_BODY_BYTES": "2048"})
+    row = [float(i) for i in range(400)]  # about 3 KB of JSON
+    message = seldon_error(
+        post(small, "/api/v1.0/predictions", {"data": {"ndarray": [row]}}), 413, "MICROSERVICE_BAD_DATA"
+    )
+    assert "REST_MAX_BODY_BYTES" in message
+    tensor = {"name": "x", "shape": [1, 400], "datatype": "FP64", "data": row}
+    assert "REST_MAX_BODY_BYTES" in oip_error(infer(small, [tensor]), 413)
+    tensor = {"name": "x", "shape": [1, 4], "datatype": "FP64", "data": row[:4]}
+    assert ok_json(infer(small, [tensor]))["outputs"][0]["data"] == row[:4]

@@ -1,11 +1,13 @@
-"""Generate the gRPC stubs from wrappers/proto/ while the wheel is built.
+"""Generate the gRPC stubs from wrappers/proto/ while the wheel is built, and bring along the
+REST contract (openapi.yaml) that the wrapper serves at /seldon.json.
 
-The proto files live once, in ../proto, for every language's wrapper; nothing generated is
+The contract lives once, in ../proto, for every language's wrapper; nothing generated or copied is
 committed. protoc writes top-level imports (`import tf_tensor_pb2`), which are rewritten to
 package-relative ones so the stubs cannot collide with another package's modules.
 """
 
 import re
+import shutil
 from pathlib import Path
 
 from setuptools import setup
@@ -35,6 +37,8 @@ class BuildPyWithStubs(build_py):
     def run(self) -> None:
         generate_stubs()
         super().run()
+        # Into the build tree, not the source tree: the source stays as git has it.
+        shutil.copyfile(PROTO_DIR / "openapi.yaml", Path(self.build_lib) / "seldon_serve" / "proto" / "openapi.yaml")
 
 
 setup(cmdclass={"build_py": BuildPyWithStubs})

@@ -74,9 +74,9 @@ async def serve_worker(plan: Plan, stop: asyncio.Event) -> int:
     served = endpoints.for_protocol(service, config.protocol, __version__)
     if plan.metrics_in_worker:
         metrics.serve(config.host, config.metrics_port, config.metrics_path, multiprocess=False)
-    http, http_state = await rest.serve(served, config.host, config.http_port)
+    http, http_state = await rest.serve(served, config.host, config.http_port, max_body_bytes=config.max_body_bytes)
     if plan.bridge is not None:
-        bridge, bridge_state = await rest.serve_bridge(served, plan.bridge)
+        bridge, bridge_state = await rest.serve_bridge(served, plan.bridge, config.max_message_bytes)
         grpc_via = "the gRPC front"
     else:
         aio = await grpc_server.serve(served, config.host, config.grpc_port, config.max_message_bytes)

@@ -42,6 +42,14 @@ class NotSupported(SeldonMicroserviceException):
         super().__init__(message, status_code=status_code, reason=NOT_IMPLEMENTED)
 
 
+class MethodNotAllowed(SeldonMicroserviceException):
+    """The path exists but does not take this HTTP method: 405, with the methods it takes (Allow)."""
+
+    def __init__(self, method: str, allowed: tuple[str, ...]):
+        super().__init__(f"this endpoint takes {' or '.join(allowed)}, not {method}", status_code=405)
+        self.allowed = allowed
+
+
 class StartupError(RuntimeError):
     """The microservice cannot start; the message tells the user what to fix."""
 

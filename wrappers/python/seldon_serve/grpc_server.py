@@ -20,7 +20,6 @@ from .endpoints import Endpoints
 from .errors import INTERNAL_ERROR, BadRequest, SeldonMicroserviceException
 from .microservice import Microservice
 from .proto import prediction_pb2 as pb
-from .proto import prediction_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
 
@@ -230,60 +229,31 @@ def descriptor_set(endpoints: Endpoints) -> bytes:
     return descriptor_pb2.FileDescriptorSet(file=list(files.values())).SerializeToString()
 
 
-class Servicer:
-    """Every RPC of every service in prediction.proto, over one Microservice.
-
-    Registered as each service; a verb the service type does not serve answers UNIMPLEMENTED.
-    """
-
-    def __init__(self, service: Microservice):
-        self.service = service
-
-    async def _answer(self, name: str, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        try:
-            return _HANDLERS[name](self.service, request)
-        except Exception as exc:
-            await context.abort(*error_status(exc))
-        raise AssertionError("context.abort returned")  # pragma: no cover
-
-
-def _rpc(name: str) -> Any:
-    async def call(self: Servicer, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        return await self._answer(name, request, context)
-
-    call.__name__ = name
-    return call
-
-
-# Predict, Route, ... -- the method names the generated add_*Servicer_to_server functions look up.
-for _name in _HANDLERS:
-    setattr(Servicer, _name, _rpc(_name))
-
-
 def service_names(endpoints: Endpoints) -> list[str]:
     return [service.full_name for file in _file_descriptors(endpoints) for service in file.services_by_name.values()]
 
 
-def _v2_handler(table: dict[str, Answer]) -> grpc.GenericRpcHandler:
-    """inference.GRPCInferenceService on grpc.aio, from the same table the front's path uses."""
+def _generic_handlers(table: dict[str, Answer]) -> list[grpc.GenericRpcHandler]:
+    """Every method of the table on grpc.aio -- the same table the front's path answers from.
+    Requests arrive as bytes and are decoded in the call, so a message that does not decode is
+    INVALID_ARGUMENT (grpc's own deserializer would make it UNKNOWN)."""
 
-    def unary(answer: Any) -> Any:
-        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+    def unary(request_class: type, answer: Any) -> Any:
+        async def call(body: bytes, context: grpc.aio.ServicerContext) -> Any:
             try:
-                return answer(request)
+                return answer(request_class.FromString(body))  # type: ignore[attr-defined]
             except Exception as exc:
                 await context.abort(*error_status(exc))
 
         return call
 
-    handlers = {}
+    services: dict[str, dict[str, grpc.RpcMethodHandler]] = {}
     for full_name, (request_class, answer) in table.items():
         service_name, method = full_name.lstrip("/").split("/")
-        if service_name == "inference.GRPCInferenceService":
-            handlers[method] = grpc.unary_unary_rpc_method_handler(
-                unary(answer), request_deserializer=request_class.FromString, response_serializer=_serialize
-            )
-    return grpc.method_handlers_generic_handler("inference.GRPCInferenceService", handlers)
+        services.setdefault(service_name, {})[method] = grpc.unary_unary_rpc_method_handler(
+            unary(request_class, answer), response_serializer=_serialize
+        )
+    return [grpc.method_handlers_generic_handler(name, handlers) for name, handlers in services.items()]
 
 
 def _serialize(message: Any) -> bytes:
@@ -297,12 +267,7 @@ async def serve(endpoints: Endpoints, host: str, port: int, max_message_bytes: i
         ("grpc.so_reuseport", 1),
     ]
     server = grpc.aio.server(options=options)
-    if endpoints.seldon is not None:
-        servicer = Servicer(endpoints.seldon)
-        for name in pb.DESCRIPTOR.services_by_name:  # every service the proto declares
-            getattr(pb_grpc, f"add_{name}Servicer_to_server")(servicer, server)
-    if endpoints.v2 is not None:
-        server.add_generic_rpc_handlers([_v2_handler(methods(endpoints))])
+    server.add_generic_rpc_handlers(_generic_handlers(methods(endpoints)))
     reflection.enable_server_reflection([*service_names(endpoints), reflection.SERVICE_NAME], server)
     if server.add_insecure_port(f"{host}:{port}") == 0:
         raise OSError(f"cannot bind gRPC port {port}")

@@ -8,6 +8,7 @@ class offers is looked up once, in __init__; a request only calls what was bound
 from __future__ import annotations
 
 import logging
+import math
 import os
 import traceback
 from collections.abc import Callable
@@ -165,9 +166,18 @@ class Microservice:
         self._require("send_feedback")
         if not isinstance(feedback, dict):
             raise BadRequest("feedback must be a JSON object with request, response, reward and truth")
+        for part in ("request", "response", "truth"):
+            if feedback.get(part) is not None and not isinstance(feedback[part], dict):
+                raise BadRequest(f"feedback {part} must be a SeldonMessage (a JSON object)")
+        response_meta = (feedback.get("response") or {}).get("meta")
+        if response_meta is not None:
+            payload.check_meta(response_meta)  # its routing names the branch that earned the reward
         reward = feedback.get("reward", 0) or 0
         if isinstance(reward, bool) or not isinstance(reward, int | float):
             raise BadRequest(f"feedback reward must be a number, not {reward!r}")
+        if not 0 <= reward < math.inf:  # also NaN, which a protobuf float can carry
+            # It adds to the Prometheus counter seldon_api_model_feedback_reward, which cannot go down.
+            raise BadRequest(f"feedback reward must be a finite number >= 0, not {reward!r}")
         if self.metrics is not None:
             self.metrics.record_feedback(float(reward))
         raw = self._raw["send_feedback"]

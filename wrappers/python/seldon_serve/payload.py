@@ -8,7 +8,6 @@ of payload it was, because the response mirrors that kind (tensor stays tensor, 
 from __future__ import annotations
 
 import base64
-import binascii
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -61,8 +60,8 @@ def decode(message: Any) -> Request:
     meta = message.get("meta")
     if meta is None:
         meta = {}
-    elif not isinstance(meta, dict):
-        raise BadRequest("meta must be a JSON object")
+    else:
+        check_meta(meta)
     if "data" in message:
         return _decode_data(message["data"], meta)
     if "jsonData" in message:
@@ -74,6 +73,22 @@ def decode(message: Any) -> Request:
     if "binData" in message:
         return Request("binData", _b64decode(message["binData"]), [], meta)
     raise BadRequest("a SeldonMessage needs one of data, jsonData, strData or binData")
+
+
+# The fields of Meta the wrapper reads, and the JSON type each must have (prediction.proto).
+_META_FIELDS = {"puid": (str, "a string"), "tags": (dict, "a JSON object"), "routing": (dict, "a JSON object")}
+
+
+def check_meta(meta: Any) -> None:
+    if not isinstance(meta, dict):
+        raise BadRequest("meta must be a JSON object")
+    for field, (kind, words) in _META_FIELDS.items():
+        value = meta.get(field)
+        if value is not None and not isinstance(value, kind):
+            raise BadRequest(f"meta.{field} must be {words}, not {type(value).__name__}")
+    for unit, branch in (meta.get("routing") or {}).items():
+        if isinstance(branch, bool) or not isinstance(branch, int):
+            raise BadRequest(f"meta.routing[{unit!r}] must be a whole number, not {branch!r}")
 
 
 def _decode_data(data: Any, meta: dict[str, Any]) -> Request:
@@ -122,7 +137,7 @@ def _b64decode(value: Any) -> bytes:
         raise BadRequest("binData must be a base64 string")
     try:
         return base64.b64decode(value, validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or a character outside ASCII
         raise BadRequest(f"binData is not valid base64: {exc}") from None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import email.policy
+import functools
 import logging
 import socket
 from collections.abc import Callable
@@ -21,17 +22,18 @@ from urllib.parse import parse_qs
 import httptools
 import orjson
 
+from . import openapi
 from .endpoints import Endpoints
-from .errors import BAD_DATA, INTERNAL_ERROR, BadRequest, SeldonMicroserviceException, error_body
+from .errors import BAD_DATA, INTERNAL_ERROR, BadRequest, MethodNotAllowed, SeldonMicroserviceException, error_body
 from .microservice import Microservice
 from .payload import JsonIncoming
+from .settings import DEFAULT_MAX_BODY_BYTES
 
 if TYPE_CHECKING:
     from .v2 import OpenInference
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 256 * 1024 * 1024
 _JSON = b"application/json"
 _TEXT = b"text/plain; charset=utf-8"
 _OCTETS = b"application/octet-stream"
@@ -39,10 +41,15 @@ _REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
 
 Handler = Callable[[Any], Any]
 
+# The HTTP methods each kind of route takes (as the OpenAPI document, wrappers/proto/openapi.yaml,
+# declares them): Seldon's verbs take a body by POST or ?json= by GET; the rest are read by GET.
+_METHODS = {"message": (b"GET", b"POST"), "json": (b"GET", b"POST"), "raw": (b"POST",)}
+_READ_ONLY = (b"GET",)
+
 
 def build_routes(service: Microservice) -> dict[bytes, tuple[str, Handler]]:
     """Path -> (kind, handler). 'message' handlers take a SeldonMessage (decoded lazily),
-    'json' ones the parsed body as it is, 'get' ones nothing."""
+    'json' ones the parsed body as it is, 'get' ones nothing; 'document' ones answer JSON bytes."""
     routes: dict[bytes, tuple[str, Handler]] = {}
 
     def add(kind: str, handler: Handler, *paths: bytes) -> None:
@@ -77,7 +84,7 @@ def build_bridge_routes(endpoints: Endpoints) -> dict[bytes, tuple[str, Handler]
 
 class HttpProtocol(asyncio.Protocol):
     __slots__ = (
-        "body", "body_size", "busy", "content_type", "expect_continue",
+        "allow", "body", "body_size", "busy", "content_type", "expect_continue",
         "parser", "routes", "server_state", "transport", "url", "v2",
     )  # fmt: skip
 
@@ -98,6 +105,7 @@ class HttpProtocol(asyncio.Protocol):
         self.body_size = 0
         self.content_type = b""
         self.expect_continue = False
+        self.allow = b""  # the Allow header of a 405 answer
 
     # ---- asyncio callbacks --------------------------------------------------------------
 
@@ -140,7 +148,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_body(self, body: bytes) -> None:
         self.body_size += len(body)
-        if self.body_size <= MAX_BODY_BYTES:
+        if self.body_size <= self.server_state.max_body_bytes:
             self.body.append(body)
 
     def on_message_complete(self) -> None:
@@ -159,20 +167,26 @@ class HttpProtocol(asyncio.Protocol):
         route = self.routes.get(parsed.path.rstrip(b"/") or b"/")
         if route is None:
             return _error(404, f"no endpoint {parsed.path.decode(errors='replace')}")
-        if self.body_size > MAX_BODY_BYTES:
-            return _error(413, f"request body over {MAX_BODY_BYTES} bytes")
+        if self.body_size > self.server_state.max_body_bytes:
+            return _error(413, f"request body over {self.server_state.max_body_bytes} bytes (REST_MAX_BODY_BYTES)")
         kind, handler = route
         try:
+            method = self.parser.get_method()
+            if method not in _METHODS.get(kind, _READ_ONLY):
+                raise MethodNotAllowed(method.decode(errors="replace"), _allowed(_METHODS.get(kind, _READ_ONLY)))
             if kind == "raw":
                 return 200, _OCTETS, handler(b"".join(self.body))
             if kind == "ping":
                 return 200, _TEXT, b"pong"
+            if kind == "document":
+                return 200, _JSON, handler(None)
             if kind == "get":
                 return 200, _JSON, orjson.dumps(handler(None), option=orjson.OPT_SERIALIZE_NUMPY)
             body = self._message(parsed.query)
             result = handler(JsonIncoming(body) if kind == "message" else body)
             return 200, _JSON, orjson.dumps(result, option=orjson.OPT_SERIALIZE_NUMPY)
         except SeldonMicroserviceException as exc:
+            self._note_allowed(exc)
             return exc.status_code, _JSON, orjson.dumps(exc.to_dict())
         except Exception as exc:  # a wrapper bug must still answer with Seldon's body
             log.exception("unexpected error serving %s", parsed.path)
@@ -183,15 +197,23 @@ class HttpProtocol(asyncio.Protocol):
         from . import v2
 
         try:
-            if self.body_size > MAX_BODY_BYTES:
-                raise SeldonMicroserviceException(f"request body over {MAX_BODY_BYTES} bytes", status_code=413)
+            limit = self.server_state.max_body_bytes
+            if self.body_size > limit:
+                raise SeldonMicroserviceException(
+                    f"request body over {limit} bytes (REST_MAX_BODY_BYTES)", status_code=413
+                )
             status, answer = v2.rest(self.v2, self.parser.get_method(), path.decode(errors="replace"), self._v2_body)
             return status, _JSON, orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY)
         except SeldonMicroserviceException as exc:
+            self._note_allowed(exc)
             return exc.status_code, _JSON, orjson.dumps(v2.error_body(exc.message))
         except Exception as exc:  # a wrapper bug still answers the protocol's error body
             log.exception("unexpected error serving %s", path)
             return 500, _JSON, orjson.dumps(v2.error_body(f"{type(exc).__name__}: {exc}"))
+
+    def _note_allowed(self, exc: SeldonMicroserviceException) -> None:
+        if isinstance(exc, MethodNotAllowed):
+            self.allow = b"Allow: %s\r\n" % ", ".join(exc.allowed).encode()
 
     def _v2_body(self) -> Any:
         body = b"".join(self.body)
@@ -222,11 +244,12 @@ class HttpProtocol(asyncio.Protocol):
     def _send(self, status: int, content_type: bytes, body: bytes, *, keep_alive: bool) -> None:
         if self.transport is None or self.transport.is_closing():
             return
-        head = b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n" % (
+        head = b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s%s\r\n" % (
             status,
             _REASONS.get(status, b"Unknown"),
             content_type,
             len(body),
+            self.allow,
             b"" if keep_alive else b"Connection: close\r\n",
         )
         self.transport.write(head + body)
@@ -236,6 +259,10 @@ class HttpProtocol(asyncio.Protocol):
     def close_if_idle(self) -> None:
         if self.transport is not None and not self.busy:
             self.transport.close()
+
+
+def _allowed(methods: tuple[bytes, ...]) -> tuple[str, ...]:
+    return tuple(method.decode() for method in methods)
 
 
 def _error(status: int, message: str, reason: str = BAD_DATA) -> tuple[int, bytes, bytes]:
@@ -284,18 +311,28 @@ def _json_object(raw: bytes, where: str) -> dict[str, Any]:
 
 
 class ServerState:
-    """What graceful shutdown needs to know: the open connections, and that it has begun."""
+    """What graceful shutdown needs to know: the open connections, and that it has begun; and
+    the largest body a request may have (a larger one is answered 413, its bytes not kept)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
         self.connections: set[HttpProtocol] = set()
         self.closing = False
+        self.max_body_bytes = max_body_bytes
 
 
 async def serve(
-    endpoints: Endpoints, host: str, port: int, *, reuse_port: bool = True
+    endpoints: Endpoints,
+    host: str,
+    port: int,
+    *,
+    reuse_port: bool = True,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> tuple[asyncio.Server, ServerState]:
     routes = build_routes(endpoints.seldon) if endpoints.seldon is not None else {}
-    state = ServerState()
+    # Built on first use: a model that is never asked for its contract never parses it.
+    contract = functools.partial(openapi.document_bytes, endpoints.seldon is not None, endpoints.v2 is not None)
+    routes[openapi.PATH] = ("document", functools.cache(lambda _: contract()))
+    state = ServerState(max_body_bytes)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         lambda: HttpProtocol(routes, state, endpoints.v2), host, port, reuse_port=reuse_port, backlog=2048
@@ -303,10 +340,13 @@ async def serve(
     return server, state
 
 
-async def serve_bridge(endpoints: Endpoints, sock: socket.socket) -> tuple[asyncio.Server, ServerState]:
-    """Answer the gRPC front on an already bound Unix socket (shared by every worker)."""
+async def serve_bridge(
+    endpoints: Endpoints, sock: socket.socket, max_message_bytes: int
+) -> tuple[asyncio.Server, ServerState]:
+    """Answer the gRPC front on an already bound Unix socket (shared by every worker); the front
+    takes no message over max_message_bytes (GRPC_MAX_MESSAGE_BYTES)."""
     routes = build_bridge_routes(endpoints)
-    state = ServerState()
+    state = ServerState(max_message_bytes)
     loop = asyncio.get_running_loop()
     server = await loop.create_unix_server(lambda: HttpProtocol(routes, state), sock=sock)
     return server, state

@@ -14,6 +14,7 @@ DEFAULT_HTTP_PORT = 9000
 DEFAULT_GRPC_PORT = 5000
 DEFAULT_METRICS_PORT = 6000
 DEFAULT_MAX_MESSAGE_BYTES = 100 * 1024 * 1024
+DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Settings:
     grace_seconds: float
     max_message_bytes: int
     log_level: str
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     protocol: str = "seldon"
     pidfile: str | None = None
 
@@ -134,6 +136,7 @@ def from_args(argv: list[str] | None = None) -> Settings:
         grace_seconds=args.grace_seconds,
         max_message_bytes=args.max_message_bytes,
         log_level=args.log_level,
+        max_body_bytes=_env_int("REST_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
         protocol=args.protocol,
         pidfile=args.pidfile,
     )

@@ -19,9 +19,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+import orjson
 
 from . import payload
-from .errors import INTERNAL_ERROR, BadRequest, SeldonMicroserviceException
+from .errors import INTERNAL_ERROR, BadRequest, MethodNotAllowed, SeldonMicroserviceException
 from .microservice import Microservice
 
 OUTPUT_NAME = "output-0"
@@ -45,6 +46,7 @@ DATATYPES: dict[str, np.dtype[Any]] = {
 _DATATYPE_BY_DTYPE = {dtype: name for name, dtype in DATATYPES.items() if name != "BYTES"}
 # The numpy kinds a JSON array may hold for each datatype (JSON has no unsigned or small ints).
 _ACCEPTED_KINDS = {"BOOL": "b", "FP16": "iuf", "FP32": "iuf", "FP64": "iuf"}
+_KIND_WORDS = {"b": "true/false", "iu": "integers", "iuf": "numbers"}
 
 
 class NotFound(SeldonMicroserviceException):
@@ -135,9 +137,6 @@ def array_from_json(tensor: Any) -> tuple[str, np.ndarray]:
     return name, _fit(name, parsed.astype(dtype), shape)
 
 
-_KIND_WORDS = {"b": "true/false", "iu": "integers", "iuf": "numbers"}
-
-
 def _whole_numbers(name: str, datatype: str, data: Any) -> np.ndarray:
     values = np.asarray(data, dtype=object)
     if not all(type(v) is int for v in values.ravel()):
@@ -163,8 +162,6 @@ def as_array(result: Any) -> tuple[np.ndarray, dict[str, str]]:
     if isinstance(result, payload.Table):
         result = result.values
     if isinstance(result, dict):
-        import orjson
-
         return np.array([orjson.dumps(result).decode()], dtype=object), {"content_type": "application/json"}
     if isinstance(result, str | bytes | bytearray):
         return np.array([result], dtype=object), {}
@@ -297,7 +294,7 @@ def rest(api: OpenInference, method: bytes, path: str, body: Callable[[], Any]) 
         return _get(method, lambda: {"name": name, "ready": ready}, 200 if ready else 503)
     if rest_of_path == ["infer"]:
         if method != b"POST":
-            raise SeldonMicroserviceException("infer takes POST", status_code=405)
+            raise MethodNotAllowed(method.decode(errors="replace"), ("POST",))
         api.check_model(name, version)
         return 200, api.infer_json(name, version, body())
     raise NotFound(f"no endpoint {path}")
@@ -305,7 +302,7 @@ def rest(api: OpenInference, method: bytes, path: str, body: Callable[[], Any]) 
 
 def _get(method: bytes, answer: Callable[[], Any], status: int = 200) -> RestAnswer:
     if method not in (b"GET", b"HEAD"):
-        raise SeldonMicroserviceException(f"this endpoint takes GET, not {method.decode()}", status_code=405)
+        raise MethodNotAllowed(method.decode(errors="replace"), ("GET", "HEAD"))
     return status, answer()
 
 

@@ -45,7 +45,8 @@ public final class Main {
     }
     MetricsServer metricsServer = new MetricsServer(metrics, settings.host(), settings.metricsPort(),
         settings.metricsPath());
-    RestServer rest = new RestServer(seldon, v2, settings.host(), settings.httpPort(), settings.threads());
+    RestServer rest = new RestServer(seldon, v2, settings.host(), settings.httpPort(), settings.threads(),
+        settings.restMaxBodyBytes());
     grpc.start();
     metricsServer.start();
     rest.start();

@@ -172,6 +172,11 @@ final class Microservice {
 
   SeldonMessage sendFeedback(Feedback feedback) {
     require(Verb.SEND_FEEDBACK);
+    float reward = feedback.getReward();
+    if (!(reward >= 0 && reward < Float.POSITIVE_INFINITY)) { // NaN too
+      // It adds to the Prometheus counter seldon_api_model_feedback_reward, which cannot go down.
+      throw SeldonException.badData("feedback reward must be a finite number >= 0, not " + reward);
+    }
     if (metrics != null) {
       metrics.recordFeedback(feedback.getReward());
     }
@@ -190,7 +195,6 @@ final class Microservice {
     Payload truth = feedback.hasTruth() ? Messages.decode(feedback.getTruth()) : null;
     Map<String, Integer> routing = feedback.getResponse().getMeta().getRoutingMap();
     Integer branch = routing.get(unitId);
-    double reward = feedback.getReward();
     Payload result = UserCode.call(() -> model.sendFeedback(request, reward, truth, branch));
     return respond(result == null ? Payload.ndarray(List.of()) : result, request);
   }

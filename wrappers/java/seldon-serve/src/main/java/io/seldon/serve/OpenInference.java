@@ -175,14 +175,20 @@ final class OpenInference {
 
   // ---- REST ----------------------------------------------------------------------------------
 
-  record RestAnswer(int status, String json) {}
+  /** allow: the Allow header of a 405, else null. */
+  record RestAnswer(int status, String json, String allow) {
+    RestAnswer(int status, String json) {
+      this(status, json, null);
+    }
+  }
 
   /** One /v2 request: its HTTP status and JSON body (errors are {"error": "..."}). */
   RestAnswer rest(String method, String path, Supplier<JsonElement> body) {
     try {
       return route(method, path, body);
     } catch (SeldonException e) {
-      return new RestAnswer(e.status(), error(e.getMessage()));
+      String allow = e instanceof SeldonException.MethodNotAllowed refused ? refused.allow() : null;
+      return new RestAnswer(e.status(), error(e.getMessage()), allow);
     } catch (RuntimeException e) { // a wrapper bug still answers the protocol's error body
       Log.error("unexpected error serving " + path + ": " + Log.stackTrace(e));
       return new RestAnswer(500, error(UserCode.describe(e)));
@@ -228,7 +234,7 @@ final class OpenInference {
     }
     if (rest.equals(List.of("infer"))) {
       if (!method.equals("POST")) {
-        throw new SeldonException("infer takes POST", 405);
+        throw SeldonException.methodNotAllowed(method, "POST");
       }
       checkModel(model, version);
       return new RestAnswer(200, GSON.toJson(inferJson(model, version, body.get())));
@@ -238,7 +244,7 @@ final class OpenInference {
 
   private static RestAnswer get(String method, JsonObject answer, int status) {
     if (!method.equals("GET") && !method.equals("HEAD")) {
-      throw new SeldonException("this endpoint takes GET, not " + method, 405);
+      throw SeldonException.methodNotAllowed(method, "GET", "HEAD");
     }
     return new RestAnswer(status, GSON.toJson(answer));
   }

@@ -26,7 +26,6 @@ import java.util.function.Supplier;
  * field, ?json= on a GET, or a multipart upload.
  */
 final class RestServer {
-  static final int MAX_BODY_BYTES = 256 * 1024 * 1024;
   private static final String JSON = "application/json";
 
   private final Microservice service; // null when the Seldon protocol is not served
@@ -34,23 +33,30 @@ final class RestServer {
   private final HttpServer server;
   private final ExecutorService executor;
   private final Map<String, Route> routes = new HashMap<>();
+  private final int maxBodyBytes; // a larger body is answered 413 (REST_MAX_BODY_BYTES)
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean closing;
 
   private record Route(Kind kind, Function<Supplier<JsonElement>, String> handler) {}
 
   private enum Kind {
-    BODY, // a verb: the request carries a message
+    BODY, // a verb: the request carries a message, by POST or as ?json= on a GET
     GET, // health status and metadata
-    PING
+    PING,
+    DOCUMENT // the OpenAPI document (/seldon.json)
   }
 
-  RestServer(Microservice service, OpenInference v2, String host, int port, int threads) throws IOException {
+  RestServer(Microservice service, OpenInference v2, String host, int port, int threads, int maxBodyBytes)
+      throws IOException {
     this.service = service;
     this.v2 = v2;
+    this.maxBodyBytes = maxBodyBytes;
     if (service != null) {
       seldonRoutes(service);
     }
+    // Built on first use: a model that is never asked for its contract never parses it.
+    Supplier<String> contract = memoized(() -> OpenApi.document(service != null, v2 != null));
+    add(Kind.DOCUMENT, body -> contract.get(), OpenApi.PATH);
     server = HttpServer.create(new InetSocketAddress(host, port), 2048);
     executor = Executors.newFixedThreadPool(threads, Threads.named("rest"));
     server.setExecutor(executor);
@@ -90,6 +96,20 @@ final class RestServer {
     }
   }
 
+  private static Supplier<String> memoized(Supplier<String> make) {
+    return new Supplier<>() {
+      private volatile String value;
+
+      @Override
+      public String get() {
+        if (value == null) {
+          value = make.get();
+        }
+        return value;
+      }
+    };
+  }
+
   private static String healthStatus(Microservice service) {
     SeldonMessage status = service.healthStatus();
     if (status == null) {
@@ -124,6 +144,9 @@ final class RestServer {
       }
       byte[] bytes = answer.body.getBytes(StandardCharsets.UTF_8);
       exchange.getResponseHeaders().set("Content-Type", answer.contentType);
+      if (answer.allow != null) {
+        exchange.getResponseHeaders().set("Allow", answer.allow);
+      }
       exchange.sendResponseHeaders(answer.status, bytes.length);
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(bytes);
@@ -134,7 +157,12 @@ final class RestServer {
     }
   }
 
-  private record Answer(int status, String contentType, String body) {}
+  /** allow: the Allow header of a 405, else null. */
+  private record Answer(int status, String contentType, String body, String allow) {
+    Answer(int status, String contentType, String body) {
+      this(status, contentType, body, null);
+    }
+  }
 
   private Answer answer(HttpExchange exchange) {
     String path = exchange.getRequestURI().getRawPath();
@@ -150,7 +178,7 @@ final class RestServer {
         return JsonIn.parse(new String(body, StandardCharsets.UTF_8), "request");
       });
       drain(exchange);
-      return new Answer(answer.status(), JSON, answer.json());
+      return new Answer(answer.status(), JSON, answer.json(), answer.allow());
     }
     Route route = routes.get(path);
     try {
@@ -158,15 +186,19 @@ final class RestServer {
         drain(exchange);
         throw SeldonException.badData("no endpoint " + path).withStatus(404);
       }
+      checkMethod(exchange, route.kind);
       if (route.kind == Kind.PING) {
         drain(exchange);
         return new Answer(200, "text/plain; charset=utf-8", "pong");
       }
-      if (route.kind == Kind.GET) {
+      if (route.kind == Kind.GET || route.kind == Kind.DOCUMENT) {
         drain(exchange);
         return new Answer(200, JSON, route.handler.apply(null));
       }
       return new Answer(200, JSON, route.handler.apply(() -> body(exchange)));
+    } catch (SeldonException.MethodNotAllowed e) {
+      drain(exchange);
+      return new Answer(e.status(), JSON, JsonOut.error(e.getMessage(), e.reason()), e.allow());
     } catch (SeldonException e) {
       return new Answer(e.status(), JSON, JsonOut.error(e.getMessage(), e.reason()));
     } catch (RuntimeException e) { // a wrapper bug must still answer with Seldon's body
@@ -175,8 +207,19 @@ final class RestServer {
     }
   }
 
+  /** The methods the OpenAPI document declares: a verb by POST or GET ?json=, the rest by GET. */
+  private static void checkMethod(HttpExchange exchange, Kind kind) {
+    String method = exchange.getRequestMethod();
+    if (kind == Kind.BODY && !method.equals("POST") && !method.equals("GET")) {
+      throw SeldonException.methodNotAllowed(method, "GET", "POST");
+    }
+    if (kind != Kind.BODY && !method.equals("GET")) {
+      throw SeldonException.methodNotAllowed(method, "GET");
+    }
+  }
+
   /** The message of a request, from whichever of Seldon's encodings it used. */
-  private static JsonElement body(HttpExchange exchange) {
+  private JsonElement body(HttpExchange exchange) {
     byte[] body = read(exchange);
     String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
     contentType = contentType == null ? "" : contentType.strip();
@@ -207,11 +250,11 @@ final class RestServer {
     throw SeldonException.badData("no " + name + "= field in the form or query");
   }
 
-  private static byte[] read(HttpExchange exchange) {
+  private byte[] read(HttpExchange exchange) {
     try (InputStream in = exchange.getRequestBody()) {
-      byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
-      if (body.length > MAX_BODY_BYTES) {
-        throw new SeldonException("request body over " + MAX_BODY_BYTES + " bytes", 413);
+      byte[] body = in.readNBytes(maxBodyBytes + 1);
+      if (body.length > maxBodyBytes) {
+        throw new SeldonException("request body over " + maxBodyBytes + " bytes (REST_MAX_BODY_BYTES)", 413);
       }
       return body;
     } catch (IOException e) {

@@ -47,6 +47,25 @@ public class SeldonException extends RuntimeException {
     return new SeldonException(message, status, NOT_IMPLEMENTED);
   }
 
+  /** The path exists but does not take this HTTP method: 405, with the methods it takes. */
+  static MethodNotAllowed methodNotAllowed(String method, String... allowed) {
+    return new MethodNotAllowed(method, String.join(", ", allowed));
+  }
+
+  /** A 405; {@link #allow()} is its Allow header. */
+  static final class MethodNotAllowed extends SeldonException {
+    private final String allow;
+
+    private MethodNotAllowed(String method, String allow) {
+      super("this endpoint takes " + allow.replace(", ", " or ") + ", not " + method, 405, BAD_DATA);
+      this.allow = allow;
+    }
+
+    String allow() {
+      return allow;
+    }
+  }
+
   /** The same error answered with another status. */
   SeldonException withStatus(int newStatus) {
     return new SeldonException(getMessage(), newStatus, reason);

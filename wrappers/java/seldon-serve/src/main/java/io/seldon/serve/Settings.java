@@ -17,7 +17,8 @@ record Settings(
     long graceMillis,
     int maxMessageBytes,
     String logLevel,
-    String protocol) {
+    String protocol,
+    int restMaxBodyBytes) {
 
   /** The protocols PROTOCOL names: Seldon's, the Open Inference Protocol's, or both on the same ports. */
   static final java.util.List<String> PROTOCOLS = java.util.List.of("seldon", "v2", "both");
@@ -76,7 +77,8 @@ record Settings(
         integer(env, "GRACEFUL_SHUTDOWN_SECONDS", 20) * 1000L,
         integer(env, "GRPC_MAX_MESSAGE_BYTES", 100 * 1024 * 1024),
         env.getOrDefault("LOG_LEVEL", "INFO"),
-        protocol);
+        protocol,
+        integer(env, "REST_MAX_BODY_BYTES", 256 * 1024 * 1024));
   }
 
   private static int integer(Map<String, String> env, String name, int fallback) throws StartupException {

@@ -111,7 +111,10 @@ class OpenInferenceTest {
     assertEquals(404, api.rest("GET", "/v2/models/Echo/versions/3", () -> null).status());
     assertEquals(404, api.rest("GET", "/v2/models/Echo/explain", () -> null).status());
     assertEquals(405, api.rest("GET", "/v2/models/Echo/infer", () -> null).status());
-    assertEquals("{\"error\":\"infer takes POST\"}", api.rest("GET", "/v2/models/Echo/infer", () -> null).json());
+    OpenInference.RestAnswer refused = api.rest("GET", "/v2/models/Echo/infer", () -> null);
+    assertEquals("{\"error\":\"this endpoint takes POST, not GET\"}", refused.json());
+    assertEquals("POST", refused.allow());
+    assertEquals("GET, HEAD", api.rest("PUT", "/v2/health/live", () -> null).allow());
     assertEquals("{\"live\":true}", api.rest("GET", "/v2/health/live", () -> null).json());
     assertEquals("{\"name\":\"seldon-serve\",\"version\":\"0.1.0\",\"extensions\":[]}",
         api.rest("GET", "/v2", () -> null).json());
