@@ -20,7 +20,7 @@ WRAPPER_SOURCES := $(shell find wrappers/python wrappers/proto -name '*.py' -o -
 # The tests read these too: the matrix they test and the CA they expect to find in the images.
 export FAMILY VERSION ALL_VERSIONS CA_BUNDLE
 
-.PHONY: help venv generate base images s2i test test-unit lint docs bench bench-spark list matrix push clean
+.PHONY: help venv generate base images s2i test test-unit lint docs bench bench-spark fuzz list matrix push clean
 
 help: ## show this help
 	@echo "Seldon s2i builder images -- versions.yaml -> images/ templates -> images -> s2i-built samples -> tests"
@@ -76,8 +76,11 @@ lint: venv ## ruff (lint + format check) over the Python code
 	$(VENV)/bin/ruff check scripts wrappers tests
 	$(VENV)/bin/ruff format --check scripts wrappers tests
 
-bench: venv ## REST/gRPC req/s and latency: the python wrapper against Seldon Core's, and every family's image (reports/benchmark.md)
+bench: venv ## REST/gRPC req/s and latency: the python wrapper against Seldon Core's, every family's image, Seldon and v2 protocols (reports/benchmark.md)
 	$(PY) tests/benchmark/bench_wrappers.py
+
+fuzz: venv ## bad input, REST (schemathesis from /seldon.json) and gRPC, at every family's image: 10,000+ requests each (reports/fuzz.md)
+	$(PY) tests/benchmark/fuzz_wrappers.py
 
 bench-spark: venv ## single-row latency of a Spark pipeline: scored by the model alone vs a Spark job (reports/benchmark-spark.md)
 	$(PY) tests/benchmark/bench_spark.py

@@ -1,0 +1,344 @@
+"""Bad input over the wire, for any family's running model: what the fuzz test (a fast subset,
+tests/contract/test_fuzz.py) and the fuzz benchmark (tests/benchmark/fuzz_wrappers.py, tens
+of thousands of requests) both send, and the one rule both judge the answers by.
+
+The rule: every answer is a 2xx, or a 4xx carrying the protocol's error body (Seldon's status
+body; {"error": ...} under /v2), within a time limit; never a 5xx (the samples fuzzed raise no
+exceptions of their own, so a 5xx is the wrapper's), never a hang, and the server still answers
+afterwards. Three sources of requests:
+- schemathesis, generating requests from the OpenAPI document the model itself serves at
+  /seldon.json (wrappers/proto/openapi.yaml), checking status codes, content types, response
+  schemas and the Allow header of 405s as well;
+- hand-written malformed requests (RAW_CASES) that a schema-driven generator does not make:
+  broken JSON, invalid UTF-8, NaN literals, deep nesting, ragged arrays, wrong content types,
+  a body over REST_MAX_BODY_BYTES, broken HTTP;
+- random and truncated protobuf bytes to every gRPC method the model serves.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import requests
+from google.protobuf import json_format
+
+from seldon_serve.proto import open_inference_pb2 as v2pb
+from seldon_serve.proto import prediction_pb2 as pb
+
+# The body limit the fuzzed model runs with, so an oversized body is cheap to send.
+BODY_LIMIT = 65536
+FUZZ_ENV = {"PROTOCOL": "both", "REST_MAX_BODY_BYTES": str(BODY_LIMIT), "LOG_LEVEL": "WARNING"}
+TIMEOUT = 10.0  # seconds an answer may take before it counts as a hang
+
+# schemathesis' checks that hold for this contract. Left out: negative_data_rejection (the
+# wrappers read what they need of a message and ignore unknown fields, as Seldon's do, so a
+# request the schema calls invalid may rightly succeed), positive_data_acceptance (a message
+# valid by the schema can still be unusable, e.g. a ragged ndarray: a 400 is right), and the
+# checks about authentication and stateful resources, which this API has none of.
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "unsupported_method",
+    "allow_header_conformance",
+)
+
+PREDICT = "/api/v1.0/predictions"
+INFER = "/v2/models/{name}/infer"
+
+
+@dataclass
+class Findings:
+    """What one fuzz run sent and what broke the rule."""
+
+    requests: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, other: Findings) -> None:
+        self.requests += other.requests
+        self.problems += other.problems
+
+
+# ---- schemathesis ------------------------------------------------------------------------
+
+
+def schemathesis(
+    http: str, *, max_examples: int, seed: int, phases: str = "fuzzing", workers: int = 2, max_time: int | None = None
+) -> Findings:
+    """schemathesis run against the model's own /seldon.json; returns how many cases it sent.
+    phases: "fuzzing" (random cases), or "coverage,fuzzing" (first the edge values of every
+    schema too); with max_time, fuzzing goes on with new cases until that many seconds are spent."""
+    cli = Path(sys.executable).with_name("schemathesis")
+    command = [
+        str(cli), "run", f"{http}/seldon.json", "--checks", ",".join(CHECKS), "--max-examples", str(max_examples),
+        "--seed", str(seed), "--workers", str(workers), "--phases", phases,
+        "--request-timeout", str(TIMEOUT), "--suppress-health-check", "all", "--no-color", "--output-truncate", "true",
+    ]  # fmt: skip
+    if max_time:
+        command += ["--max-time", str(max_time)]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=(max_time or 600) + 120, cwd="/tmp")
+    out = run.stdout + run.stderr
+    generated = re.search(r"(\d+) generated", out)
+    findings = Findings(requests=int(generated.group(1)) if generated else 0)
+    if run.returncode != 0:
+        findings.problems.append(f"schemathesis found failures (exit {run.returncode}):\n{_tail(out, 120)}")
+    return findings
+
+
+def _tail(text: str, lines: int) -> str:
+    return "\n".join(text.splitlines()[-lines:])
+
+
+# ---- hand-written malformed requests -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawCase:
+    name: str
+    method: str
+    path: str
+    body: bytes = b""
+    content_type: str = "application/json"
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"data":{"ndarray":' + b"[" * depth + b"]" * depth + b"}}"
+
+
+def raw_cases(model_name: str) -> list[RawCase]:
+    infer = INFER.format(name=model_name)
+    row = ",".join("1.5" for _ in range(BODY_LIMIT // 3))
+    cases = [
+        RawCase("truncated JSON", "POST", PREDICT, b'{"data": {"ndarray": [[1, 2'),
+        RawCase("not JSON", "POST", PREDICT, b"ndarray=1,2,3"),
+        RawCase("invalid UTF-8 in a string", "POST", PREDICT, b'{"strData": "\xff\xfe\xc3("}'),
+        RawCase("invalid UTF-8 outside strings", "POST", PREDICT, b"\xff\xfe{}"),
+        RawCase("NaN literal", "POST", PREDICT, b'{"data": {"ndarray": [[NaN, 1]]}}'),
+        RawCase("Infinity literal", "POST", PREDICT, b'{"data": {"tensor": {"shape": [1], "values": [Infinity]}}}'),
+        RawCase("number too large for a double", "POST", PREDICT, b'{"data": {"ndarray": [[1e999]]}}'),
+        RawCase("ragged ndarray", "POST", PREDICT, b'{"data": {"ndarray": [[1, 2], [3]]}}'),
+        RawCase(
+            "tensor shape and values disagree",
+            "POST",
+            PREDICT,
+            b'{"data": {"tensor": {"shape": [2, 2], "values": [1]}}}',
+        ),
+        RawCase("negative tensor shape", "POST", PREDICT, b'{"data": {"tensor": {"shape": [-1], "values": [1]}}}'),
+        RawCase("huge tensor shape", "POST", PREDICT, b'{"data": {"tensor": {"shape": [99999999999], "values": [1]}}}'),
+        RawCase("strings in a tensor", "POST", PREDICT, b'{"data": {"tensor": {"shape": [1], "values": ["a"]}}}'),
+        RawCase("data is a list", "POST", PREDICT, b'{"data": [1, 2]}'),
+        RawCase("message is a list", "POST", PREDICT, b"[1, 2]"),
+        RawCase("binData not base64", "POST", PREDICT, b'{"binData": "***"}'),
+        RawCase("meta.tags a list", "POST", PREDICT, b'{"meta": {"tags": [1]}, "data": {"ndarray": [1]}}'),
+        RawCase("deeply nested JSON", "POST", PREDICT, _nested(100_000)),
+        RawCase("nested beyond numpy's dimensions", "POST", PREDICT, _nested(64)),
+        RawCase("body over REST_MAX_BODY_BYTES", "POST", PREDICT, b'{"data": {"ndarray": [[' + row.encode() + b"]]}}"),
+        RawCase("empty body", "POST", PREDICT, b""),
+        RawCase("text/plain body", "POST", PREDICT, b"hello", "text/plain"),
+        RawCase("form without json=", "POST", PREDICT, b"other=1", "application/x-www-form-urlencoded"),
+        RawCase("multipart without a boundary", "POST", PREDICT, b"--x\r\n\r\n", "multipart/form-data"),
+        RawCase(
+            "multipart part not JSON",
+            "POST",
+            PREDICT,
+            b'--b\r\nContent-Disposition: form-data; name="meta"\r\n\r\n{nope\r\n--b--\r\n',
+            "multipart/form-data; boundary=b",
+        ),
+        RawCase("feedback reward not a number", "POST", "/api/v1.0/feedback", b'{"reward": "high"}'),
+        RawCase("feedback reward negative", "POST", "/api/v1.0/feedback", b'{"reward": -1}'),
+        RawCase("feedback response a list", "POST", "/api/v1.0/feedback", b'{"response": [], "reward": 1}'),
+        RawCase("aggregate of nothing", "POST", "/aggregate", b'{"seldonMessages": []}'),
+        RawCase("unknown path", "POST", "/api/v9/predictions", b"{}"),
+        RawCase("unknown method", "DELETE", PREDICT),
+        RawCase("PATCH on a read-only path", "PATCH", "/health/status"),
+        RawCase("v2: not JSON", "POST", infer, b"{inputs"),
+        RawCase("v2: inputs missing", "POST", infer, b"{}"),
+        RawCase(
+            "v2: unknown datatype",
+            "POST",
+            infer,
+            b'{"inputs": [{"name": "x", "shape": [1], "datatype": "FP8", "data": [1]}]}',
+        ),
+        RawCase(
+            "v2: shape and data disagree",
+            "POST",
+            infer,
+            b'{"inputs": [{"name": "x", "shape": [3], "datatype": "FP32", "data": [1]}]}',
+        ),
+        RawCase(
+            "v2: INT8 out of range",
+            "POST",
+            infer,
+            b'{"inputs": [{"name": "x", "shape": [1], "datatype": "INT8", "data": [300]}]}',
+        ),
+        RawCase(
+            "v2: BOOL given strings",
+            "POST",
+            infer,
+            b'{"inputs": [{"name": "x", "shape": [1], "datatype": "BOOL", "data": ["yes"]}]}',
+        ),
+        RawCase("v2: unknown model", "POST", INFER.format(name="no-such-model"), b'{"inputs": []}'),
+        RawCase(
+            "v2: body over REST_MAX_BODY_BYTES",
+            "POST",
+            infer,
+            b'{"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", "data": [' + row.encode() + b"]}]}",
+        ),
+        RawCase("v2: GET infer", "GET", infer),
+    ]
+    return cases
+
+
+def judge(path: str, status: int, content_type: str, body: bytes) -> str | None:
+    """None if the answer keeps the rule, else what is wrong with it."""
+    if 200 <= status < 300:
+        return None
+    if not 400 <= status < 500:
+        return f"status {status}: {body[:300]!r}"
+    if not content_type.startswith("application/json"):
+        return f"{status} with content type {content_type!r}: {body[:300]!r}"
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return f"{status} whose body is not JSON: {body[:300]!r}"
+    if path.startswith("/v2"):
+        ok = isinstance(answer, dict) and isinstance(answer.get("error"), str)
+    else:
+        status_body = answer.get("status") if isinstance(answer, dict) else None
+        ok = isinstance(status_body, dict) and {"info", "reason", "code", "status"} <= status_body.keys()
+    return None if ok else f"{status} without the protocol's error body: {body[:300]!r}"
+
+
+def send_raw(http: str, cases: list[RawCase]) -> Findings:
+    findings = Findings()
+    for case in cases:
+        findings.requests += 1
+        try:
+            answer = requests.request(
+                case.method, http + case.path, data=case.body, headers={"Content-Type": case.content_type},
+                timeout=TIMEOUT,
+            )  # fmt: skip
+        except requests.RequestException as exc:
+            findings.problems.append(f"{case.name}: no answer ({type(exc).__name__}: {exc})")
+            continue
+        problem = judge(case.path, answer.status_code, answer.headers.get("Content-Type", ""), answer.content)
+        if problem:
+            findings.problems.append(f"{case.name} ({case.method} {case.path}): {problem}")
+    findings.add(broken_http(http))
+    return findings
+
+
+BROKEN_HTTP = {
+    "garbage request line": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
+    "header without a colon": b"POST /predict HTTP/1.1\r\nHost: x\r\nnot a header\r\n\r\n",
+    "Content-Length not a number": b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n",
+}
+
+
+def broken_http(http: str) -> Findings:
+    """Requests no HTTP client would send: the answer must be a 400 (or a closed connection)."""
+    host, port = http.removeprefix("http://").rsplit(":", 1)
+    findings = Findings()
+    for name, raw in BROKEN_HTTP.items():
+        findings.requests += 1
+        with socket.create_connection((host, int(port)), timeout=TIMEOUT) as conn:
+            conn.sendall(raw)
+            try:
+                reply = conn.recv(4096)
+            except TimeoutError:
+                findings.problems.append(f"{name}: no answer and the connection left open (a hang)")
+                continue
+        status = reply.split(b" ", 2)[1] if reply.startswith(b"HTTP/1.") else b""
+        if reply and status[:1] != b"4":
+            findings.problems.append(f"{name}: answered {reply[:120]!r}")
+    return findings
+
+
+# ---- gRPC ----------------------------------------------------------------------------------
+
+# A status a malformed or unsuitable call may get; anything else (UNKNOWN, INTERNAL, UNAVAILABLE,
+# DEADLINE_EXCEEDED, ...) breaks the rule.
+GRPC_REFUSALS = {
+    grpc.StatusCode.OK,
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.UNIMPLEMENTED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.FAILED_PRECONDITION,
+}
+GRPC_METHODS = (
+    "/seldon.protos.Model/Predict",
+    "/seldon.protos.Model/SendFeedback",
+    "/seldon.protos.Transformer/TransformInput",
+    "/seldon.protos.Router/Route",
+    "/seldon.protos.Combiner/Aggregate",
+    "/seldon.protos.Generic/TransformOutput",
+    "/seldon.protos.Seldon/Predict",
+    "/inference.GRPCInferenceService/ModelInfer",
+    "/inference.GRPCInferenceService/ModelMetadata",
+    "/inference.GRPCInferenceService/ModelReady",
+)
+
+
+def valid_grpc_messages(model_name: str) -> list[bytes]:
+    """Well-formed requests, for grpc_bodies to cut short and damage."""
+    tensor = v2pb.ModelInferRequest.InferInputTensor(name="x", datatype="FP64", shape=[1, 2])
+    tensor.contents.fp64_contents.extend([1.0, 2.0])
+    messages = [
+        json_format.ParseDict({"data": {"names": ["a", "b"], "ndarray": [[1.0, 2.0]]}}, pb.SeldonMessage()),
+        json_format.ParseDict({"data": {"tensor": {"shape": [1, 2], "values": [1.0, 2.0]}}}, pb.SeldonMessage()),
+        pb.Feedback(reward=1.0),
+        v2pb.ModelInferRequest(model_name=model_name, inputs=[tensor]),
+    ]
+    return [message.SerializeToString() for message in messages]
+
+
+def grpc_bodies(count: int, seed: int, valid: list[bytes]) -> Iterator[bytes]:
+    """Random bytes, and valid messages cut short or with bytes flipped."""
+    rng = random.Random(seed)
+    for i in range(count):
+        if i % 3 == 0 or not valid:
+            yield rng.randbytes(rng.randint(0, 64))
+            continue
+        message = bytearray(rng.choice(valid))
+        if i % 3 == 1 and len(message) > 1:
+            yield bytes(message[: rng.randint(1, len(message) - 1)])  # truncated
+        else:
+            for _ in range(rng.randint(1, 3)):
+                message[rng.randrange(len(message))] = rng.randrange(256)
+            yield bytes(message)
+
+
+def fuzz_grpc(target: str, count: int, seed: int, valid: list[bytes]) -> Findings:
+    findings = Findings()
+    with grpc.insecure_channel(target) as channel:
+        calls = {m: channel.unary_unary(m, request_serializer=None, response_deserializer=None) for m in GRPC_METHODS}
+        for i, body in enumerate(grpc_bodies(count, seed, valid)):
+            method = GRPC_METHODS[i % len(GRPC_METHODS)]
+            findings.requests += 1
+            try:
+                calls[method](body, timeout=TIMEOUT)
+            except grpc.RpcError as exc:
+                code = exc.code()  # type: ignore[attr-defined]
+                if code not in GRPC_REFUSALS:
+                    findings.problems.append(f"{method} with {body[:40]!r}: {code.name}: {exc.details()}")  # type: ignore[attr-defined]
+    return findings
+
+
+def still_serving(http: str) -> str | None:
+    try:
+        if requests.post(http + PREDICT, json={"data": {"ndarray": [[1.0]]}}, timeout=TIMEOUT).status_code == 200:
+            return None
+    except requests.RequestException as exc:
+        return f"the model stopped answering after the fuzzing: {exc}"
+    return "the model no longer answers a valid prediction after the fuzzing"
