@@ -20,7 +20,7 @@ WRAPPER_SOURCES := $(shell find wrappers/python wrappers/proto -name '*.py' -o -
 # The tests read these too: the matrix they test and the CA they expect to find in the images.
 export FAMILY VERSION ALL_VERSIONS CA_BUNDLE
 
-.PHONY: help venv generate base images s2i test test-unit lint docs bench bench-spark fuzz list matrix push clean
+.PHONY: help venv generate base images s2i test test-unit lint docs bench bench-spark fuzz sbom list matrix push clean
 
 help: ## show this help
 	@echo "Seldon s2i builder images -- versions.yaml -> images/ templates -> images -> s2i-built samples -> tests"
@@ -59,6 +59,9 @@ base: venv ## make sure the Debian base images exist: present, pulled, or built 
 
 images: venv ## build and tag the builder images, then print a size/time table
 	$(CLI) build $(SELECT) $(if $(CA_BUNDLE),--ca-bundle $(CA_BUNDLE))
+
+sbom: venv ## list every package of each built image (Debian, Python, Java) as SPDX JSON, by syft (reports/sbom/)
+	$(CLI) sbom $(SELECT)
 
 s2i: venv ## install the s2i CLI pinned in versions.yaml into .tools/bin
 	$(CLI) s2i

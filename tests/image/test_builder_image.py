@@ -112,3 +112,21 @@ def test_no_package_caches_are_left_in_the_image(host):
     assert found.stdout.strip() == ""
     lists = host.run("ls /var/lib/apt/lists | grep -v -e '^lock$' -e '^partial$' || true")
     assert lists.stdout.strip() == ""
+
+
+def test_an_sbom_lists_the_images_packages_at_their_versions(cell):
+    """reports/sbom/<cell>.spdx.json, by syft: the Debian packages, and every package the family
+    pins in versions.yaml (the python wrapper's on PyPI, the Java wrapper's own artifacts)."""
+    import json
+
+    from s2ibuilders import sbom, tools
+    from s2ibuilders.paths import REPORTS_DIR
+
+    listed = sbom.write(cell, tools.ensure_syft(cell.family.config.tools["syft"]), REPORTS_DIR / "sbom")
+    assert listed.packages["deb"] > 50, listed.summary()
+    found = sbom.packages(json.loads(listed.path.read_text()))
+    assert "tar" in found and "bash" in found  # what s2i needs of a builder
+    for name, pin in cell.family.packages.items():
+        assert pin in found.get(name.lower(), set()), f"{name}=={pin} not in {listed.path}"
+    if cell.family.name == "java":
+        assert cell.family.config.release in found.get("seldon-serve", set()), listed.summary()
