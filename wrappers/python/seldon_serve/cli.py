@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
 import signal
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -187,18 +189,28 @@ def _worker_entry(plan: Plan) -> None:
     sys.exit(guarded(run_worker, plan))
 
 
+# A worker that dies while serving is restarted; one that dies this often this quickly is not
+# going to get better, so the whole service stops (non-zero) and Kubernetes' back-off takes over.
+RESTARTS_ALLOWED = 5
+RESTART_WINDOW_SECONDS = 60.0
+
+
 def supervise(plan: Plan) -> int:
-    """Fork the workers, start the front, serve the summed metrics; pass SIGTERM on; exit with
-    the first failure or 0."""
+    """Fork the workers, start the front, serve the summed metrics; pass SIGTERM on; restart a
+    worker that dies while serving; exit with the first failure or 0."""
     config = plan.config
     # Workers write metric values here; prometheus_client reads the variable when first imported.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(plan.runtime_dir, "metrics")
     os.mkdir(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     bind_bridge(plan)
     context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=_worker_entry, args=(plan,), name=f"worker-{i}") for i in range(config.workers)]
-    for worker in workers:
+
+    def start_worker(slot: int) -> multiprocessing.process.BaseProcess:
+        worker = context.Process(target=_worker_entry, args=(plan,), name=f"worker-{slot}")
         worker.start()
+        return worker
+
+    workers = [start_worker(slot) for slot in range(config.workers)]
     front = start_front(plan) if plan.front else None
     stopping = threading.Event()
 
@@ -222,14 +234,39 @@ def supervise(plan: Plan) -> int:
     signal.signal(signal.SIGINT, forward)
     from . import metrics
 
+    restarts = metrics.worker_restarts()
     metrics.serve(config.host, config.metrics_port, config.metrics_path, multiprocess=True)
+    recent: list[float] = []
+    while not stopping.is_set():
+        multiprocessing.connection.wait([worker.sentinel for worker in workers])
+        for slot, worker in enumerate(workers):
+            if worker.exitcode is None or stopping.is_set():
+                continue
+            if worker.exitcode == 2 or _restarting_too_often(recent):  # 2: could not load the model
+                log.error("%s exited (%s): stopping", worker.name, _how(worker.exitcode))
+                stop_all(worker.exitcode or 1)
+                break
+            log.error("%s died while serving (%s): starting a new one", worker.name, _how(worker.exitcode))
+            restarts.inc()
+            workers[slot] = start_worker(slot)
     for worker in workers:
         worker.join()
         if worker.exitcode and not failures:
             failures.append(worker.exitcode)
-            forward(signal.SIGTERM)  # one worker could not run: stop the rest too
     stop_front(front, config.grace_seconds)
     return failures[0] if failures else 0
+
+
+def _restarting_too_often(recent: list[float]) -> bool:
+    now = time.monotonic()
+    recent[:] = [t for t in recent if now - t < RESTART_WINDOW_SECONDS] + [now]
+    return len(recent) > RESTARTS_ALLOWED
+
+
+def _how(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        return f"killed by {signal.Signals(-exitcode).name}"
+    return f"exit status {exitcode}"
 
 
 def guarded(fn: Callable[[Plan], int], plan: Plan) -> int:

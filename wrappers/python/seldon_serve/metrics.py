@@ -59,12 +59,26 @@ def validate(metrics: Any) -> list[dict[str, Any]]:
     return checked
 
 
+def _identity() -> dict[str, str]:
+    return {label: os.environ.get(env, "") for label, env in _IDENTITY_LABELS.items()}
+
+
+def worker_restarts() -> Any:
+    """The supervisor's count of workers started again after one died while serving."""
+    import prometheus_client as prom
+
+    identity = _identity()
+    return prom.Counter(
+        "seldon_api_worker_restarts", "Workers restarted after dying while serving", list(identity)
+    ).labels(**identity)
+
+
 class Metrics:
     def __init__(self) -> None:
         import prometheus_client as prom
 
         self._prom = prom
-        self.identity = {label: os.environ.get(env, "") for label, env in _IDENTITY_LABELS.items()}
+        self.identity = _identity()
         names = list(self.identity)
         # Children made now, so a scrape shows 0 before the first feedback rather than nothing.
         self.feedback = prom.Counter("seldon_api_model_feedback", "Feedback requests received", names).labels(

@@ -1,0 +1,81 @@
+"""The python wrapper's supervisor (GUNICORN_WORKERS > 1), run on this host: a worker that dies
+while serving is replaced and counted, and the service goes on answering."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from seldon_serve import cli
+
+from harness import SAMPLES
+
+pytestmark = pytest.mark.unit
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def children(pid: int) -> set[int]:
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    return {int(child) for task in tasks for child in (task / "children").read_text().split()}
+
+
+def wait_for(condition, timeout: float = 20.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if value := condition():
+                return value
+        except (requests.ConnectionError, FileNotFoundError):
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"not within {timeout}s")
+
+
+def test_a_worker_that_dies_is_replaced_and_counted(tmp_path):
+    http, grpc, metrics = free_port(), free_port(), free_port()
+    command = [
+        str(Path(sys.executable).with_name("seldon-core-microservice")), "MyModel", "--workers", "2",
+        "--http-port", str(http), "--grpc-port", str(grpc), "--metrics-port", str(metrics),
+    ]  # fmt: skip
+    env = {**os.environ, "SELDON_GRPC_FRONT": "off", "LOG_LEVEL": "INFO"}
+    log = tmp_path / "log"
+    with log.open("w") as out:
+        server = subprocess.Popen(command, cwd=SAMPLES / "python" / "model", env=env, stdout=out, stderr=out)
+    predict = f"http://127.0.0.1:{http}/api/v1.0/predictions"
+    try:
+        wait_for(lambda: requests.post(predict, json={"data": {"ndarray": [[1.0]]}}, timeout=2).ok)
+        workers = wait_for(lambda: len(children(server.pid)) == 2 and children(server.pid))
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        replaced = wait_for(lambda: len(children(server.pid)) == 2 and victim not in children(server.pid))
+        assert replaced and server.poll() is None
+        assert "died while serving (killed by SIGKILL): starting a new one" in log.read_text()
+        scrape = f"http://127.0.0.1:{metrics}/metrics"
+        wait_for(lambda: "seldon_api_worker_restarts_total{" in requests.get(scrape, timeout=2).text)
+        rows = requests.get(scrape, timeout=2).text.splitlines()
+        line = next(row for row in rows if row.startswith("seldon_api_worker_restarts_total{"))
+        assert line.endswith(" 1.0")
+        for _ in range(20):  # both workers answer again (the kernel spreads connections over them)
+            assert requests.post(predict, json={"data": {"ndarray": [[1.0]]}}, timeout=2).ok
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0, log.read_text()
+
+
+def test_restarting_too_often_stops_the_service():
+    recent: list[float] = []
+    assert not any(cli._restarting_too_often(recent) for _ in range(cli.RESTARTS_ALLOWED))
+    assert cli._restarting_too_often(recent)
