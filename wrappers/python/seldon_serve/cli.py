@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import __version__, component, endpoints, settings
+from . import __version__, component, endpoints, microservice, settings
 from .errors import StartupError
 from .microservice import Microservice
 
@@ -73,6 +73,7 @@ async def serve_worker(plan: Plan, stop: asyncio.Event) -> int:
 
     config = plan.config
     service = load_service(config)
+    microservice.watch_deadlines(config.request_timeout)  # after load(), which may rightly take long
     served = endpoints.for_protocol(service, config.protocol, __version__)
     if plan.metrics_in_worker:
         metrics.serve(config.host, config.metrics_port, config.metrics_path, multiprocess=False)

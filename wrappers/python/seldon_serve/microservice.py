@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 import math
 import os
+import signal
+import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -62,9 +65,83 @@ class UserCodeError(SeldonMicroserviceException):
         super().__init__(f"{kind}: {exc}", status_code=500, reason=INTERNAL_ERROR)
 
 
+class RequestTimeout(SeldonMicroserviceException):
+    """A call into the model ran past REQUEST_TIMEOUT_SECONDS: 504 (gRPC DEADLINE_EXCEEDED)."""
+
+    grpc_code = "DEADLINE_EXCEEDED"
+
+    def __init__(self, method: Callable[..., Any], seconds: float):
+        name = getattr(method, "__qualname__", "the model")
+        super().__init__(
+            f"{name} did not return within {seconds:g} s (REQUEST_TIMEOUT_SECONDS)", status_code=504,
+            reason=INTERNAL_ERROR,
+        )  # fmt: skip
+
+
+class _Deadline(BaseException):
+    """Raised into the model's code by SIGALRM; a BaseException so the model's own
+    `except Exception` cannot swallow it."""
+
+
+class _Deadlines:
+    """The call into the model in progress (a number and when it began) and the watchdog thread
+    that interrupts it with SIGALRM once it has run too long. Stamping a call costs two clock
+    reads; an interval timer armed per call would cost two system calls (about 3 us here)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0  # 0: calls are not timed (unit tests, the build-time check)
+        self.main = threading.main_thread().ident
+        self.call = 0  # the number of the latest call, odd while it runs
+        self.began = 0.0
+        self.target = -1  # the call the watchdog interrupted
+
+    def start(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        self.seconds = seconds
+        signal.signal(signal.SIGALRM, self._interrupt)
+        threading.Thread(target=self._watch, name="request-deadlines", daemon=True).start()
+
+    def _watch(self) -> None:
+        tick = min(0.1, self.seconds / 10)
+        while True:
+            time.sleep(tick)
+            call, began = self.call, self.began
+            if call % 2 and call != self.target and time.monotonic() - began > self.seconds:
+                self.target = call
+                signal.pthread_kill(self.main, signal.SIGALRM)  # type: ignore[arg-type]
+
+    def _interrupt(self, _signum: int, _frame: Any) -> None:
+        if self.call == self.target:  # not a later call that began meanwhile
+            raise _Deadline
+
+
+_deadlines = _Deadlines()
+
+
+def watch_deadlines(seconds: float) -> None:
+    """From now on, a call into the model in this process's main thread that runs for more than
+    `seconds` is interrupted: at its next Python bytecode, so code inside one long native call
+    (a numpy kernel, an R function) is interrupted only if it returns to Python in time."""
+    _deadlines.start(seconds)
+
+
 def call_user(method: Callable[..., Any], *args: Any) -> Any:
+    deadlines = _deadlines
+    timed = deadlines.seconds > 0 and threading.get_ident() == deadlines.main
     try:
-        return method(*args)
+        if timed:
+            deadlines.began = time.monotonic()
+            deadlines.call += 1
+        try:
+            return method(*args)
+        finally:
+            if timed:
+                deadlines.call += 1
+    except _Deadline:
+        name = getattr(method, "__qualname__", "the model")
+        log.error("%s ran past %g s (REQUEST_TIMEOUT_SECONDS): interrupted", name, deadlines.seconds)
+        raise RequestTimeout(method, deadlines.seconds) from None
     except SeldonMicroserviceException:
         raise
     except Exception as exc:

@@ -15,6 +15,7 @@ DEFAULT_GRPC_PORT = 5000
 DEFAULT_METRICS_PORT = 6000
 DEFAULT_MAX_MESSAGE_BYTES = 100 * 1024 * 1024
 DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024
+DEFAULT_REQUEST_TIMEOUT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Settings:
     max_message_bytes: int
     log_level: str
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT_SECONDS
     protocol: str = "seldon"
     pidfile: str | None = None
 
@@ -137,6 +139,7 @@ def from_args(argv: list[str] | None = None) -> Settings:
         max_message_bytes=args.max_message_bytes,
         log_level=args.log_level,
         max_body_bytes=_env_int("REST_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+        request_timeout=_env_int("REQUEST_TIMEOUT_SECONDS", DEFAULT_REQUEST_TIMEOUT_SECONDS),
         protocol=args.protocol,
         pidfile=args.pidfile,
     )

@@ -1,0 +1,53 @@
+"""REQUEST_TIMEOUT_SECONDS in the python wrapper: a call into the model that runs too long is
+interrupted and answered 504, even when the model catches Exception; short calls are not."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+# In a fresh interpreter: the deadline's watchdog thread and SIGALRM handler are process-wide.
+PROBE = textwrap.dedent(
+    """
+    import time
+    from seldon_serve import microservice as m
+
+    m.watch_deadlines(0.3)
+
+    def sleeps():
+        time.sleep(5)
+
+    def spins_and_swallows():
+        try:
+            while True:
+                pass
+        except Exception:
+            return "swallowed"
+
+    for slow in (sleeps, spins_and_swallows):
+        began = time.monotonic()
+        try:
+            m.call_user(slow)
+            print(slow.__name__, "returned")
+        except m.RequestTimeout as exc:
+            print(slow.__name__, exc.status_code, round(time.monotonic() - began, 1), exc.message)
+    for _ in range(30):  # many calls just inside the limit, and between them the watchdog's ticks
+        assert m.call_user(lambda: time.sleep(0.01) or "ok") == "ok"
+    print("short calls ok:", m.call_user(lambda: time.sleep(0.2) or "ok"))
+    """
+)
+
+
+def test_a_call_past_the_deadline_is_interrupted_with_504():
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60)
+    lines = out.stdout.splitlines()
+    assert out.returncode == 0, out.stderr
+    assert lines[0].startswith("sleeps 504 0.3 ") or lines[0].startswith("sleeps 504 0.4 "), lines
+    assert "did not return within 0.3 s (REQUEST_TIMEOUT_SECONDS)" in lines[0]
+    assert lines[1].startswith("spins_and_swallows 504 "), lines
+    assert lines[2] == "short calls ok: ok"
