@@ -18,6 +18,7 @@ from harness import (
     IRIS_CLASSES,
     IRIS_ROWS,
     SAMPLES,
+    check_request_timeout,
     predicted_classes,
     record_build,
     remove_container,
@@ -146,3 +147,13 @@ def test_a_failing_initialise_seldon_stops_start_up_with_one_clear_line(cell, bu
         assert "Traceback" not in logs
     finally:
         docker_client.images.remove(image, force=True)
+
+
+def test_a_model_past_request_timeout_seconds_is_answered_504(cell, builder_image, docker_client, tmp_path):
+    """R runs inside the python worker, where Python cannot interrupt it: R's own time limit does."""
+    sleepy = (
+        'initialise_seldon <- function(params) structure(list(), class = "sleepy")\n'
+        "predict.sleepy <- function(model, newdata) { Sys.sleep(30); newdata }\n"
+    )
+    files = {"MyModel.R": sleepy, ".s2i/environment": ENVIRONMENT}
+    check_request_timeout(docker_client, source_tree(tmp_path, files), builder_image)

@@ -126,6 +126,12 @@ def watch_deadlines(seconds: float) -> None:
     _deadlines.start(seconds)
 
 
+def deadline_seconds() -> float:
+    """REQUEST_TIMEOUT_SECONDS as this process enforces it (0: calls are not timed), for a
+    language runtime that must enforce it itself (R)."""
+    return _deadlines.seconds
+
+
 def call_user(method: Callable[..., Any], *args: Any) -> Any:
     deadlines = _deadlines
     timed = deadlines.seconds > 0 and threading.get_ident() == deadlines.main

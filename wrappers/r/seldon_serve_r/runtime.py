@@ -12,6 +12,7 @@ import sys
 from importlib import resources
 from typing import Any
 
+from seldon_serve import microservice
 from seldon_serve.errors import SeldonMicroserviceException
 
 log = logging.getLogger("seldon_serve.r")
@@ -56,7 +57,8 @@ def invoke(fun: Any, *args: Any, flatten: bool = False) -> Any:
     condition class), logged with the R call stack."""
     ri = session()
     call_args = ri.ListSexpVector(list(args))
-    outcome = _fields(function("seldon_invoke")(fun, call_args, ri.BoolSexpVector([flatten])))
+    timeout = ri.FloatSexpVector([microservice.deadline_seconds()])
+    outcome = _fields(function("seldon_invoke")(fun, call_args, ri.BoolSexpVector([flatten]), timeout))
     for warning in outcome["warnings"]:
         log.warning("R warning: %s", warning)
     if _scalar(outcome["ok"]):

@@ -69,9 +69,15 @@ seldon_formals <- function(fun) names(formals(fun))
 # Calls fun(args), catching what it signals: list(ok, value) or list(ok = FALSE, message,
 # class, status, reason, stack), with warnings collected for the log either way. With
 # flatten, the value comes back as seldon_flatten() makes it (one call into R, not two).
-seldon_invoke <- function(fun, args, flatten = FALSE) {
+# A timeout over 0 (REQUEST_TIMEOUT_SECONDS) stops fun at R's next interrupt check once it has
+# run that long: the Python side cannot interrupt R while R runs.
+seldon_invoke <- function(fun, args, flatten = FALSE, timeout = 0) {
   warned <- character()
   stack <- character()
+  if (timeout > 0) {
+    setTimeLimit(elapsed = timeout, transient = TRUE)
+    on.exit(setTimeLimit(elapsed = Inf), add = TRUE)
+  }
   outcome <- tryCatch(
     list(ok = TRUE, value = withCallingHandlers(
       {
@@ -85,6 +91,10 @@ seldon_invoke <- function(fun, args, flatten = FALSE) {
       error = function(e) stack <<- seldon_stack(sys.calls())
     )),
     error = function(e) {
+      if (timeout > 0 && grepl("elapsed time limit", conditionMessage(e), fixed = TRUE)) {
+        e <- seldon_error(sprintf("the model did not return within %g s (REQUEST_TIMEOUT_SECONDS)", timeout),
+                          status = 504L, reason = "MICROSERVICE_INTERNAL_ERROR")
+      }
       list(
         ok = FALSE, message = conditionMessage(e), class = class(e)[[1]],
         status = if (inherits(e, "seldon_error")) e$status else NA_integer_,
