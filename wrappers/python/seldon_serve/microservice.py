@@ -68,8 +68,6 @@ class UserCodeError(SeldonMicroserviceException):
 class RequestTimeout(SeldonMicroserviceException):
     """A call into the model ran past REQUEST_TIMEOUT_SECONDS: 504 (gRPC DEADLINE_EXCEEDED)."""
 
-    grpc_code = "DEADLINE_EXCEEDED"
-
     def __init__(self, method: Callable[..., Any], seconds: float):
         name = getattr(method, "__qualname__", "the model")
         super().__init__(

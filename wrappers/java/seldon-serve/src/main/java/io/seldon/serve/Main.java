@@ -29,6 +29,7 @@ public final class Main {
     Class<? extends PredictionService> cls = ModelLoader.find(settings.modelName());
     PredictionService model = ModelLoader.construct(cls, Parameters.parse(settings.parameters()));
     ModelLoader.load(model);
+    Deadlines.start(settings.requestTimeoutMillis()); // after load(), which may rightly take long
     Map<String, String> env = System.getenv();
     PrometheusMetrics metrics = new PrometheusMetrics(env);
     Microservice service = new Microservice(model, settings.serviceType(), env.getOrDefault("PREDICTIVE_UNIT_ID", ""),

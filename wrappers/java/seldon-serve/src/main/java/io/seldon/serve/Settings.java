@@ -18,7 +18,8 @@ record Settings(
     int maxMessageBytes,
     String logLevel,
     String protocol,
-    int restMaxBodyBytes) {
+    int restMaxBodyBytes,
+    long requestTimeoutMillis) {
 
   /** The protocols PROTOCOL names: Seldon's, the Open Inference Protocol's, or both on the same ports. */
   static final java.util.List<String> PROTOCOLS = java.util.List.of("seldon", "v2", "both");
@@ -78,7 +79,8 @@ record Settings(
         integer(env, "GRPC_MAX_MESSAGE_BYTES", 100 * 1024 * 1024),
         env.getOrDefault("LOG_LEVEL", "INFO"),
         protocol,
-        integer(env, "REST_MAX_BODY_BYTES", 256 * 1024 * 1024));
+        integer(env, "REST_MAX_BODY_BYTES", 256 * 1024 * 1024),
+        integer(env, "REQUEST_TIMEOUT_SECONDS", 60) * 1000L);
   }
 
   private static int integer(Map<String, String> env, String name, int fallback) throws StartupException {
