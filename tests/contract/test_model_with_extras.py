@@ -132,3 +132,35 @@ def test_sigterm_lets_requests_in_progress_finish_then_exits_0(start, protocol):
         reply = pending.result(timeout=30)
     assert reply["meta"]["puid"] == "slow" and reply["jsonData"] == {"sleep": 2}
     assert model.container.wait(timeout=30)["StatusCode"] == 0
+
+
+def test_sigterm_under_load_finishes_every_call_in_progress_and_fails_none(start):
+    """Fast calls from several threads and slow calls in progress when SIGTERM comes: each slow
+    call is answered, no call gets a 5xx (new connections are refused once draining starts, as
+    the pod leaves its Service), and the server exits 0."""
+    model = start("model-with-extras")
+    stop_at = time.monotonic() + 30
+    statuses: list[int] = []
+
+    def fast_calls() -> None:
+        while time.monotonic() < stop_at:
+            try:
+                statuses.append(post(model, "/predict", ROW).status_code)
+            except requests.ConnectionError:
+                return  # draining: the server no longer takes connections
+
+    slow = {"jsonData": {"sleep": 2}}
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        load = [pool.submit(fast_calls) for _ in range(4)]
+        time.sleep(1.0)
+        pending = [pool.submit(lambda: post(model, "/predict", slow)) for _ in range(2)]
+        pending.append(pool.submit(lambda: to_dict(rpc(model, "Model", "Predict", to_proto(slow)))))
+        time.sleep(0.7)  # the slow calls are inside predict now, the fast ones keep coming
+        model.container.kill(signal="SIGTERM")
+        answers = [call.result(timeout=30) for call in pending]
+        for worker in load:
+            worker.result(timeout=40)
+    assert [answer.status_code for answer in answers[:2]] == [200, 200]
+    assert answers[2]["jsonData"] == {"sleep": 2}
+    assert len(statuses) > 50 and set(statuses) == {200}, sorted(set(statuses))
+    assert model.container.wait(timeout=30)["StatusCode"] == 0

@@ -43,7 +43,8 @@ Handler = Callable[[Any], Any]
 
 # The HTTP methods each kind of route takes (as the OpenAPI document, wrappers/proto/openapi.yaml,
 # declares them): Seldon's verbs take a body by POST or ?json= by GET; the rest are read by GET.
-_METHODS = {"message": (b"GET", b"POST"), "json": (b"GET", b"POST"), "raw": (b"POST",)}
+# "raw" routes are the gRPC front's, on its own Unix socket: it GETs the descriptors, POSTs calls.
+_METHODS = {"message": (b"GET", b"POST"), "json": (b"GET", b"POST"), "raw": (b"GET", b"POST")}
 _READ_ONLY = (b"GET",)
 
 
@@ -360,6 +361,9 @@ async def shutdown(server: asyncio.Server, state: ServerState, grace: float) -> 
     """
     state.closing = True
     server.close()
+    # A request sent while the worker was busy in the model may be unread still: read what has
+    # arrived before closing the connections that look idle, or it would be dropped unanswered.
+    await asyncio.sleep(0.05)
     for connection in list(state.connections):
         connection.close_if_idle()
     loop = asyncio.get_running_loop()

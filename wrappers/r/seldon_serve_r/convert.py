@@ -61,6 +61,8 @@ def vector_to_r(array: np.ndarray) -> Any:
     kind = array.dtype.kind
     if kind == "b":
         return ri.BoolSexpVector(array.tolist())
+    if kind in "iuf" and array.size == 0:
+        return ri.FloatSexpVector([])  # rpy2 cannot take an empty memoryview
     if kind in "iuf":
         return ri.FloatSexpVector.from_memoryview(memoryview(np.ascontiguousarray(array, dtype=np.float64)))
     if kind in "US":
@@ -99,10 +101,10 @@ def from_flat(flattened: Any) -> Any:
 
 def vector_from_r(vector: Any) -> np.ndarray:
     ri = runtime.session()
-    if vector.typeof == ri.RTYPES.REALSXP:
-        return np.array(vector.memoryview(), dtype=np.float64)
-    if vector.typeof == ri.RTYPES.INTSXP:
-        return np.array(vector.memoryview(), dtype=np.int64)
+    numeric = {ri.RTYPES.REALSXP: np.float64, ri.RTYPES.INTSXP: np.int64}.get(vector.typeof)
+    if numeric is not None:
+        # rpy2 cannot make a memoryview of an empty vector
+        return np.array(vector.memoryview() if len(vector) else [], dtype=numeric)
     if vector.typeof == ri.RTYPES.LGLSXP:
         return np.array([bool(item) for item in vector], dtype=bool)
     items = [None if item is ri.NA_Character else str(item) for item in vector]

@@ -5,6 +5,7 @@ import com.google.protobuf.Empty;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -27,6 +28,7 @@ import io.seldon.protos.TransformerGrpc;
 import io.seldon.protos.v2.GRPCInferenceServiceGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -54,16 +56,15 @@ final class GrpcServer {
         .executor(executor);
     if (seldon != null) {
       Services services = new Services(seldon);
-      builder.addService(ModelGrpc.bindService(services))
-          .addService(RouterGrpc.bindService(services))
-          .addService(TransformerGrpc.bindService(services))
-          .addService(OutputTransformerGrpc.bindService(services))
-          .addService(CombinerGrpc.bindService(services))
-          .addService(GenericGrpc.bindService(services))
-          .addService(SeldonGrpc.bindService(services));
+      for (ServerServiceDefinition service : List.of(ModelGrpc.bindService(services),
+          RouterGrpc.bindService(services), TransformerGrpc.bindService(services),
+          OutputTransformerGrpc.bindService(services), CombinerGrpc.bindService(services),
+          GenericGrpc.bindService(services), SeldonGrpc.bindService(services))) {
+        builder.addService(UnparsableRequests.refused(service));
+      }
     }
     if (v2 != null) {
-      builder.addService(GRPCInferenceServiceGrpc.bindService(v2.new GrpcService()));
+      builder.addService(UnparsableRequests.refused(GRPCInferenceServiceGrpc.bindService(v2.new GrpcService())));
     }
     server = builder
         .addService(ProtoReflectionServiceV1.newInstance())
