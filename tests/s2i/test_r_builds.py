@@ -150,10 +150,11 @@ def test_a_failing_initialise_seldon_stops_start_up_with_one_clear_line(cell, bu
 
 
 def test_a_model_past_request_timeout_seconds_is_answered_504(cell, builder_image, docker_client, tmp_path):
-    """R runs inside the python worker, where Python cannot interrupt it: R's own time limit does."""
+    """R runs inside the python worker, where Python cannot interrupt it: R's own time limit does,
+    which R checks while it computes (an R Sys.sleep() in embedded R does not check it)."""
     sleepy = (
-        'initialise_seldon <- function(params) structure(list(), class = "sleepy")\n'
-        "predict.sleepy <- function(model, newdata) { Sys.sleep(30); newdata }\n"
+        'initialise_seldon <- function(params) structure(list(), class = "busy")\n'
+        "predict.busy <- function(model, newdata) { x <- 0; repeat x <- x + 1 }\n"
     )
     files = {"MyModel.R": sleepy, ".s2i/environment": ENVIRONMENT}
     check_request_timeout(docker_client, source_tree(tmp_path, files), builder_image)
