@@ -92,8 +92,10 @@ seldon_invoke <- function(fun, args, flatten = FALSE, timeout = 0) {
     )),
     error = function(e) {
       if (timeout > 0 && grepl("elapsed time limit", conditionMessage(e), fixed = TRUE)) {
-        e <- seldon_error(sprintf("the model did not return within %g s (REQUEST_TIMEOUT_SECONDS)", timeout),
-                          status = 504L, reason = "MICROSERVICE_INTERNAL_ERROR")
+        return(list(
+          ok = FALSE, message = sprintf("the model did not return within %g s (REQUEST_TIMEOUT_SECONDS)", timeout),
+          class = "seldon_error", status = 504L, reason = "MICROSERVICE_INTERNAL_ERROR", stack = stack
+        ))
       }
       list(
         ok = FALSE, message = conditionMessage(e), class = class(e)[[1]],
