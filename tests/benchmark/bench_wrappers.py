@@ -227,6 +227,18 @@ def family_images(cfg: config.Config) -> dict[str, str]:
     return images
 
 
+def selected_images(cfg: config.Config, families: list[str] | None) -> dict[str, str]:
+    """family_images(), only those of `families` when given (--family, for fuzz and soak)."""
+    return {name: image for name, image in family_images(cfg).items() if not families or name.split()[0] in families}
+
+
+def write_report(name: str, text: str) -> None:
+    out = ROOT / "reports" / name
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(text)
+    print(text)
+
+
 def start_container(
     image: str, http: int, grpc: int, metrics: int, env: dict[str, str] | None = None, request: dict[str, Any] = BODY
 ) -> tuple[str, float]:

@@ -109,19 +109,14 @@ def main() -> int:
     parser.add_argument("--family", action="append", help="only these families (default: every one)")
     args = parser.parse_args()
     cfg = config.load(ROOT / "versions.yaml")
-    images = bench_wrappers.family_images(cfg)
-    if args.family:
-        images = {name: image for name, image in images.items() if name.split()[0] in args.family}
+    images = bench_wrappers.selected_images(cfg, args.family)
     runs = {name: fuzz_image(name, image, args, 19400 + 10 * i) for i, (name, image) in enumerate(images.items())}
     header = (
         f"fuzzing each family's identity sample (PROTOCOL=both, REST_MAX_BODY_BYTES={fuzzing.BODY_LIMIT}), "
         f"first seed {args.seed}"
     )
     text = f"{header}\n\n{report(runs)}\n"
-    out = ROOT / "reports" / "fuzz.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text)
-    print(text)
+    bench_wrappers.write_report("fuzz.md", text)
     return 1 if any(run.problems for run in runs.values()) else 0
 
 

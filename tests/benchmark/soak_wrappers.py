@@ -96,19 +96,14 @@ def main() -> int:
     cfg = config.load(ROOT / "versions.yaml")
     args.ghz = tools.ensure_ghz(cfg.tools["ghz"])
     bench_wrappers.ensure_wrk()
-    images = bench_wrappers.family_images(cfg)
-    if args.family:
-        images = {name: image for name, image in images.items() if name.split()[0] in args.family}
+    images = bench_wrappers.selected_images(cfg, args.family)
     soaks = {name: soak(image, args, 19500 + 10 * i) for i, (name, image) in enumerate(images.items())}
     header = (
         f"soak: each family's identity sample, {args.minutes:g} min of alternating {args.round} s REST (wrk) and "
         f"gRPC (ghz) rounds, {bench_wrappers.CONNECTIONS} connections, server on CPU {bench_wrappers.SERVER_CPU}"
     )
     text = f"{header}\n\n{report(soaks, args)}\n"
-    out = ROOT / "reports" / "soak.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text)
-    print(text)
+    bench_wrappers.write_report("soak.md", text)
     failed = [name for name, run in soaks.items() if run.errors or run.growth > args.max_growth]
     return 1 if failed else 0
 
