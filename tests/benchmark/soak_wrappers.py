@@ -43,8 +43,9 @@ class Soak:
 
 def resident_mib(container: str) -> float:
     """The summed RSS of the container's processes, as the host's ps sees them."""
-    top = subprocess.run(["docker", "top", container, "-o", "rss"], capture_output=True, text=True, check=True)
-    return sum(int(line) for line in top.stdout.split()[1:] if line.isdigit()) / 1024
+    # docker top passes the options to ps, and needs a pid column in what ps prints
+    top = subprocess.run(["docker", "top", container, "-o", "pid,rss"], capture_output=True, text=True, check=True)
+    return sum(int(row.split()[1]) for row in top.stdout.splitlines()[1:]) / 1024
 
 
 def soak(image: str, args: argparse.Namespace, port: int) -> Soak:
