@@ -51,8 +51,10 @@ def start(sample_image, docker_client) -> Iterator[Callable[..., RunningModel]]:
     """start(sample, env={...}) -> a running container of that sample, removed after the module."""
     running: list[RunningModel] = []
 
-    def launch(sample: str, env: dict[str, str] | None = None, user: str | None = "123456:0") -> RunningModel:
-        model = run_model(docker_client, sample_image(sample), env=env, user=user)
+    def launch(
+        sample: str, env: dict[str, str] | None = None, user: str | None = "123456:0", mem_limit: str | None = None
+    ) -> RunningModel:
+        model = run_model(docker_client, sample_image(sample), env=env, user=user, mem_limit=mem_limit)
         running.append(model)
         return model
 

@@ -19,7 +19,6 @@ from harness import (
     IRIS_CLASSES,
     IRIS_ROWS,
     SAMPLES,
-    check_request_timeout,
     predicted_classes,
     record_build,
     remove_container,
@@ -242,21 +241,3 @@ def test_a_failing_load_stops_start_up_with_one_line(cell, builder_image, docker
     assert status != 0
     assert "cannot start: MyModel.load() failed: NoSuchFileException: weights.bin" in logs
     assert "\tat " not in logs  # no Java stack trace as the explanation
-
-
-SLEEPY_JAVA = """import io.seldon.serve.Payload;
-import io.seldon.serve.PredictionService;
-
-public class MyModel implements PredictionService {
-  @Override
-  public Payload predict(Payload input) throws Exception {
-    Thread.sleep(30_000);
-    return input;
-  }
-}
-"""
-
-
-def test_a_model_past_request_timeout_seconds_is_answered_504(cell, builder_image, docker_client, tmp_path):
-    files = {"MyModel.java": SLEEPY_JAVA, ".s2i/environment": "MODEL_NAME=MyModel\n"}
-    check_request_timeout(docker_client, source_tree(tmp_path, files), builder_image)

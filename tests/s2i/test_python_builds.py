@@ -17,7 +17,6 @@ from harness import (
     IRIS_ROWS,
     S2I,
     SAMPLES,
-    check_request_timeout,
     predicted_classes,
     record_build,
     remove_container,
@@ -207,11 +206,3 @@ def test_as_dockerfile_writes_a_recipe_docker_builds_into_a_working_model(cell, 
     finally:
         remove_container(model)
         docker_client.images.remove(image, force=True)
-
-
-def test_a_model_past_request_timeout_seconds_is_answered_504(cell, builder_image, docker_client, tmp_path):
-    sleepy = (
-        "import time\n\n\nclass MyModel:\n    def predict(self, X, names):\n        time.sleep(30)\n        return X\n"
-    )
-    files = {"MyModel.py": sleepy, ".s2i/environment": "MODEL_NAME=MyModel\n"}
-    check_request_timeout(docker_client, source_tree(tmp_path, files), builder_image)

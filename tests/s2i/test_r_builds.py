@@ -18,7 +18,6 @@ from harness import (
     IRIS_CLASSES,
     IRIS_ROWS,
     SAMPLES,
-    check_request_timeout,
     predicted_classes,
     record_build,
     remove_container,
@@ -147,14 +146,3 @@ def test_a_failing_initialise_seldon_stops_start_up_with_one_clear_line(cell, bu
         assert "Traceback" not in logs
     finally:
         docker_client.images.remove(image, force=True)
-
-
-def test_a_model_past_request_timeout_seconds_is_answered_504(cell, builder_image, docker_client, tmp_path):
-    """R runs inside the python worker, where Python cannot interrupt it: R's own time limit does,
-    which R checks while it computes (an R Sys.sleep() in embedded R does not check it)."""
-    sleepy = (
-        'initialise_seldon <- function(params) structure(list(), class = "busy")\n'
-        "predict.busy <- function(model, newdata) { x <- 0; repeat x <- x + 1 }\n"
-    )
-    files = {"MyModel.R": sleepy, ".s2i/environment": ENVIRONMENT}
-    check_request_timeout(docker_client, source_tree(tmp_path, files), builder_image)

@@ -4,12 +4,15 @@ import io.seldon.serve.PredictionService;
 import io.seldon.serve.SeldonException;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An identity model using every optional hook: tags, metrics, metadata, class names, health,
  * and errors. jsonData {"fail": "refuse"} answers 422 through SeldonException; {"fail": "crash"}
- * throws a plain exception (500); {"sleep": s} takes s seconds.
+ * throws a plain exception (500); {"sleep": s} takes s seconds. Faults
+ * (tests/contract/test_faults.py): {"fail": "exit"} ends the process at once, as a crash in
+ * native code would; {"leak": n} keeps n more MiB for good.
  */
 public class ExtrasModel implements PredictionService {
   /** Named like Python's, so every family's sample fails with the same error name. */
@@ -21,6 +24,7 @@ public class ExtrasModel implements PredictionService {
 
   private final AtomicInteger calls = new AtomicInteger();
   private volatile double lastMillis;
+  private final List<byte[]> hoard = new CopyOnWriteArrayList<>();
 
   @Override
   public Payload predict(Payload input) throws InterruptedException {
@@ -32,6 +36,12 @@ public class ExtrasModel implements PredictionService {
       }
       if ("crash".equals(request.get("fail"))) {
         throw new ValueError("the model crashed");
+      }
+      if ("exit".equals(request.get("fail"))) {
+        Runtime.getRuntime().halt(3);
+      }
+      if (request.get("leak") instanceof Number mebibytes) {
+        hoard.add(new byte[mebibytes.intValue() << 20]);
       }
       if (request.get("sleep") instanceof Number seconds) {
         Thread.sleep((long) (seconds.doubleValue() * 1000));

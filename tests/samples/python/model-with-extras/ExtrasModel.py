@@ -1,3 +1,4 @@
+import os
 import time
 
 import numpy as np
@@ -8,11 +9,14 @@ from seldon_serve import SeldonMicroserviceException
 class ExtrasModel:
     """An identity model using every optional hook: tags, metrics, metadata, class names,
     health, and errors. jsonData {"fail": "refuse"} answers 422 through the wrapper's exception;
-    {"fail": "crash"} raises a plain exception (500); {"sleep": s} takes s seconds."""
+    {"fail": "crash"} raises a plain exception (500); {"sleep": s} takes s seconds. Faults
+    (tests/contract/test_faults.py): {"fail": "exit"} ends the worker's process at once, as a
+    crash in native code would; {"leak": n} keeps n more MiB for good."""
 
     def __init__(self):
         self.calls = 0
         self.last_ms = 0.0
+        self.hoard = []
 
     def predict(self, X, feature_names, meta=None):
         started = time.perf_counter()
@@ -21,6 +25,10 @@ class ExtrasModel:
             raise SeldonMicroserviceException("refusing this input", status_code=422)
         if isinstance(X, dict) and X.get("fail") == "crash":
             raise ValueError("the model crashed")
+        if isinstance(X, dict) and X.get("fail") == "exit":
+            os._exit(3)
+        if isinstance(X, dict) and "leak" in X:
+            self.hoard.append(b"\x01" * (int(X["leak"]) << 20))  # written, so resident
         if isinstance(X, dict) and "sleep" in X:
             time.sleep(float(X["sleep"]))
         self.last_ms = (time.perf_counter() - started) * 1000

@@ -1,12 +1,15 @@
 # An identity model using every optional hook: tags, metrics, metadata, class names, health
 # and errors. jsonData list(fail = "refuse") answers 422 through seldon_error(); "crash"
-# signals a plain R error of class ValueError (500); list(sleep = s) takes s seconds.
+# signals a plain R error of class ValueError (500); list(sleep = s) takes s seconds. Faults
+# (tests/contract/test_faults.py): list(fail = "exit") ends the worker's process at once, as a
+# crash in native code would; list(leak = n) keeps n more MiB for good.
 #
 # S3 objects are values: state that changes between requests lives in an environment.
 initialise_seldon <- function(params) {
   state <- new.env()
   state$calls <- 0
   state$last_ms <- 0
+  state$hoard <- list()
   structure(list(state = state), class = "extras")
 }
 
@@ -16,7 +19,10 @@ predict.extras <- function(model, newdata, meta) {
   if (is.list(newdata) && !is.data.frame(newdata)) {
     if (identical(newdata$fail, "refuse")) seldon_error("refusing this input", status = 422)
     if (identical(newdata$fail, "crash")) stop(errorCondition("the model crashed", class = "ValueError"))
-    if (!is.null(newdata$sleep)) Sys.sleep(newdata$sleep)
+    if (identical(newdata$fail, "exit")) quit(save = "no", status = 3, runLast = FALSE)
+    if (!is.null(newdata$leak)) model$state$hoard[[length(model$state$hoard) + 1]] <- rep(1, newdata$leak * 131072)
+    # Computing, not Sys.sleep(): embedded R checks REQUEST_TIMEOUT_SECONDS' time limit only then.
+    if (!is.null(newdata$sleep)) while (proc.time()[["elapsed"]] - started < newdata$sleep) NULL
   }
   model$state$last_ms <- (proc.time()[["elapsed"]] - started) * 1000
   newdata
