@@ -1,13 +1,17 @@
 """REQUEST_TIMEOUT_SECONDS in the python wrapper: a call into the model that runs too long is
-interrupted and answered 504, even when the model catches Exception; short calls are not."""
+interrupted and answered 504, even when the model catches Exception; short calls are not; one
+the interruption cannot reach ends the process."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
+
+from seldon_serve import microservice
 
 pytestmark = pytest.mark.unit
 
@@ -51,3 +55,31 @@ def test_a_call_past_the_deadline_is_interrupted_with_504():
     assert "did not return within 0.3 s (REQUEST_TIMEOUT_SECONDS)" in lines[0]
     assert lines[1].startswith("spins_and_swallows 504 "), lines
     assert lines[2] == "short calls ok: ok"
+
+
+# Native code that never returns to Python, as a model blocking SIGALRM and sleeping stands in
+# for: the interruption cannot take, so the watchdog ends the process after its grace.
+STUCK = textwrap.dedent(
+    """
+    import signal, time
+    from seldon_serve import microservice as m
+
+    m.watch_deadlines(0.3, grace=0.5)
+
+    def stuck():
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        time.sleep(30)
+
+    m.call_user(stuck)
+    print("returned")
+    """
+)
+
+
+def test_a_call_the_interruption_cannot_reach_ends_the_process_after_the_grace():
+    began = time.monotonic()
+    out = subprocess.run([sys.executable, "-c", STUCK], capture_output=True, text=True, timeout=60)
+    assert out.returncode == microservice.EXIT_STUCK, (out.returncode, out.stderr)
+    assert time.monotonic() - began < 10
+    assert "returned" not in out.stdout
+    assert "still running 0.5 s after it was interrupted" in out.stderr, out.stderr

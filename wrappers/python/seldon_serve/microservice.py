@@ -81,10 +81,18 @@ class _Deadline(BaseException):
     `except Exception` cannot swallow it."""
 
 
+# A call still running this long after SIGALRM was sent has not returned to Python (native
+# code): the watchdog ends the worker's process, so a new worker (or container) serves instead
+# of this one staying stuck; the status says why, like timeout(1)'s.
+STUCK_GRACE_SECONDS = 10.0
+EXIT_STUCK = 124
+
+
 class _Deadlines:
     """The call into the model in progress (a number and when it began) and the watchdog thread
-    that interrupts it with SIGALRM once it has run too long. Stamping a call costs two clock
-    reads; an interval timer armed per call would cost two system calls (about 3 us here)."""
+    that interrupts it with SIGALRM once it has run too long, and ends the process if even that
+    does not stop it. Stamping a call costs two clock reads; an interval timer armed per call
+    would cost two system calls (about 3 us here)."""
 
     def __init__(self) -> None:
         self.seconds = 0.0  # 0: calls are not timed (unit tests, the build-time check)
@@ -92,11 +100,13 @@ class _Deadlines:
         self.call = 0  # the number of the latest call, odd while it runs
         self.began = 0.0
         self.target = -1  # the call the watchdog interrupted
+        self.grace = STUCK_GRACE_SECONDS
 
-    def start(self, seconds: float) -> None:
+    def start(self, seconds: float, grace: float = STUCK_GRACE_SECONDS) -> None:
         if seconds <= 0:
             return
         self.seconds = seconds
+        self.grace = grace
         signal.signal(signal.SIGALRM, self._interrupt)
         threading.Thread(target=self._watch, name="request-deadlines", daemon=True).start()
 
@@ -105,9 +115,19 @@ class _Deadlines:
         while True:
             time.sleep(tick)
             call, began = self.call, self.began
-            if call % 2 and call != self.target and time.monotonic() - began > self.seconds:
+            if not call % 2:
+                continue
+            running = time.monotonic() - began
+            if call != self.target and running > self.seconds:
                 self.target = call
                 signal.pthread_kill(self.main, signal.SIGALRM)  # type: ignore[arg-type]
+            elif call == self.target and running > self.seconds + self.grace:
+                log.critical(
+                    "a call into the model ran past %g s (REQUEST_TIMEOUT_SECONDS) and was still running %g s "
+                    "after it was interrupted (stuck in native code?): ending this worker (exit status %d)",
+                    self.seconds, self.grace, EXIT_STUCK,
+                )  # fmt: skip
+                os._exit(EXIT_STUCK)
 
     def _interrupt(self, _signum: int, _frame: Any) -> None:
         if self.call == self.target:  # not a later call that began meanwhile
@@ -117,11 +137,13 @@ class _Deadlines:
 _deadlines = _Deadlines()
 
 
-def watch_deadlines(seconds: float) -> None:
+def watch_deadlines(seconds: float, grace: float = STUCK_GRACE_SECONDS) -> None:
     """From now on, a call into the model in this process's main thread that runs for more than
     `seconds` is interrupted: at its next Python bytecode, so code inside one long native call
-    (a numpy kernel, an R function) is interrupted only if it returns to Python in time."""
-    _deadlines.start(seconds)
+    (a numpy kernel, an R function) is interrupted only if it returns to Python in time. One
+    still running `grace` seconds later ends the process with EXIT_STUCK (native code holding
+    the GIL stops the watchdog too: then only the liveness probe notices)."""
+    _deadlines.start(seconds, grace)
 
 
 def deadline_seconds() -> float:
