@@ -4,6 +4,7 @@ builds, a package that needs a shared library, and the mistakes users make."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import grpc
@@ -145,4 +146,33 @@ def test_a_failing_initialise_seldon_stops_start_up_with_one_clear_line(cell, bu
         assert "MyModel.R: initialise_seldon(params) failed: model.rds is missing" in logs
         assert "Traceback" not in logs
     finally:
+        docker_client.images.remove(image, force=True)
+
+
+def test_a_call_stuck_past_the_time_limit_ends_its_worker_and_a_new_one_serves(
+    cell, builder_image, docker_client, tmp_path
+):
+    """Embedded R does not check its time limit inside Sys.sleep(), as native code would not:
+    10 s past REQUEST_TIMEOUT_SECONDS the watchdog ends that worker (exit 124), never raising
+    into rpy2's callbacks (a traceback in the log), and the supervisor starts another."""
+    stuck = 'initialise_seldon <- function(params) structure(list(), class = "stuck")\n'
+    stuck += "predict.stuck <- function(model, newdata) { Sys.sleep(60); newdata }\n"
+    image = f"s2i-test/r-stuck:{uuid.uuid4().hex[:8]}"
+    files = {"MyModel.R": stuck, ".s2i/environment": ENVIRONMENT}
+    build = s2i_build(source_tree(tmp_path, files), builder_image, image)
+    assert build.returncode == 0, build.output
+    model = run_model(docker_client, image, env={"REQUEST_TIMEOUT_SECONDS": "1", "GUNICORN_WORKERS": "2"})
+    try:
+        with pytest.raises(requests.ConnectionError):  # the worker holding the connection is gone
+            requests.post(f"{model.http}/api/v1.0/predictions", json={"data": {"ndarray": [[1]]}}, timeout=40)
+        replaced = "died while serving (exit status 124): starting a new one"
+        deadline = time.monotonic() + 10  # the supervisor logs it a moment after the worker ended
+        while replaced not in model.logs() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        logs = model.logs()
+        assert replaced in logs and "still running 10 s after it was interrupted" in logs, logs
+        assert "Traceback" not in logs, logs
+        assert requests.get(f"{model.http}/health/ping", timeout=5).text == "pong"
+    finally:
+        remove_container(model)
         docker_client.images.remove(image, force=True)

@@ -146,6 +146,14 @@ def watch_deadlines(seconds: float, grace: float = STUCK_GRACE_SECONDS) -> None:
     _deadlines.start(seconds, grace)
 
 
+def callee_enforces_deadline() -> None:
+    """The call in progress enforces REQUEST_TIMEOUT_SECONDS itself (R's time limit): the
+    watchdog sends it no SIGALRM, which would land in one of rpy2's callbacks and be lost there,
+    but still ends the process if the call is stuck past the grace."""
+    if threading.get_ident() == _deadlines.main and _deadlines.call % 2:
+        _deadlines.target = _deadlines.call
+
+
 def deadline_seconds() -> float:
     """REQUEST_TIMEOUT_SECONDS as this process enforces it (0: calls are not timed), for a
     language runtime that must enforce it itself (R)."""

@@ -58,6 +58,7 @@ def invoke(fun: Any, *args: Any, flatten: bool = False) -> Any:
     ri = session()
     call_args = ri.ListSexpVector(list(args))
     timeout = ri.FloatSexpVector([microservice.deadline_seconds()])
+    microservice.callee_enforces_deadline()
     outcome = _fields(function("seldon_invoke")(fun, call_args, ri.BoolSexpVector([flatten]), timeout))
     for warning in outcome["warnings"]:
         log.warning("R warning: %s", warning)
