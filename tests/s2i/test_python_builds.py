@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import uuid
 
+import docker.errors
 import grpc
 import pytest
 import requests
@@ -187,8 +189,42 @@ def test_private_index_settings_are_used_and_their_credentials_masked(cell, buil
     build = s2i_build(source, builder_image, f"s2i-test/index:{uuid.uuid4().hex[:8]}", "-e", f"PIP_INDEX_URL={index}")
     assert build.returncode != 0
     assert "Using PIP_INDEX_URL=http://***@127.0.0.1:9/simple" in build.output
+    assert "WARNING: PIP_INDEX_URL carries credentials, and s2i keeps it in the built image" in build.output
     assert "Installing requirements.txt failed" in build.output
     assert "s3cret" not in build.output.replace(f"PIP_INDEX_URL={index}", "")
+
+
+def test_a_password_injected_for_the_build_stays_out_of_the_model_image(cell, builder_image, docker_client, tmp_path):
+    """usage's route for a private index's password: a pip.conf passed with --inject, named by
+    PIP_CONFIG_FILE. pip reads it during assemble, and nothing of it is left in the image."""
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    # An extra index where nothing listens (retries=0: refused at once) shows pip read the file;
+    # pip warns, naming it with the password masked, and installs from PyPI.
+    conf = "[global]\nextra-index-url = http://builder:s3cret@127.0.0.1:9/simple\nretries = 0\n"
+    (secrets / "pip.conf").write_text(conf)
+    source = source_tree(
+        tmp_path,
+        {"MyModel.py": IDENTITY, ".s2i/environment": "MODEL_NAME=MyModel\n", "requirements.txt": "six==1.16.0\n"},
+    )
+    image = f"s2i-test/injected:{uuid.uuid4().hex[:8]}"
+    build = s2i_build(
+        source, builder_image, image, "-i", f"{secrets}:/opt/app-root/secrets",
+        "-e", "PIP_CONFIG_FILE=/opt/app-root/secrets/pip.conf",
+    )  # fmt: skip
+    try:
+        assert build.returncode == 0, build.output
+        assert "127.0.0.1:9" in build.output and "s3cret" not in build.output
+        assert "carries credentials" not in build.output  # PIP_CONFIG_FILE is a path, not a secret
+        assert "s3cret" not in str(docker_client.images.get(image).attrs["Config"])
+        left = docker_client.containers.run(
+            image, ["sh", "-c", "wc -c < /opt/app-root/secrets/pip.conf; grep -rls s3cret /opt /etc /tmp || true"],
+            entrypoint="", remove=True,
+        ).decode().split()  # fmt: skip
+        assert left == ["0"], left
+    finally:
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            docker_client.images.remove(image, force=True)
 
 
 def test_as_dockerfile_writes_a_recipe_docker_builds_into_a_working_model(cell, builder_image, docker_client, tmp_path):
