@@ -173,6 +173,22 @@ def test_a_maven_dependency_is_downloaded_once_then_reused_incrementally(
         remove_container(model)
 
 
+def test_a_maven_mirror_is_used_and_credentials_in_its_url_are_warned_about(cell, builder_image, tmp_path):
+    """MAVEN_MIRROR_URL serves every repository (nothing listens there: the download must fail);
+    a password in the URL is masked, and assemble says s2i keeps it in the image."""
+    files = {"pom.xml": STATS_POM, "src/main/java/ZScore.java": STATS_MODEL, ".s2i/environment": "MODEL_NAME=ZScore\n"}
+    mirror = "http://builder:s3cret@127.0.0.1:9/maven2"
+    build = s2i_build(
+        source_tree(tmp_path, files), builder_image, f"s2i-test/java-mirror:{uuid.uuid4().hex[:8]}",
+        "-e", f"MAVEN_MIRROR_URL={mirror}",
+    )  # fmt: skip
+    assert build.returncode != 0, build.output
+    assert "Using MAVEN_MIRROR_URL=http://***@127.0.0.1:9/maven2" in build.output
+    assert "WARNING: MAVEN_MIRROR_URL carries credentials, and s2i keeps it in the built image" in build.output
+    assert "127.0.0.1:9" in build.output.split("Building with Maven", 1)[1]  # Maven went to the mirror
+    assert "mvn package failed" in "\n".join(build.output.splitlines()[-5:])
+
+
 IDENTITY = SAMPLES / "java" / "model" / "MyModel.java"
 MISTAKES = {
     "does-not-compile": (
