@@ -169,7 +169,7 @@ class HttpProtocol(asyncio.Protocol):
         if route is None:
             return _error(404, f"no endpoint {parsed.path.decode(errors='replace')}")
         if self.body_size > self.server_state.max_body_bytes:
-            return _error(413, f"request body over {self.server_state.max_body_bytes} bytes (REST_MAX_BODY_BYTES)")
+            return _error(413, self.server_state.too_large)
         kind, handler = route
         try:
             method = self.parser.get_method()
@@ -198,11 +198,8 @@ class HttpProtocol(asyncio.Protocol):
         from . import v2
 
         try:
-            limit = self.server_state.max_body_bytes
-            if self.body_size > limit:
-                raise SeldonMicroserviceException(
-                    f"request body over {limit} bytes (REST_MAX_BODY_BYTES)", status_code=413
-                )
+            if self.body_size > self.server_state.max_body_bytes:
+                raise SeldonMicroserviceException(self.server_state.too_large, status_code=413)
             status, answer = v2.rest(self.v2, self.parser.get_method(), path.decode(errors="replace"), self._v2_body)
             return status, _JSON, orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY)
         except SeldonMicroserviceException as exc:
@@ -315,10 +312,11 @@ class ServerState:
     """What graceful shutdown needs to know: the open connections, and that it has begun; and
     the largest body a request may have (a larger one is answered 413, its bytes not kept)."""
 
-    def __init__(self, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    def __init__(self, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, setting: str = "REST_MAX_BODY_BYTES") -> None:
         self.connections: set[HttpProtocol] = set()
         self.closing = False
         self.max_body_bytes = max_body_bytes
+        self.too_large = f"request body over {max_body_bytes} bytes ({setting})"  # the 413's message
 
 
 async def serve(
@@ -347,7 +345,7 @@ async def serve_bridge(
     """Answer the gRPC front on an already bound Unix socket (shared by every worker); the front
     takes no message over max_message_bytes (GRPC_MAX_MESSAGE_BYTES)."""
     routes = build_bridge_routes(endpoints)
-    state = ServerState(max_message_bytes)
+    state = ServerState(max_message_bytes, "GRPC_MAX_MESSAGE_BYTES")
     loop = asyncio.get_running_loop()
     server = await loop.create_unix_server(lambda: HttpProtocol(routes, state), sock=sock)
     return server, state
