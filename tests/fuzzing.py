@@ -23,6 +23,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,20 +74,30 @@ class Findings:
 
 
 def schemathesis(
-    http: str, *, max_examples: int, seed: int, phases: str = "fuzzing", workers: int = 2, max_time: int | None = None
+    http: str,
+    *,
+    max_examples: int,
+    seed: int,
+    model_name: str | None = None,
+    phases: str = "fuzzing",
+    workers: int = 2,
 ) -> Findings:
     """schemathesis run against the model's own /seldon.json; returns how many cases it sent.
     phases: "fuzzing" (random cases), or "coverage,fuzzing" (first the edge values of every
-    schema too); with max_time, fuzzing goes on with new cases until that many seconds are spent."""
+    schema too). With model_name, the /v2/models/{model_name} paths name the served model, so
+    their bodies reach the model instead of all ending in 404 (raw_cases asks for a wrong name)."""
     cli = Path(sys.executable).with_name("schemathesis")
     command = [
         str(cli), "run", f"{http}/seldon.json", "--checks", ",".join(CHECKS), "--max-examples", str(max_examples),
         "--seed", str(seed), "--workers", str(workers), "--phases", phases,
         "--request-timeout", str(TIMEOUT), "--suppress-health-check", "all", "--no-color", "--output-truncate", "true",
     ]  # fmt: skip
-    if max_time:
-        command += ["--max-time", str(max_time)]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=(max_time or 600) + 120, cwd="/tmp")
+    with tempfile.TemporaryDirectory(prefix="schemathesis-") as workdir:
+        if model_name:
+            config = Path(workdir, "schemathesis.toml")
+            config.write_text(f"[parameters]\n{json.dumps('path.model_name')} = {json.dumps(model_name)}\n")
+            command[1:1] = ["--config-file", str(config)]
+        run = subprocess.run(command, capture_output=True, text=True, timeout=3600, cwd=workdir)
     out = run.stdout + run.stderr
     generated = re.search(r"(\d+) generated", out)
     findings = Findings(requests=int(generated.group(1)) if generated else 0)

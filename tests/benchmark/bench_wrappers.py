@@ -215,21 +215,23 @@ def s2i_build(cfg: config.Config, source: Path, builder: str, image: str) -> Non
 
 
 def family_images(cfg: config.Config) -> dict[str, str]:
-    """Each family's `model` sample (identity) built with s2i from its default builder image."""
+    """every_family_image() but for the families MEASURED_ELSEWHERE."""
+    return every_family_image(cfg, [name for name in cfg.families if name not in MEASURED_ELSEWHERE])
+
+
+def every_family_image(cfg: config.Config, families: list[str] | None = None) -> dict[str, str]:
+    """Each family's `model` sample (identity; the spark image builds the python one) built with
+    s2i from its default builder image; only those of `families` when given (fuzz and soak's
+    --family). Fuzz and soak take the spark image too: they judge the image, not the wrapper."""
     images = {}
     for family in cfg.families.values():
-        if family.name in MEASURED_ELSEWHERE:
+        if families and family.name not in families:
             continue
         cell = family.versions[family.default_version]
         image = f"bench/{family.name}-model:{cell.version}"
-        s2i_build(cfg, ROOT / "tests" / "samples" / family.name / "model", cell.reference, image)
+        s2i_build(cfg, ROOT / "tests" / "samples" / family.contract_samples / "model", cell.reference, image)
         images[f"{family.name} {cell.version} image"] = image
     return images
-
-
-def selected_images(cfg: config.Config, families: list[str] | None) -> dict[str, str]:
-    """family_images(), only those of `families` when given (--family, for fuzz and soak)."""
-    return {name: image for name, image in family_images(cfg).items() if not families or name.split()[0] in families}
 
 
 def write_report(name: str, text: str) -> None:

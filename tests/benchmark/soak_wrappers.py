@@ -97,7 +97,7 @@ def main() -> int:
     cfg = config.load(ROOT / "versions.yaml")
     args.ghz = tools.ensure_ghz(cfg.tools["ghz"])
     bench_wrappers.ensure_wrk()
-    images = bench_wrappers.selected_images(cfg, args.family)
+    images = bench_wrappers.every_family_image(cfg, args.family)
     soaks = {name: soak(image, args, 19500 + 10 * i) for i, (name, image) in enumerate(images.items())}
     header = (
         f"soak: each family's identity sample, {args.minutes:g} min of alternating {args.round} s REST (wrk) and "

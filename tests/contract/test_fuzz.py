@@ -32,7 +32,7 @@ def test_the_contract_document_lists_what_the_protocol_serves(identity, start):
 
 
 def test_schemathesis_from_the_served_document(identity):
-    findings = fuzzing.schemathesis(identity.http, max_examples=10, seed=SEED)
+    findings = fuzzing.schemathesis(identity.http, max_examples=10, seed=SEED, model_name=model_name(identity))
     assert findings.requests > 200, "schemathesis sent almost nothing: is /seldon.json served?"
     assert not findings.problems, "\n".join(findings.problems)
     assert fuzzing.still_serving(identity.http) is None
