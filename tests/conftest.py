@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from s2ibuilders import revision, testresults  # noqa: E402
+from s2ibuilders import config, revision, testresults  # noqa: E402
 
 from harness import selected_cells  # noqa: E402
 
@@ -81,7 +81,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(getattr(pytest.mark, tier))
         callspec = getattr(item, "callspec", None)
         cell = callspec.params.get("cell") if callspec else None
-        _TESTED[item.nodeid] = (cell, tier)
+        # A family FAMILY= leaves out has no cells: pytest parametrizes its tests with NOTSET (skipped).
+        _TESTED[item.nodeid] = (cell if isinstance(cell, config.ImageVersion) else None, tier)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
