@@ -151,6 +151,17 @@ def raw_cases(model_name: str) -> list[RawCase]:
         RawCase("message is a list", "POST", PREDICT, b"[1, 2]"),
         RawCase("binData not base64", "POST", PREDICT, b'{"binData": "***"}'),
         RawCase("meta.tags a list", "POST", PREDICT, b'{"meta": {"tags": [1]}, "data": {"ndarray": [1]}}'),
+        # The next three were found by schemathesis (the Java wrapper answered 500).
+        RawCase("meta.puid a list", "POST", PREDICT, b'{"meta": {"puid": [{}]}, "data": {"ndarray": [1]}}'),
+        RawCase(
+            "meta.requestPath holding an object",
+            "POST",
+            PREDICT,
+            b'{"meta": {"requestPath": {"a": {}}}, "data": {"ndarray": [1]}}',
+        ),
+        RawCase(
+            "meta.routing past an int", "POST", PREDICT, b'{"meta": {"routing": {"a": 1e20}}, "data": {"ndarray": [1]}}'
+        ),
         RawCase("deeply nested JSON", "POST", PREDICT, _nested(100_000)),
         RawCase("nested beyond numpy's dimensions", "POST", PREDICT, _nested(64)),
         RawCase("body over REST_MAX_BODY_BYTES", "POST", PREDICT, b'{"data": {"ndarray": [[' + row.encode() + b"]]}}"),
@@ -197,6 +208,18 @@ def raw_cases(model_name: str) -> list[RawCase]:
             "POST",
             infer,
             b'{"inputs": [{"name": "x", "shape": [1], "datatype": "BOOL", "data": ["yes"]}]}',
+        ),
+        RawCase(  # found by schemathesis: the Java wrapper's element count overflowed (500)
+            "v2: shape whose product overflows",
+            "POST",
+            infer,
+            b'{"inputs": [{"name": "x", "shape": [772, 144115188075855872], "datatype": "FP16", "data": []}]}',
+        ),
+        RawCase(
+            "v2: dimension past int64",
+            "POST",
+            infer,
+            b'{"inputs": [{"name": "x", "shape": [66745485086212038656], "datatype": "FP32", "data": []}]}',
         ),
         RawCase("v2: unknown model", "POST", INFER.format(name="no-such-model"), b'{"inputs": []}'),
         RawCase(

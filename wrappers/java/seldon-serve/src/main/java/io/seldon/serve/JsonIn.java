@@ -128,6 +128,9 @@ final class JsonIn {
     Meta.Builder meta = Meta.newBuilder();
     JsonElement puid = object.get("puid");
     if (puid != null && !puid.isJsonNull()) {
+      if (!isString(puid)) {
+        throw SeldonException.badData("meta.puid must be a string, not " + typeName(puid));
+      }
       meta.setPuid(puid.getAsString());
     }
     JsonElement tags = object.get("tags");
@@ -139,15 +142,16 @@ final class JsonIn {
     JsonElement routing = object.get("routing");
     if (routing != null && !routing.isJsonNull()) {
       for (Map.Entry<String, JsonElement> route : object(routing, "meta.routing").entrySet()) {
-        if (!route.getValue().isJsonPrimitive() || !route.getValue().getAsJsonPrimitive().isNumber()) {
-          throw SeldonException.badData("meta.routing values are child indexes (ints), not " + route.getValue());
-        }
-        meta.putRouting(route.getKey(), route.getValue().getAsInt());
+        meta.putRouting(route.getKey(), childIndex(route.getValue()));
       }
     }
     JsonElement paths = object.get("requestPath");
     if (paths != null && !paths.isJsonNull()) {
       for (Map.Entry<String, JsonElement> path : object(paths, "meta.requestPath").entrySet()) {
+        if (!path.getValue().isJsonPrimitive()) {
+          throw SeldonException.badData(
+              "meta.requestPath values are images (strings), not " + typeName(path.getValue()));
+        }
         meta.putRequestPath(path.getKey(), path.getValue().getAsString());
       }
     }
@@ -262,6 +266,18 @@ final class JsonIn {
       list.addValues(value(item));
     }
     return list.build();
+  }
+
+  /** A routing value: a whole number that fits an int (getAsInt would truncate 1.5, fail on 1e20). */
+  private static int childIndex(JsonElement value) {
+    if (value.isJsonPrimitive() && value.getAsJsonPrimitive().isNumber()) {
+      try {
+        return value.getAsBigDecimal().intValueExact();
+      } catch (ArithmeticException | NumberFormatException e) {
+        // not whole, or too large: refused below
+      }
+    }
+    throw SeldonException.badData("meta.routing values are child indexes (ints), not " + value);
   }
 
   private static boolean isString(JsonElement element) {

@@ -18,7 +18,11 @@ record Numeric(int[] shape, double[] values) {
       if (dim < 0) {
         throw SeldonException.badData("shape " + Arrays.toString(shape) + " has a negative dimension");
       }
-      size *= dim;
+      try {
+        size = Math.multiplyExact(size, dim);
+      } catch (ArithmeticException e) {
+        throw SeldonException.badData("shape " + Arrays.toString(shape) + " holds more elements than a tensor can");
+      }
     }
     return size;
   }

@@ -48,6 +48,7 @@ final class OpenInference {
   static final String SERVER_NAME = "seldon-serve";
   private static final Gson GSON = new Gson();
   private static final BigInteger UINT64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+  private static final BigDecimal LONG_MAX = BigDecimal.valueOf(Long.MAX_VALUE);
 
   private final Microservice service;
   private final String serverVersion;
@@ -369,11 +370,11 @@ final class OpenInference {
       long[] shape = new long[dims.size()];
       for (int i = 0; i < shape.length; i++) {
         if (!(dims.get(i) instanceof JsonPrimitive dim) || !dim.isNumber() || !integral(dim.getAsBigDecimal())
-            || dim.getAsBigDecimal().signum() < 0) {
+            || dim.getAsBigDecimal().signum() < 0 || dim.getAsBigDecimal().compareTo(LONG_MAX) > 0) {
           shape = null;
           break;
         }
-        shape[i] = dim.getAsLong();
+        shape[i] = dim.getAsBigDecimal().longValueExact();
       }
       if (shape != null) {
         return shape;

@@ -125,7 +125,11 @@ public final class TypedTensor {
       if (dim < 0) {
         throw SeldonException.badData("shape " + Arrays.toString(shape) + " has a negative dimension");
       }
-      size = Math.multiplyExact(size, dim);
+      try {
+        size = Math.multiplyExact(size, dim);
+      } catch (ArithmeticException e) {
+        throw SeldonException.badData("shape " + Arrays.toString(shape) + " holds more elements than a tensor can");
+      }
     }
     return size;
   }

@@ -20,6 +20,10 @@ class JsonTest {
       "{\"strData\": 3}|strData must be a string",
       "{\"data\": {\"names\": [1]}}|data.names must be a list of strings",
       "{\"data\": {\"tensor\": {\"values\": [\"x\"]}}}|data.tensor values do not fit shape",
+      "{\"meta\": {\"puid\": [{}]}}|meta.puid must be a string, not a list",
+      "{\"meta\": {\"requestPath\": {\"a\": {}}}}|meta.requestPath values are images (strings)",
+      "{\"meta\": {\"routing\": {\"a\": 1.5}}}|meta.routing values are child indexes",
+      "{\"meta\": {\"routing\": {\"a\": 1e20}}}|meta.routing values are child indexes",
   })
   void badMessagesAreBadData(String body, String fragment) {
     SeldonException error = assertThrows(SeldonException.class, () -> JsonIn.message(JsonIn.parse(body, "request")));

@@ -87,6 +87,10 @@ class OpenInferenceTest {
       "{\"name\": \"x\", \"shape\": [-1], \"datatype\": \"FP32\", \"data\": [1]} | shape must be a list of non-negative",
       "{\"shape\": [1], \"datatype\": \"FP32\", \"data\": [1]} | each input needs a name",
       "{\"name\": \"x\", \"shape\": [1], \"datatype\": \"FP32\"} | has no data",
+      "{\"name\": \"x\", \"shape\": [772, 144115188075855872], \"datatype\": \"FP16\", \"data\": []}"
+          + " | holds more elements than a tensor can",
+      "{\"name\": \"x\", \"shape\": [66745485086212038656], \"datatype\": \"FP32\", \"data\": []}"
+          + " | shape must be a list of non-negative",
   })
   void aBadTensorIsA400NamingTheFault(String tensor, String message) throws StartupException {
     JsonObject answer = infer(api(new Echo()), "{\"inputs\": [" + tensor + "]}");
