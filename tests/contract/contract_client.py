@@ -20,6 +20,10 @@ TIMEOUT = 10
 ENCODINGS = ("json-body", "form", "query", "multipart-json")
 
 
+# One row of two named columns: what the samples that take any row are sent.
+ROW = {"data": {"names": ["a", "b"], "ndarray": [[1, 2]]}}
+
+
 def post(model: RunningModel, path: str, body: Any, encoding: str = "json-body") -> requests.Response:
     """Send `body` the way Seldon clients may: JSON body, form field, ?json= on GET, or multipart."""
     url = model.http + path

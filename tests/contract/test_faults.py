@@ -16,10 +16,9 @@ import time
 import grpc
 import requests
 
-from contract_client import metric_value, metrics_text, ok_json, post, rpc_error, seldon_error, to_proto
+from contract_client import ROW, metric_value, metrics_text, ok_json, post, rpc_error, seldon_error, to_proto
 from harness import RunningModel
 
-ROW = {"data": {"names": ["a", "b"], "ndarray": [[1, 2]]}}
 RESTARTS = "seldon_api_worker_restarts_total"
 # The memory the leaking model runs in, and what it keeps per call: the limit is met in a few
 # calls, and every family's server starts well inside it.

@@ -18,6 +18,7 @@ import requests
 from google.protobuf import empty_pb2
 
 from contract_client import (
+    ROW,
     metric_value,
     metrics_text,
     ok_json,
@@ -30,7 +31,6 @@ from contract_client import (
     to_proto,
 )
 
-ROW = {"data": {"names": ["a", "b"], "ndarray": [[1, 2]]}}
 OVERRIDE = "name: from-env\ncustom:\n  owner: platform-team\n"
 
 
