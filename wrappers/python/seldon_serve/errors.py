@@ -17,10 +17,14 @@ class SeldonMicroserviceException(Exception):
     the Seldon error body instead of the 500 that any other exception gets.
     """
 
-    def __init__(self, message: str, status_code: int = 400, reason: str = BAD_DATA, payload: Any = None):
+    status_code = 400  # a subclass may set its own, as Seldon's do
+
+    # Seldon's signature, positions included: models written for it construct it this way.
+    def __init__(self, message: str, status_code: int | None = None, payload: Any = None, reason: str = BAD_DATA):
         super().__init__(message)
         self.message = message
-        self.status_code = status_code
+        if status_code is not None:
+            self.status_code = status_code
         self.reason = reason
         self.payload = payload
 
