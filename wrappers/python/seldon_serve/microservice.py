@@ -18,25 +18,17 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
+import orjson
+from google.protobuf import json_format
+from google.protobuf.message import Message as ProtoMessage
 
 from . import metadata, payload
 from .component import accepts_routing, bind_with_meta
 from .errors import INTERNAL_ERROR, BadRequest, NotSupported, SeldonMicroserviceException
 from .metrics import Metrics, validate
+from .user_model import SeldonNotImplementedError, SeldonResponse, implemented
 
 log = logging.getLogger(__name__)
-
-# The verbs each service type answers, as Seldon's executor calls them (Seldon's own wrapper
-# ignores --service-type and answers everything).
-VERBS_BY_SERVICE_TYPE = {
-    "MODEL": frozenset({"predict", "send_feedback"}),
-    "ROUTER": frozenset({"route", "send_feedback"}),
-    "TRANSFORMER": frozenset({"transform_input"}),
-    "OUTPUT_TRANSFORMER": frozenset({"transform_output"}),
-    "COMBINER": frozenset({"aggregate"}),
-    "OUTLIER_DETECTOR": frozenset({"transform_input"}),
-}
-
 
 # The verb an Open Inference Protocol request (one message in, one out) calls, by service type.
 INFER_VERB_BY_SERVICE_TYPE = {
@@ -49,9 +41,12 @@ INFER_VERB_BY_SERVICE_TYPE = {
 
 
 class Incoming(Protocol):
-    """A request from either transport: the whole message for *_raw methods, or decoded."""
+    """A request from either transport: the whole message for *_raw methods (its JSON form, or
+    the protobuf it came as over gRPC), or decoded."""
 
     def message(self) -> Any: ...
+
+    def proto(self) -> Any: ...
 
     def request(self) -> payload.Request: ...
 
@@ -183,63 +178,103 @@ def call_user(method: Callable[..., Any], *args: Any) -> Any:
         raise UserCodeError(exc) from exc
 
 
+# What a unit answers for a verb its class does not implement, as Seldon's wrapper does; every
+# unit serves every verb, whatever SERVICE_TYPE it was built as (Seldon's operator never tells
+# a container its role in the graph).
+_ABSENT = object()
+
+
 class Microservice:
     def __init__(self, user: Any, service_type: str = "MODEL", model_name: str = "", metrics: Metrics | None = None):
         self.user = user
         self.service_type = service_type
-        self.verbs = VERBS_BY_SERVICE_TYPE[service_type]
         self.metrics = metrics
         self.unit_id = os.environ.get("PREDICTIVE_UNIT_ID", "")
+        self.include_metrics = _env_flag("INCLUDE_METRICS_IN_CLIENT_RESPONSE", True)
+        # Seldon hands *_raw methods the protobuf message over gRPC (its JSON form over REST);
+        # another language's plugin takes the JSON form over both.
+        self._raw_protos = not getattr(user, "raw_messages_as_json", False)
         bound = {name: self._bind(name) for name in ("predict", "transform_input", "transform_output", "route")}
         self._methods = bound
         self._raw = {name: self._attr(f"{name}_raw") for name in (*bound, "aggregate", "send_feedback")}
         self._aggregate = self._attr("aggregate")
         self._send_feedback = self._attr("send_feedback")
         self._feedback_takes_routing = self._send_feedback is not None and accepts_routing(self._send_feedback)
-        self._class_names = self._attr("class_names")
+        self._class_names = self._names_hook()
         self._tags = self._attr("tags")
         self._metrics = self._attr("metrics")
         self._health_status = self._attr("health_status")
+        self._health_status_raw = self._attr("health_status_raw")
         init_metadata = self._attr("init_metadata")
+        user_metadata = self._optional(init_metadata) if init_metadata else None
         self.model_metadata = metadata.merge(
-            model_name or type(user).__name__, call_user(init_metadata) if init_metadata else None
+            model_name or type(user).__name__, None if user_metadata is _ABSENT else user_metadata
         )
 
     def _attr(self, name: str) -> Callable[..., Any] | None:
         method = getattr(self.user, name, None)
-        return method if callable(method) else None
+        return method if callable(method) and implemented(method) else None
 
     def _bind(self, name: str) -> Callable[[Any, Any, dict[str, Any]], Any] | None:
         method = self._attr(name)
         return bind_with_meta(method) if method else None
 
-    def _require(self, verb: str) -> None:
-        if verb not in self.verbs:
-            served = ", ".join(sorted(self.verbs))
-            raise NotSupported(f"{verb} is not served by a {self.service_type} (it serves {served})")
+    def _names_hook(self) -> Callable[[], Any] | None:
+        """class_names: a method, or (Seldon's older form) a list attribute."""
+        method = self._attr("class_names")
+        if method is not None:
+            return method
+        names = getattr(self.user, "class_names", None)
+        if isinstance(names, list | tuple):
+            return lambda: list(names)
+        return None
+
+    @staticmethod
+    def _optional(method: Callable[..., Any], *args: Any) -> Any:
+        """call_user, where a SeldonNotImplementedError (what Seldon's base class raises for a
+        method a model does not implement) means the method is absent: _ABSENT."""
+        try:
+            return call_user(method, *args)
+        except SeldonNotImplementedError:
+            return _ABSENT
 
     # ---- the verbs -----------------------------------------------------------------------
 
     def predict(self, incoming: Incoming) -> dict[str, Any]:
-        return self._unary("predict", incoming, missing="predict or predict_raw")
+        return self._unary("predict", incoming, lambda request: [])  # Seldon answers an empty result
+
+    def predict_passthrough(self, body: bytes) -> bytes | None:
+        """PAYLOAD_PASSTHROUGH: predict_raw takes the request body's bytes, undecoded, and its
+        answer (bytes, text or a message) is the response body. None: the model has no
+        predict_raw, and the body is decoded as usual."""
+        raw = self._raw["predict"]
+        if raw is None:
+            return None
+        answer = call_user(raw, body)
+        if isinstance(answer, bytes | bytearray):
+            return bytes(answer)
+        if isinstance(answer, str):
+            return answer.encode()
+        return orjson.dumps(self._raw_answer(answer), option=orjson.OPT_SERIALIZE_NUMPY)
 
     def transform_input(self, incoming: Incoming) -> dict[str, Any]:
-        return self._unary("transform_input", incoming)
+        return self._unary("transform_input", incoming, lambda request: request.features)  # the identity
 
     def transform_output(self, incoming: Incoming) -> dict[str, Any]:
-        return self._unary("transform_output", incoming)
+        return self._unary("transform_output", incoming, lambda request: request.features)
 
     def route(self, incoming: Incoming) -> dict[str, Any]:
-        self._require("route")
-        raw = self._raw["route"]
-        if raw is not None:
-            return call_user(raw, incoming.message())
+        answer = self._call_raw("route", incoming)
+        if answer is not _ABSENT:
+            return answer
         method = self._methods["route"]
         if method is None:
-            raise NotSupported(f"{type(self.user).__name__} defines neither route nor route_raw", status_code=501)
+            raise BadRequest(f"{type(self.user).__name__} defines neither route nor route_raw")
         request = incoming.request()
-        branch = self._branch(call_user(method, request.features, request.names, request.meta))
-        return self._respond(np.array([[branch]]), request)
+        # A SeldonNotImplementedError from route() is an answer (400), as in Seldon.
+        reply = SeldonResponse.create(call_user(method, request.features, request.names, request.meta))
+        branch = np.array([[self._branch(reply.data)]])
+        return self._respond(branch, request, reply, carry_meta=False)
 
     @staticmethod
     def _branch(branch: Any) -> int:
@@ -251,30 +286,30 @@ class Microservice:
             )
         return int(branch)
 
-    def aggregate(self, messages: Any) -> dict[str, Any]:
-        """messages: {"seldonMessages": [...]} or the bare list Seldon's executor sends."""
-        self._require("aggregate")
+    def aggregate(self, messages: Any, proto: Any = None) -> dict[str, Any]:
+        """messages: {"seldonMessages": [...]} or the bare list Seldon's executor sends; proto:
+        the SeldonMessageList when it came over gRPC."""
         if isinstance(messages, dict) and "seldonMessages" in messages:
             messages = messages["seldonMessages"]
         if not isinstance(messages, list) or not messages:
             raise BadRequest('aggregate needs {"seldonMessages": [...]} or a non-empty list of SeldonMessages')
         raw = self._raw["aggregate"]
         if raw is not None:
-            return call_user(raw, {"seldonMessages": messages})
+            given = proto if proto is not None and self._raw_protos else {"seldonMessages": messages}
+            answer = self._optional(raw, given)
+            if answer is not _ABSENT:
+                return self._raw_answer(answer)
         if self._aggregate is None:
-            raise NotSupported(
-                f"{type(self.user).__name__} defines neither aggregate nor aggregate_raw", status_code=501
-            )
+            raise BadRequest(f"{type(self.user).__name__} defines neither aggregate nor aggregate_raw")
         requests = [payload.decode(message) for message in messages]
-        result = call_user(self._aggregate, [r.features for r in requests], [r.names for r in requests])
-        merged_meta = {"puid": requests[0].meta.get("puid", ""), "tags": {}}
-        for request in requests:
-            merged_meta["tags"].update(request.meta.get("tags") or {})
-        first = payload.Request(requests[0].kind, None, [], merged_meta)
-        return self._respond(result, first)
+        reply = SeldonResponse.create(
+            call_user(self._aggregate, [r.features for r in requests], [r.names for r in requests])
+        )
+        merged = payload.merge_metas([r.meta for r in requests])
+        first = payload.Request(requests[0].kind, None, [], {**merged, "puid": requests[0].meta.get("puid", "")})
+        return self._respond(reply.data, first, reply)
 
-    def send_feedback(self, feedback: Any) -> dict[str, Any]:
-        self._require("send_feedback")
+    def send_feedback(self, feedback: Any, proto: Any = None) -> dict[str, Any]:
         if not isinstance(feedback, dict):
             raise BadRequest("feedback must be a JSON object with request, response, reward and truth")
         for part in ("request", "response", "truth"):
@@ -293,18 +328,26 @@ class Microservice:
             self.metrics.record_feedback(float(reward))
         raw = self._raw["send_feedback"]
         if raw is not None:
-            return call_user(raw, feedback)
+            # Seldon hands send_feedback_raw a Feedback protobuf over REST as well as gRPC.
+            given = (proto or payload.feedback_proto(feedback)) if self._raw_protos else feedback
+            answer = self._optional(raw, given)
+            if answer is not _ABSENT:
+                return self._raw_answer(answer)
         request = payload.decode(feedback.get("request") or {"data": {"ndarray": []}})
-        if self._send_feedback is None:
-            # Seldon's executor sends feedback to every unit of a graph: without a handler it is counted, not refused.
-            return self._respond([], request)
-        truth = payload.decode(feedback["truth"]).features if feedback.get("truth") else None
-        args: list[Any] = [request.features, request.names, float(reward), truth]
-        if self._feedback_takes_routing:
-            routing = ((feedback.get("response") or {}).get("meta") or {}).get("routing") or {}
-            args.append(routing.get(self.unit_id))
-        result = call_user(self._send_feedback, *args)
-        return self._respond([] if result is None else result, request)
+        result: Any = _ABSENT
+        if self._send_feedback is not None:
+            truth = payload.decode(feedback["truth"]).features if feedback.get("truth") else None
+            args: list[Any] = [request.features, request.names, float(reward), truth]
+            if self._feedback_takes_routing:
+                routing = ((feedback.get("response") or {}).get("meta") or {}).get("routing") or {}
+                args.append(routing.get(self.unit_id))
+            result = self._optional(self._send_feedback, *args)
+        # Seldon's executor sends feedback to every unit of a graph: without a handler it is
+        # counted and answered empty, not refused.
+        reply = SeldonResponse.create([] if result is _ABSENT or result is None else result)
+        if reply.data is None:
+            reply.data = []
+        return self._respond(reply.data, request, reply, carry_meta=False)
 
     def infer(self, features: Any, names: list[str]) -> Any:
         """The Open Inference Protocol's call (seldon_serve.v2): the unit's verb on X and its
@@ -316,51 +359,117 @@ class Microservice:
                 status_code=400,
             )
         request = payload.Request("ndarray", features, names, {})
-        raw = self._raw[verb]
+        raw, result = self._raw[verb], _ABSENT
         if raw is not None:
-            reply = call_user(raw, payload.encode(features, request, names or None, {}))
-            result = payload.decode(reply).features
-        elif self._methods[verb] is not None:
-            result = call_user(self._methods[verb], features, names, {})
-        elif verb in ("transform_input", "transform_output"):
-            result = features  # transformers default to the identity
-        else:
-            raise NotSupported(f"{type(self.user).__name__} defines neither {verb} nor {verb}_raw", status_code=501)
+            reply = self._optional(raw, payload.encode(features, request, names or None, {}))
+            if reply is not _ABSENT:
+                result = payload.decode(self._raw_answer(reply)).features
+        if result is _ABSENT and self._methods[verb] is not None:
+            answer = self._optional(self._methods[verb], features, names, {})
+            if answer is not _ABSENT:
+                answer = SeldonResponse.create(answer)
+                self._record(answer.metrics)
+                result = answer.data
+        if result is _ABSENT:
+            if verb == "route":
+                raise BadRequest(f"{type(self.user).__name__} defines neither route nor route_raw")
+            result = [] if verb == "predict" else features
         if verb == "route" and raw is None:
             result = np.array([[self._branch(result)]])
-        metrics = validate(call_user(self._metrics)) if self._metrics is not None else []
-        if metrics and self.metrics is not None:
-            self.metrics.record_user(metrics)
+        self._record(self._user_metrics())
         return result
 
     def health_status(self) -> dict[str, Any]:
-        if self._health_status is None:
-            return {"status": {"status": "SUCCESS", "code": 200, "info": "healthy"}}
-        return payload.encode(call_user(self._health_status), None, None, {})
+        if self._health_status_raw is not None:
+            answer = self._optional(self._health_status_raw)
+            if answer is not _ABSENT:
+                return self._raw_answer(answer)
+        status: Any = "healthy"
+        if self._health_status is not None:
+            status = self._optional(self._health_status)
+        elif callable(getattr(self.user, "health_status", None)):  # SeldonComponent's, not overridden
+            status = _ABSENT
+        if status is _ABSENT:
+            status = "not implemented - assuming healthy"  # Seldon's words
+        return self._respond(status, payload.Request("", None, [], {}), None, carry_meta=False, count=False)
 
     # ---- shared steps ----------------------------------------------------------------------
 
-    def _unary(self, verb: str, incoming: Incoming, missing: str | None = None) -> dict[str, Any]:
-        self._require(verb)
+    def _call_raw(self, verb: str, incoming: Incoming) -> Any:
         raw = self._raw[verb]
-        if raw is not None:
-            return call_user(raw, incoming.message())
+        if raw is None:
+            return _ABSENT
+        proto = incoming.proto() if self._raw_protos else None
+        answer = self._optional(raw, proto if proto is not None else incoming.message())
+        return answer if answer is _ABSENT else self._raw_answer(answer)
+
+    def _raw_answer(self, answer: Any) -> Any:
+        """A *_raw method's answer (a message as a dict or as protobuf) in the JSON form; the
+        metrics in its meta go to Prometheus and, unless INCLUDE_METRICS_IN_CLIENT_RESPONSE is
+        false, stay in the answer."""
+        if isinstance(answer, ProtoMessage):
+            answer = json_format.MessageToDict(answer)
+        meta = answer.get("meta") if isinstance(answer, dict) else None
+        if isinstance(meta, dict) and meta.get("metrics"):
+            self._record(validate(meta["metrics"]))
+            if not self.include_metrics:
+                answer = {**answer, "meta": {k: v for k, v in meta.items() if k != "metrics"}}
+        return answer
+
+    def _unary(self, verb: str, incoming: Incoming, absent: Callable[[payload.Request], Any]) -> dict[str, Any]:
+        answer = self._call_raw(verb, incoming)
+        if answer is not _ABSENT:
+            return answer
         method = self._methods[verb]
         request = incoming.request()
-        if method is None:
-            if missing:
-                raise NotSupported(f"{type(self.user).__name__} defines neither {missing}", status_code=501)
-            return self._respond(request.features, request)  # transformers default to the identity
-        return self._respond(call_user(method, request.features, request.names, request.meta), request)
+        result = self._optional(method, request.features, request.names, request.meta) if method else _ABSENT
+        reply = SeldonResponse.create(absent(request) if result is _ABSENT else result)
+        return self._respond(reply.data, request, reply)
 
-    def _respond(self, result: Any, request: payload.Request) -> dict[str, Any]:
-        names = call_user(self._class_names) if self._class_names is not None else None
-        tags = call_user(self._tags) if self._tags is not None else {}
-        if not isinstance(tags, dict):
-            raise SeldonMicroserviceException(
-                f"tags() must return a dict, not {type(tags).__name__}", 500, INTERNAL_ERROR
-            )
-        metrics = validate(call_user(self._metrics)) if self._metrics is not None else []
+    def _user_metrics(self) -> list[dict[str, Any]]:
+        if self._metrics is None:
+            return []
+        metrics = self._optional(self._metrics)
+        return [] if metrics is _ABSENT else validate(metrics)
+
+    def _record(self, metrics: list[dict[str, Any]]) -> None:
         if metrics and self.metrics is not None:
             self.metrics.record_user(metrics)
-        return payload.encode(result, request, names, payload.response_meta(request.meta, tags, metrics))
+
+    def _respond(
+        self,
+        result: Any,
+        request: payload.Request,
+        reply: SeldonResponse | None,
+        *,
+        carry_meta: bool = True,
+        count: bool = True,
+    ) -> dict[str, Any]:
+        """The answer to `request`: the result encoded as Seldon would, with the request's meta
+        carried (tags, metrics, requestPath; not for route and feedback, as in Seldon), the
+        model's tags() and metrics(), and those the model returned in a SeldonResponse."""
+        tags: dict[str, Any] = {}
+        if self._tags is not None:
+            tags = self._optional(self._tags)
+            tags = {} if tags is _ABSENT else tags
+            if not isinstance(tags, dict):
+                raise SeldonMicroserviceException(
+                    f"tags() must return a dict, not {type(tags).__name__}", status_code=500, reason=INTERNAL_ERROR
+                )
+        metrics: list[dict[str, Any]] = []
+        if reply is not None:
+            tags = {**tags, **(reply.tags or {})}
+            metrics = validate(reply.metrics) if reply.metrics else []
+        if count:
+            metrics = self._user_metrics() + metrics
+            self._record(metrics)
+        if not self.include_metrics:
+            metrics = []
+        names = self._class_names
+        meta = payload.response_meta(request.meta, tags, metrics, carry=carry_meta)
+        return payload.encode(result, request, names, meta)
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in ("1", "true", "t", "yes")

@@ -8,15 +8,18 @@ of payload it was, because the response mirrors that kind (tensor stays tensor, 
 from __future__ import annotations
 
 import base64
+import functools
+import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from google.protobuf import json_format
+from google.protobuf import any_pb2, json_format
 
 from . import tftensor
-from .errors import INTERNAL_ERROR, BadRequest, SeldonMicroserviceException
+from .errors import BadRequest
 from .proto import tf_tensor_pb2
 
 DATA_KINDS = ("ndarray", "tensor", "tftensor")
@@ -50,6 +53,9 @@ class JsonIncoming:
     def message(self) -> Any:
         return self._message
 
+    def proto(self) -> None:
+        return None  # came as JSON: *_raw methods get the JSON form, as in Seldon
+
     def request(self) -> Request:
         return decode(self._message)
 
@@ -75,8 +81,15 @@ def decode(message: Any) -> Request:
     raise BadRequest("a SeldonMessage needs one of data, jsonData, strData or binData")
 
 
-# The fields of Meta the wrapper reads, and the JSON type each must have (prediction.proto).
-_META_FIELDS = {"puid": (str, "a string"), "tags": (dict, "a JSON object"), "routing": (dict, "a JSON object")}
+# The fields of Meta the wrapper reads or carries into its answer, and the JSON type each must
+# have (prediction.proto).
+_META_FIELDS = {
+    "puid": (str, "a string"),
+    "tags": (dict, "a JSON object"),
+    "routing": (dict, "a JSON object"),
+    "requestPath": (dict, "a JSON object"),
+    "metrics": (list, "a list"),
+}
 
 
 def check_meta(meta: Any) -> None:
@@ -89,6 +102,12 @@ def check_meta(meta: Any) -> None:
     for unit, branch in (meta.get("routing") or {}).items():
         if isinstance(branch, bool) or not isinstance(branch, int):
             raise BadRequest(f"meta.routing[{unit!r}] must be a whole number, not {branch!r}")
+    for unit, image in (meta.get("requestPath") or {}).items():
+        if not isinstance(image, str):
+            raise BadRequest(f"meta.requestPath[{unit!r}] must be a string (an image), not {image!r}")
+    for metric in meta.get("metrics") or []:
+        if not isinstance(metric, dict) or not isinstance(metric.get("key"), str):
+            raise BadRequest(f"meta.metrics: {metric!r} is not a metric (key, type, value)")
 
 
 def _decode_data(data: Any, meta: dict[str, Any]) -> Request:
@@ -107,12 +126,14 @@ def _decode_data(data: Any, meta: dict[str, Any]) -> Request:
         except (json_format.ParseError, TypeError, AttributeError) as exc:
             raise BadRequest(f"data.tftensor is not a TensorProto: {exc}") from None
         return Request("tftensor", tftensor.to_numpy(proto), names, meta)
-    raise BadRequest("data must hold one of ndarray, tensor or tftensor")
+    return Request("ndarray", np.array([]), names, meta)  # data with no values: Seldon's empty X
 
 
 def ndarray_to_numpy(values: Any) -> np.ndarray:
+    if isinstance(values, str | int | float | bool):
+        return np.asarray(values)  # a scalar, which Seldon takes too
     if not isinstance(values, list):
-        raise BadRequest("data.ndarray must be a (nested) list")
+        raise BadRequest("data.ndarray must be a (nested) list or a scalar")
     try:
         return np.asarray(values)
     except ValueError:
@@ -141,8 +162,13 @@ def _b64decode(value: Any) -> bytes:
         raise BadRequest(f"binData is not valid base64: {exc}") from None
 
 
-def encode(result: Any, request: Request | None, names: list[str] | None, meta: dict[str, Any]) -> dict[str, Any]:
-    """The response message for `result`, mirroring the request's payload kind."""
+def encode(
+    result: Any, request: Request | None, names: Callable[[], Any] | list[str] | None, meta: dict[str, Any]
+) -> dict[str, Any]:
+    """The response message for `result`, by Seldon's rules: a dict answers jsonData, bytes
+    binData, a str strData; numbers answer in the request's data kind (tensor when the request
+    had no data); anything else as ndarray. `names` (class_names) names the columns of a 2-D
+    result; without it they are t:0, t:1, ..."""
     if isinstance(result, Table):
         names = result.names if names is None else names
         result = result.values
@@ -152,37 +178,73 @@ def encode(result: Any, request: Request | None, names: list[str] | None, meta: 
         return {"binData": base64.b64encode(result).decode(), "meta": meta}
     if isinstance(result, str):
         return {"strData": result, "meta": meta}
+    if isinstance(result, any_pb2.Any):
+        return {"customData": result, "meta": meta}  # gRPC's customData, answered as it came
     array = np.asarray(result)
-    if array.ndim == 0:
-        array = array.reshape(1)
-    if names is None:
-        names = [f"t:{i}" for i in range(array.shape[1])] if array.ndim > 1 else []
-    kind = request.kind if request is not None and request.kind in DATA_KINDS else "ndarray"
-    return {"data": {"names": names, kind: encode_array(array, kind)}, "meta": meta}
+    if array.ndim > 1:
+        given = names() if callable(names) else names
+        column_names = list(given) if given is not None else [f"t:{i}" for i in range(array.shape[1])]
+    else:
+        column_names = []
+    kind = request.kind if request is not None and request.kind in DATA_KINDS else "tensor"
+    if not np.issubdtype(array.dtype, np.number):
+        kind = "ndarray"
+    return {"data": {"names": column_names, kind: encode_array(array, kind)}, "meta": meta}
 
 
 def encode_array(array: np.ndarray, kind: str) -> Any:
     if kind == "tensor":
-        try:
-            values = array.astype(np.float64).ravel().tolist()
-        except (ValueError, TypeError):
-            raise SeldonMicroserviceException(
-                "the model returned non-numeric values for a tensor request; tensors carry numbers only",
-                status_code=500,
-                reason=INTERNAL_ERROR,
-            ) from None
-        return {"shape": list(array.shape), "values": values}
+        return {"shape": list(array.shape), "values": array.astype(np.float64).ravel().tolist()}
     if kind == "tftensor":
         return json_format.MessageToDict(tftensor.from_numpy(array))
     return array.tolist()
 
 
-def response_meta(request_meta: dict[str, Any], tags: dict[str, Any], metrics: list[dict[str, Any]]) -> dict[str, Any]:
-    """puid round-trips (or is made up); user tags update the request's tags."""
+@functools.cache
+def unit_request_path() -> dict[str, str]:
+    """This unit's entry in meta.requestPath, {unit id: image}, when Seldon names the unit."""
+    unit = os.environ.get("PREDICTIVE_UNIT_ID")
+    if not unit:
+        return {}
+    return {unit: os.environ.get("PREDICTIVE_UNIT_IMAGE", "NOT_IMPLEMENTED:NOT_IMPLEMENTED")}
+
+
+def response_meta(
+    request_meta: dict[str, Any], tags: dict[str, Any], metrics: list[dict[str, Any]], *, carry: bool = True
+) -> dict[str, Any]:
+    """The puid round-trips (or is made up). With `carry`, the request's tags (updated by the
+    model's), metrics (followed by the model's) and requestPath (after this unit's entry) are
+    carried into the answer, as Seldon does for every verb but route and feedback."""
     meta: dict[str, Any] = {"puid": request_meta.get("puid") or uuid.uuid4().hex}
-    request_tags = request_meta.get("tags")
+    request_tags = request_meta.get("tags") if carry else None
     if request_tags or tags:
         meta["tags"] = {**(request_tags or {}), **tags}
-    if metrics:
-        meta["metrics"] = metrics
+    carried = list(request_meta.get("metrics") or []) if carry else []
+    if carried or metrics:
+        meta["metrics"] = carried + metrics
+    path = {**unit_request_path(), **((request_meta.get("requestPath") or {}) if carry else {})}
+    if path:
+        meta["requestPath"] = path
     return meta
+
+
+def merge_metas(metas: list[dict[str, Any]]) -> dict[str, Any]:
+    """The meta an aggregate's answer carries: every message's tags, requestPath and metrics."""
+    tags: dict[str, Any] = {}
+    path: dict[str, str] = {}
+    metrics: list[dict[str, Any]] = []
+    for meta in metas:
+        tags.update(meta.get("tags") or {})
+        path.update(meta.get("requestPath") or {})
+        metrics.extend(meta.get("metrics") or [])
+    return {"tags": tags, "requestPath": path, "metrics": metrics}
+
+
+def feedback_proto(feedback: dict[str, Any]) -> Any:
+    """A Feedback message from its JSON form (what Seldon hands send_feedback_raw)."""
+    from .proto import prediction_pb2
+
+    try:
+        return json_format.ParseDict(feedback, prediction_pb2.Feedback())
+    except (json_format.ParseError, TypeError, ValueError) as exc:
+        raise BadRequest(f"feedback is not a Feedback message: {exc}") from None

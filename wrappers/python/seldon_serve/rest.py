@@ -13,6 +13,7 @@ import email.policy
 import functools
 import logging
 import socket
+import time
 from collections.abc import Callable
 from email.parser import BytesParser
 from http import HTTPStatus
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from .v2 import OpenInference
 
 log = logging.getLogger(__name__)
+access = logging.getLogger("seldon_serve.access")  # --access-log: method, path, status, bytes, time
 
 _JSON = b"application/json"
 _TEXT = b"text/plain; charset=utf-8"
@@ -44,29 +46,45 @@ Handler = Callable[[Any], Any]
 # The HTTP methods each kind of route takes (as the OpenAPI document, wrappers/proto/openapi.yaml,
 # declares them): Seldon's verbs take a body by POST or ?json= by GET; the rest are read by GET.
 # "raw" routes are the gRPC front's, on its own Unix socket: it GETs the descriptors, POSTs calls.
-_METHODS = {"message": (b"GET", b"POST"), "json": (b"GET", b"POST"), "raw": (b"GET", b"POST")}
+_METHODS = {
+    "predict": (b"GET", b"POST"),
+    "message": (b"GET", b"POST"),
+    "json": (b"GET", b"POST"),
+    "raw": (b"GET", b"POST"),
+}
 _READ_ONLY = (b"GET",)
 
 
 def build_routes(service: Microservice) -> dict[bytes, tuple[str, Handler]]:
-    """Path -> (kind, handler). 'message' handlers take a SeldonMessage (decoded lazily),
-    'json' ones the parsed body as it is, 'get' ones nothing; 'document' ones answer JSON bytes."""
+    """Path -> (kind, handler). 'message' handlers take a SeldonMessage (decoded lazily), as
+    'predict' does, whose answer's status.code, when a raw answer sets one, is the HTTP status
+    (as in Seldon); 'json' ones the parsed body as it is, 'get' ones nothing; 'document' ones
+    answer JSON bytes."""
     routes: dict[bytes, tuple[str, Handler]] = {}
 
     def add(kind: str, handler: Handler, *paths: bytes) -> None:
         for path in paths:
             routes[path] = (kind, handler)
 
-    add("message", service.predict, b"/predict", b"/api/v1.0/predictions", b"/api/v0.1/predictions")
+    add("predict", service.predict, b"/predict", b"/api/v1.0/predictions", b"/api/v0.1/predictions")
     add("message", service.transform_input, b"/transform-input", b"/api/v1.0/transform-input")
     add("message", service.transform_output, b"/transform-output", b"/api/v1.0/transform-output")
     add("message", service.route, b"/route", b"/api/v1.0/route")
     add("json", service.aggregate, b"/aggregate", b"/api/v1.0/aggregate")
-    add("json", service.send_feedback, b"/send-feedback", b"/api/v1.0/feedback", b"/api/v0.1/feedback")
+    add("json", functools.partial(_feedback, service), b"/send-feedback", b"/api/v1.0/feedback", b"/api/v0.1/feedback")
     add("get", lambda _: service.health_status(), b"/health/status", b"/api/v1.0/health/status")
     add("get", lambda _: service.model_metadata, b"/metadata", b"/api/v1.0/metadata")
     add("ping", lambda _: "pong", b"/health/ping", b"/ping")
     return routes
+
+
+def _feedback(service: Microservice, body: Any) -> Any:
+    """Seldon answers feedback in protobuf's JSON mapping (empty fields left out), as here."""
+    from google.protobuf import json_format
+
+    from .grpc_server import to_proto
+
+    return json_format.MessageToDict(to_proto(service.send_feedback(body)))
 
 
 def build_bridge_routes(endpoints: Endpoints) -> dict[bytes, tuple[str, Handler]]:
@@ -86,7 +104,7 @@ def build_bridge_routes(endpoints: Endpoints) -> dict[bytes, tuple[str, Handler]
 class HttpProtocol(asyncio.Protocol):
     __slots__ = (
         "allow", "body", "body_size", "busy", "content_type", "expect_continue",
-        "parser", "routes", "server_state", "transport", "url", "v2",
+        "header_puid", "parser", "routes", "server_state", "transport", "url", "v2",
     )  # fmt: skip
 
     def __init__(
@@ -107,6 +125,7 @@ class HttpProtocol(asyncio.Protocol):
         self.content_type = b""
         self.expect_continue = False
         self.allow = b""  # the Allow header of a 405 answer
+        self.header_puid = b""  # Seldon-Puid: the request id Seldon's executor sends
 
     # ---- asyncio callbacks --------------------------------------------------------------
 
@@ -141,6 +160,8 @@ class HttpProtocol(asyncio.Protocol):
             self.content_type = value
         elif name == b"expect" and value.lower() == b"100-continue":
             self.expect_continue = True
+        elif name == b"seldon-puid":
+            self.header_puid = value
 
     def on_headers_complete(self) -> None:
         # curl asks before sending a body over 1 KiB; without this answer it waits a second.
@@ -153,11 +174,19 @@ class HttpProtocol(asyncio.Protocol):
             self.body.append(body)
 
     def on_message_complete(self) -> None:
+        state = self.server_state
+        started = time.perf_counter() if state.access_log else 0.0
         status, content_type, body = self._dispatch()
-        keep_alive = self.parser.should_keep_alive() and not self.server_state.closing
+        keep_alive = self.parser.should_keep_alive() and not state.closing
         self._send(status, content_type, body, keep_alive=keep_alive)
+        if state.access_log:
+            method = self.parser.get_method().decode(errors="replace")
+            took = (time.perf_counter() - started) * 1000
+            access.info("%s %s %d %d %.1fms", method, self.url.decode(errors="replace"), status, len(body), took)
         self.busy = False
         self._reset()
+        if state.budget is not None:
+            state.budget.spend()
 
     # ---- request handling --------------------------------------------------------------
 
@@ -181,11 +210,18 @@ class HttpProtocol(asyncio.Protocol):
                 return 200, _TEXT, b"pong"
             if kind == "document":
                 return 200, _JSON, handler(None)
+            if kind == "predict" and self.server_state.payload_passthrough:
+                passed = handler.__self__.predict_passthrough(b"".join(self.body))  # type: ignore[attr-defined]
+                if passed is not None:
+                    return 200, _JSON, passed
             if kind == "get":
                 return 200, _JSON, orjson.dumps(handler(None), option=orjson.OPT_SERIALIZE_NUMPY)
             body = self._message(parsed.query)
-            result = handler(JsonIncoming(body) if kind == "message" else body)
-            return 200, _JSON, orjson.dumps(result, option=orjson.OPT_SERIALIZE_NUMPY)
+            if self.header_puid:
+                body = _with_puid(body, self.header_puid.decode(errors="replace"))
+            result = handler(body if kind == "json" else JsonIncoming(body))
+            status = _status_of(result) if kind == "predict" else 200
+            return status, _JSON, orjson.dumps(result, option=orjson.OPT_SERIALIZE_NUMPY)
         except SeldonMicroserviceException as exc:
             self._note_allowed(exc)
             return exc.status_code, _JSON, orjson.dumps(exc.to_dict())
@@ -259,6 +295,26 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.close()
 
 
+def _with_puid(message: Any, puid: str) -> Any:
+    """The message with the Seldon-Puid header's request id as its puid, unless it has one."""
+    if isinstance(message, dict):
+        meta = message.get("meta")
+        if meta is None:
+            return {**message, "meta": {"puid": puid}}
+        if isinstance(meta, dict) and not meta.get("puid"):
+            return {**message, "meta": {**meta, "puid": puid}}
+    return message
+
+
+def _status_of(answer: Any) -> int:
+    """The HTTP status an answer asks for in status.code (a raw answer may set it), else 200."""
+    status = answer.get("status") if isinstance(answer, dict) else None
+    code = status.get("code") if isinstance(status, dict) else None
+    if isinstance(code, int) and not isinstance(code, bool) and 100 <= code <= 599:
+        return code
+    return 200
+
+
 def _allowed(methods: tuple[bytes, ...]) -> tuple[str, ...]:
     return tuple(method.decode() for method in methods)
 
@@ -308,15 +364,42 @@ def _json_object(raw: bytes, where: str) -> dict[str, Any]:
     return value
 
 
+class RequestBudget:
+    """--max-requests: after this many answered requests (REST and gRPC alike) the worker
+    stops, as gracefully as on SIGTERM, and its supervisor starts a fresh one."""
+
+    def __init__(self, limit: int, exhausted: Callable[[], None]):
+        self.left = limit
+        self.exhausted = exhausted
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left == 0:
+            log.info("served --max-requests requests: this worker makes way for a new one")
+            self.exhausted()
+
+
 class ServerState:
     """What graceful shutdown needs to know: the open connections, and that it has begun; and
-    the largest body a request may have (a larger one is answered 413, its bytes not kept)."""
+    the largest body a request may have (a larger one is answered 413, its bytes not kept);
+    whether each request is logged, and the budget of requests it counts against."""
 
-    def __init__(self, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, setting: str = "REST_MAX_BODY_BYTES") -> None:
+    def __init__(
+        self,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        setting: str = "REST_MAX_BODY_BYTES",
+        *,
+        access_log: bool = False,
+        budget: RequestBudget | None = None,
+        payload_passthrough: bool = False,
+    ) -> None:
         self.connections: set[HttpProtocol] = set()
         self.closing = False
         self.max_body_bytes = max_body_bytes
         self.too_large = f"request body over {max_body_bytes} bytes ({setting})"  # the 413's message
+        self.access_log = access_log
+        self.budget = budget
+        self.payload_passthrough = payload_passthrough  # PAYLOAD_PASSTHROUGH: predict_raw gets the body's bytes
 
 
 async def serve(
@@ -326,12 +409,15 @@ async def serve(
     *,
     reuse_port: bool = True,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    access_log: bool = False,
+    budget: RequestBudget | None = None,
+    payload_passthrough: bool = False,
 ) -> tuple[asyncio.Server, ServerState]:
     routes = build_routes(endpoints.seldon) if endpoints.seldon is not None else {}
     # Built on first use: a model that is never asked for its contract never parses it.
     contract = functools.partial(openapi.document_bytes, endpoints.seldon is not None, endpoints.v2 is not None)
     routes[openapi.PATH] = ("document", functools.cache(lambda _: contract()))
-    state = ServerState(max_body_bytes)
+    state = ServerState(max_body_bytes, access_log=access_log, budget=budget, payload_passthrough=payload_passthrough)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         lambda: HttpProtocol(routes, state, endpoints.v2), host, port, reuse_port=reuse_port, backlog=2048
@@ -340,12 +426,12 @@ async def serve(
 
 
 async def serve_bridge(
-    endpoints: Endpoints, sock: socket.socket, max_message_bytes: int
+    endpoints: Endpoints, sock: socket.socket, max_message_bytes: int, budget: RequestBudget | None = None
 ) -> tuple[asyncio.Server, ServerState]:
     """Answer the gRPC front on an already bound Unix socket (shared by every worker); the front
     takes no message over max_message_bytes (GRPC_MAX_MESSAGE_BYTES)."""
     routes = build_bridge_routes(endpoints)
-    state = ServerState(max_message_bytes, "GRPC_MAX_MESSAGE_BYTES")
+    state = ServerState(max_message_bytes, "GRPC_MAX_MESSAGE_BYTES", budget=budget)
     loop = asyncio.get_running_loop()
     server = await loop.create_unix_server(lambda: HttpProtocol(routes, state), sock=sock)
     return server, state

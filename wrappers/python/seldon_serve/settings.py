@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,41 @@ class Settings:
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT_SECONDS
     protocol: str = "seldon"
     pidfile: str | None = None
+    access_log: bool = False
+    payload_passthrough: bool = False
+    max_requests: int = 0  # a worker serving this many requests is replaced (0: never)
+    max_requests_jitter: int = 0
+
+
+# Seldon's operator writes the pod's annotations here (the downward API); two of them tune
+# the serving: seldon.io/rest-timeout (milliseconds) and seldon.io/grpc-max-message-size.
+ANNOTATIONS_FILE = "/etc/podinfo/annotations"
+REST_TIMEOUT_ANNOTATION = "seldon.io/rest-timeout"
+GRPC_MAX_MESSAGE_ANNOTATION = "seldon.io/grpc-max-message-size"
+
+
+def annotations(path: str = ANNOTATIONS_FILE) -> dict[str, str]:
+    """The pod's annotations, `key="value"` a line; none when the file is absent."""
+    found = {}
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return {}
+    for line in lines:
+        key, equals, value = line.partition("=")
+        if equals:
+            found[key.strip()] = value.strip().strip('"')
+    return found
+
+
+def _annotated_int(notes: dict[str, str], key: str) -> int | None:
+    value = notes.get(key)
+    if value is None:
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        raise SystemExit(f"the pod annotation {key}={value!r} is not a number") from None
 
 
 def cpu_quota(cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
@@ -79,6 +115,7 @@ def parser() -> argparse.ArgumentParser:
         type=str.upper,
         default=os.environ.get("LOG_LEVEL", "INFO"),
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="SELDON_LOG_LEVEL, when set, wins (as in Seldon's wrapper)",
     )
     p.add_argument(
         "--protocol",
@@ -99,20 +136,36 @@ def parser() -> argparse.ArgumentParser:
         default=_env_int("GUNICORN_WORKERS", 0),
         help="worker processes (default: the container's CPU quota)",
     )
-    # Seldon's flags, accepted so its commands and manifests work unchanged. Threads, request
-    # recycling and a separate pool of gRPC workers have no meaning for an event-loop worker
-    # that serves both transports.
+    p.add_argument(
+        "--max-requests",
+        type=int,
+        default=_env_int("GUNICORN_MAX_REQUESTS", 0),
+        help="replace a worker after it served this many requests (0: never)",
+    )
+    p.add_argument(
+        "--max-requests-jitter",
+        type=int,
+        default=_env_int("GUNICORN_MAX_REQUESTS_JITTER", 0),
+        help="up to this many more, at random, so workers are not replaced together",
+    )
+    p.add_argument(
+        "--access-log", nargs="?", const="true", default=os.environ.get("GUNICORN_ACCESS_LOG", ""),
+        help="a log line per request (GUNICORN_ACCESS_LOG)",
+    )  # fmt: skip
+    p.add_argument(
+        "--debug", nargs="?", const="true", default=os.environ.get("SELDON_DEBUG", ""),
+        help="log at DEBUG, with an access log line per request (SELDON_DEBUG)",
+    )  # fmt: skip
+    # Seldon's flags, accepted so its commands and manifests work unchanged. Threads and a
+    # separate pool of gRPC workers have no meaning for a single-threaded event-loop worker that
+    # serves both transports (--single-threaded is what it always is).
     p.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     p.add_argument("--grpc-workers", type=int, help=argparse.SUPPRESS)
     p.add_argument("--grpc-threads", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--max-requests", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--max-requests-jitter", type=int, help=argparse.SUPPRESS)
     p.add_argument("--keepalive", type=int, help=argparse.SUPPRESS)
     p.add_argument("--single-threaded", help=argparse.SUPPRESS)
     p.add_argument("--persistence", nargs="?", help=argparse.SUPPRESS)
     p.add_argument("--tracing", nargs="?", help=argparse.SUPPRESS)
-    p.add_argument("--debug", nargs="?", help=argparse.SUPPRESS)
-    p.add_argument("--access-log", nargs="?", help=argparse.SUPPRESS)
     p.add_argument("--pidfile", help="write the server's process id to this file")
     p.add_argument("--grace-seconds", type=float, default=float(_env_int("GRACEFUL_SHUTDOWN_SECONDS", 20)))
     p.add_argument(
@@ -121,10 +174,31 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def from_args(argv: list[str] | None = None) -> Settings:
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "t", "yes")
+
+
+def from_args(argv: list[str] | None = None, annotations_file: str = ANNOTATIONS_FILE) -> Settings:
     args = parser().parse_args(argv)
     if args.protocol not in PROTOCOLS:  # argparse checks a flag's value, not its default from PROTOCOL=
         raise SystemExit(f"PROTOCOL={args.protocol!r} is not one of {', '.join(PROTOCOLS)}")
+    debug = _truthy(args.debug)
+    log_level = os.environ.get("SELDON_LOG_LEVEL", "").strip().upper() or ("DEBUG" if debug else args.log_level)
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SystemExit(f"SELDON_LOG_LEVEL={log_level!r} is not one of DEBUG, INFO, WARNING, ERROR")
+    notes = annotations(annotations_file)
+    # An explicit setting wins over the deployment's annotation, which wins over the default.
+    rest_timeout_ms = _annotated_int(notes, REST_TIMEOUT_ANNOTATION)
+    request_timeout = _env_int("REQUEST_TIMEOUT_SECONDS", DEFAULT_REQUEST_TIMEOUT_SECONDS)
+    if rest_timeout_ms is not None and "REQUEST_TIMEOUT_SECONDS" not in os.environ:
+        request_timeout = max(1, rest_timeout_ms // 1000)
+    max_message = _annotated_int(notes, GRPC_MAX_MESSAGE_ANNOTATION)
+    if (
+        max_message is not None
+        and "GRPC_MAX_MESSAGE_BYTES" not in os.environ
+        and "--max-message-bytes" not in (argv or sys.argv)
+    ):
+        args.max_message_bytes = max_message
     return Settings(
         interface=args.interface,
         service_type=args.service_type,
@@ -137,9 +211,13 @@ def from_args(argv: list[str] | None = None) -> Settings:
         workers=args.workers if args.workers > 0 else cpu_quota(),
         grace_seconds=args.grace_seconds,
         max_message_bytes=args.max_message_bytes,
-        log_level=args.log_level,
+        log_level=log_level,
         max_body_bytes=_env_int("REST_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
-        request_timeout=_env_int("REQUEST_TIMEOUT_SECONDS", DEFAULT_REQUEST_TIMEOUT_SECONDS),
+        request_timeout=request_timeout,
         protocol=args.protocol,
         pidfile=args.pidfile,
+        access_log=debug or _truthy(args.access_log),
+        payload_passthrough=_truthy(os.environ.get("PAYLOAD_PASSTHROUGH")),
+        max_requests=max(0, args.max_requests),
+        max_requests_jitter=max(0, args.max_requests_jitter),
     )
