@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import uuid
+import zipfile
+from pathlib import Path
 
 import docker.errors
 import grpc
@@ -23,6 +25,7 @@ from harness import (
     record_build,
     remove_container,
     run_model,
+    run_to_exit,
     s2i_build,
     source_tree,
 )
@@ -159,6 +162,14 @@ IDENTITY = "class MyModel:\n    def predict(self, X, names):\n        return X\n
             {"MyModel.py": "import joblibb\n" + IDENTITY, ".s2i/environment": "MODEL_NAME=MyModel\n"},
             "needs module 'joblibb', which is not installed",
         ),
+        (
+            {
+                "MyModel.py": IDENTITY,
+                ".s2i/environment": "MODEL_NAME=MyModel\n",
+                "requirements.txt": "protobuf==3.20.3\n",
+            },
+            "A conflict with a package the wrapper needs names both versions",
+        ),
     ],
     ids=[
         "no-model-name",
@@ -167,6 +178,7 @@ IDENTITY = "class MyModel:\n    def predict(self, X, names):\n        return X\n
         "bad-service-type",
         "bad-requirement",
         "missing-dependency",
+        "requirement-moves-a-wrapper-pin",
     ],
 )
 def test_user_mistakes_fail_the_build_with_a_clear_message(
@@ -177,6 +189,8 @@ def test_user_mistakes_fail_the_build_with_a_clear_message(
     assert build.returncode != 0, build.output
     assert message in build.output
     assert "Traceback" not in build.output
+    if "protobuf==3.20.3" in files.get("requirements.txt", ""):  # pip names both versions
+        assert "protobuf==3.20.3" in build.output and f"protobuf=={cell.family.packages['protobuf']}" in build.output
 
 
 def test_private_index_settings_are_used_and_their_credentials_masked(cell, builder_image, tmp_path):
@@ -242,3 +256,65 @@ def test_as_dockerfile_writes_a_recipe_docker_builds_into_a_working_model(cell, 
     finally:
         remove_container(model)
         docker_client.images.remove(image, force=True)
+
+
+def _wheel(folder: Path, name: str, version: str, module: str) -> Path:
+    """A pure-Python wheel of one module: what `s2i build -i <dir>:/whl` brings along."""
+    dist = f"{name.replace('-', '_')}-{version}"
+    wheel = folder / f"{dist}-py3-none-any.whl"
+    files = {
+        f"{name.replace('-', '_')}.py": module,
+        f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = "".join(f"{path},,\n" for path in files) + f"{dist}.dist-info/RECORD,,\n"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in {**files, f"{dist}.dist-info/RECORD": record}.items():
+            archive.writestr(path, text)
+    return wheel
+
+
+def test_a_seldon_source_builds_as_it_did_with_seldons_builder(cell, builder_image, docker_client, tmp_path):
+    """Seldon's s2i conventions: requirements.txt naming seldon-core (this image's seldon_core
+    package stands for it), a local wheel given with -i <dir>:/whl, an executable before-run run
+    before the model starts."""
+    wheels = tmp_path / "whl"
+    wheels.mkdir()
+    _wheel(wheels, "seldon-whl-probe", "0.1", "FACTOR = 3\n")
+    model = (
+        "import os\nimport numpy as np\nfrom seldon_core.user_model import SeldonComponent\n"
+        "from seldon_whl_probe import FACTOR\n\n\nclass MyModel(SeldonComponent):\n"
+        "    def predict(self, X, names, **kwargs):\n"
+        "        return np.asarray(X) * FACTOR * int(open('before-run.out').read())\n"
+    )
+    source = source_tree(
+        tmp_path,
+        {
+            "MyModel.py": model,
+            ".s2i/environment": "MODEL_NAME=MyModel\nSERVICE_TYPE=MODEL\n",
+            "requirements.txt": "seldon-core==1.18.2\nseldon-whl-probe==0.1\n",
+            "before-run": "#!/bin/sh\necho 2 > before-run.out\n",
+        },
+    )
+    (source / "before-run").chmod(0o755)
+    image = output_image(cell, "seldon-source")
+    build = s2i_build(source, builder_image, image, "-i", f"{wheels}:/whl")
+    try:
+        assert build.returncode == 0, build.output
+        assert "requirements.txt names seldon-core: this image's seldon_core package" in build.output
+        assert "Using the wheels in /whl (1 found)" in build.output
+        running = run_model(docker_client, image, user="123456:0")
+        try:
+            reply = requests.post(f"{running.http}/predict", json={"data": {"ndarray": [[1, 2]]}}, timeout=5).json()
+            assert reply["data"]["ndarray"] == [[6, 12]], reply
+            assert "Running before-run" in running.logs()
+        finally:
+            remove_container(running)
+        (source / "before-run").write_text("#!/bin/sh\nexit 3\n")
+        failing = s2i_build(source, builder_image, image, "-i", f"{wheels}:/whl")
+        assert failing.returncode == 0, failing.output
+        status, logs = run_to_exit(docker_client, image)
+        assert status != 0 and "before-run failed (exit status 3): the model is not started" in logs, logs
+    finally:
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            docker_client.images.remove(image, force=True)
