@@ -18,7 +18,7 @@ from .paths import IMAGES_DIR, ROOT
 from .render import env_vars, environment, template_vars
 
 README = ROOT / "README.md"
-BLOCKS = ("versions", "quickstart")
+BLOCKS = ("versions", "quickstart", "from-seldon")
 SAMPLES_DIR = ROOT / "tests" / "samples"
 # The contract samples first, in the order a graph is usually read; a family's others follow.
 SAMPLE_ORDER = ("model", "transformer", "output-transformer", "router", "combiner", "model-with-extras", "raw-model")

@@ -292,6 +292,8 @@ EXCEPTION_FORMS = {
     "payload positional": "('m', 404, {'p': 1})",
     "payload and reason positional": "('m', 500, None, 'R')",
 }
+
+
 @functools.cache
 def exception_answers() -> tuple[dict[str, Any], dict[str, Any]]:
     return both(f"""
