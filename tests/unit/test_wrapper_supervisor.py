@@ -79,3 +79,35 @@ def test_restarting_too_often_stops_the_service():
     recent: list[float] = []
     assert not any(cli._restarting_too_often(recent) for _ in range(cli.RESTARTS_ALLOWED))
     assert cli._restarting_too_often(recent)
+
+
+def test_a_worker_that_served_max_requests_makes_way_for_a_new_one(tmp_path):
+    """Seldon's --max-requests: a worker that answered that many requests (REST and gRPC) stops as
+    gracefully as on SIGTERM and a new one takes its place, not counted as a death."""
+    http, grpc, metrics = free_port(), free_port(), free_port()
+    command = [
+        str(Path(sys.executable).with_name("seldon-core-microservice")), "MyModel", "--workers", "1",
+        "--max-requests", "5", "--access-log",
+        "--http-port", str(http), "--grpc-port", str(grpc), "--metrics-port", str(metrics),
+    ]  # fmt: skip
+    env = {**os.environ, "SELDON_GRPC_FRONT": "off", "LOG_LEVEL": "INFO"}
+    log = tmp_path / "log"
+    with log.open("w") as out:
+        server = subprocess.Popen(command, cwd=SAMPLES / "python" / "model", env=env, stdout=out, stderr=out)
+    predict = f"http://127.0.0.1:{http}/api/v1.0/predictions"
+    try:
+        first = wait_for(lambda: children(server.pid))
+        answered = 0
+        while answered < 12:  # a request that meets a worker making way is sent again
+            try:
+                answered += requests.post(predict, json={"data": {"ndarray": [[1.0]]}}, timeout=2).ok
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert wait_for(lambda: children(server.pid) and not children(server.pid) & first)
+        text = log.read_text()
+        assert text.count("served its --max-requests: starting a new one") >= 2, text
+        assert "died while serving" not in text
+        assert "POST /api/v1.0/predictions 200" in text  # --access-log
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0, log.read_text()

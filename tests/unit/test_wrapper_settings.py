@@ -1,0 +1,59 @@
+"""seldon_serve.settings: Seldon's command line, environment and pod annotations."""
+
+from __future__ import annotations
+
+import pytest
+
+from seldon_serve import settings
+
+SELDON_VARIABLES = (
+    "SELDON_LOG_LEVEL", "LOG_LEVEL", "SELDON_DEBUG", "GUNICORN_ACCESS_LOG", "GUNICORN_MAX_REQUESTS",
+    "GUNICORN_MAX_REQUESTS_JITTER", "PAYLOAD_PASSTHROUGH", "REQUEST_TIMEOUT_SECONDS", "GRPC_MAX_MESSAGE_BYTES",
+)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in SELDON_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def parse(*argv: str, annotations: str = "/nonexistent") -> settings.Settings:
+    return settings.from_args(["MyModel", *argv], annotations_file=annotations)
+
+
+def test_seldons_log_level_variable_wins_and_debug_means_debug(monkeypatch):
+    assert parse().log_level == "INFO" and not parse().access_log
+    assert parse("--debug").log_level == "DEBUG" and parse("--debug").access_log
+    monkeypatch.setenv("SELDON_LOG_LEVEL", "warning")
+    assert parse("--log-level", "ERROR").log_level == "WARNING"
+    monkeypatch.setenv("SELDON_LOG_LEVEL", "LOUD")
+    with pytest.raises(SystemExit, match="SELDON_LOG_LEVEL='LOUD'"):
+        parse()
+
+
+def test_access_log_recycling_and_passthrough_from_flags_or_seldons_variables(monkeypatch):
+    assert parse("--access-log").access_log and parse("--max-requests", "100").max_requests == 100
+    monkeypatch.setenv("GUNICORN_ACCESS_LOG", "true")
+    monkeypatch.setenv("GUNICORN_MAX_REQUESTS", "50")
+    monkeypatch.setenv("GUNICORN_MAX_REQUESTS_JITTER", "5")
+    monkeypatch.setenv("PAYLOAD_PASSTHROUGH", "True")
+    config = parse()
+    assert (config.access_log, config.max_requests, config.max_requests_jitter) == (True, 50, 5)
+    assert config.payload_passthrough
+
+
+def test_the_pods_annotations_set_the_timeout_and_message_size_unless_a_variable_does(monkeypatch, tmp_path):
+    notes = tmp_path / "annotations"
+    notes.write_text('seldon.io/rest-timeout="2500"\nseldon.io/grpc-max-message-size="1048576"\nother="x"\n')
+    config = parse(annotations=str(notes))
+    assert (config.request_timeout, config.max_message_bytes) == (2, 1048576)
+    monkeypatch.setenv("REQUEST_TIMEOUT_SECONDS", "7")
+    monkeypatch.setenv("GRPC_MAX_MESSAGE_BYTES", "2048")
+    config = parse(annotations=str(notes))
+    assert (config.request_timeout, config.max_message_bytes) == (7, 2048)
+    notes.write_text('seldon.io/rest-timeout="soon"\n')
+    with pytest.raises(SystemExit, match=r"seldon\.io/rest-timeout='soon' is not a number"):
+        parse(annotations=str(notes))
+    monkeypatch.delenv("REQUEST_TIMEOUT_SECONDS")
+    assert parse(annotations=str(tmp_path / "absent")).request_timeout == settings.DEFAULT_REQUEST_TIMEOUT_SECONDS
