@@ -54,6 +54,9 @@ class RModel:
     """One R object from initialise_seldon(params), with the hooks its class has methods for."""
 
     source_file = "MyModel.R"
+    # R's *_raw hooks take a message as nested lists, converted from its JSON form over either
+    # transport (Seldon's python wrapper hands a Python model the protobuf over gRPC).
+    raw_messages_as_json = True
 
     def __init__(self, **parameters: Any):
         ri = runtime.session()
