@@ -162,7 +162,17 @@ def seldon_python() -> Path:
     return tools.ensure_seldon_core(version) / "bin" / "python"
 
 
+_SELDON_ANSWERS: dict[str, list[dict[str, Any]]] = {}
+
+
 def seldon_answers(case: Case, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Seldon's answers to the calls; the same for every image under test, so asked once a run."""
+    if case.id not in _SELDON_ANSWERS:
+        _SELDON_ANSWERS[case.id] = _ask_seldon(case, calls)
+    return _SELDON_ANSWERS[case.id]
+
+
+def _ask_seldon(case: Case, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
     python = seldon_python()
     job = {
         "source": str(SAMPLES / "python" / case.sample),

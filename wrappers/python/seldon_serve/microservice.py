@@ -178,9 +178,10 @@ def call_user(method: Callable[..., Any], *args: Any) -> Any:
         raise UserCodeError(exc) from exc
 
 
-# What a unit answers for a verb its class does not implement, as Seldon's wrapper does; every
-# unit serves every verb, whatever SERVICE_TYPE it was built as (Seldon's operator never tells
-# a container its role in the graph).
+# A hook the model does not implement: missing, SeldonComponent's own, or raising
+# SeldonNotImplementedError. Every unit serves every verb, whatever SERVICE_TYPE it was built as
+# (Seldon's operator never tells a container its role in the graph), and a verb whose hook is
+# absent answers what Seldon's wrapper answers.
 _ABSENT = object()
 
 
