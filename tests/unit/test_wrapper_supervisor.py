@@ -44,16 +44,22 @@ def wait_for(condition, timeout: float = 20.0):  # type: ignore[no-untyped-def]
     raise AssertionError(f"not within {timeout}s")
 
 
-def test_a_worker_that_dies_is_replaced_and_counted(tmp_path):
+def serve_identity(log: Path, *flags: str) -> tuple[subprocess.Popen[bytes], int, int]:
+    """The identity sample served on this host with these flags: (server, REST port, metrics port)."""
     http, grpc, metrics = free_port(), free_port(), free_port()
     command = [
-        str(Path(sys.executable).with_name("seldon-core-microservice")), "MyModel", "--workers", "2",
+        str(Path(sys.executable).with_name("seldon-core-microservice")), "MyModel", *flags,
         "--http-port", str(http), "--grpc-port", str(grpc), "--metrics-port", str(metrics),
     ]  # fmt: skip
     env = {**os.environ, "SELDON_GRPC_FRONT": "off", "LOG_LEVEL": "INFO"}
-    log = tmp_path / "log"
     with log.open("w") as out:
         server = subprocess.Popen(command, cwd=SAMPLES / "python" / "model", env=env, stdout=out, stderr=out)
+    return server, http, metrics
+
+
+def test_a_worker_that_dies_is_replaced_and_counted(tmp_path):
+    log = tmp_path / "log"
+    server, http, metrics = serve_identity(log, "--workers", "2")
     predict = f"http://127.0.0.1:{http}/api/v1.0/predictions"
     try:
         wait_for(lambda: requests.post(predict, json={"data": {"ndarray": [[1.0]]}}, timeout=2).ok)
@@ -84,16 +90,8 @@ def test_restarting_too_often_stops_the_service():
 def test_a_worker_that_served_max_requests_makes_way_for_a_new_one(tmp_path):
     """Seldon's --max-requests: a worker that answered that many requests (REST and gRPC) stops as
     gracefully as on SIGTERM and a new one takes its place, not counted as a death."""
-    http, grpc, metrics = free_port(), free_port(), free_port()
-    command = [
-        str(Path(sys.executable).with_name("seldon-core-microservice")), "MyModel", "--workers", "1",
-        "--max-requests", "5", "--access-log",
-        "--http-port", str(http), "--grpc-port", str(grpc), "--metrics-port", str(metrics),
-    ]  # fmt: skip
-    env = {**os.environ, "SELDON_GRPC_FRONT": "off", "LOG_LEVEL": "INFO"}
     log = tmp_path / "log"
-    with log.open("w") as out:
-        server = subprocess.Popen(command, cwd=SAMPLES / "python" / "model", env=env, stdout=out, stderr=out)
+    server, http, _ = serve_identity(log, "--workers", "1", "--max-requests", "5", "--access-log")
     predict = f"http://127.0.0.1:{http}/api/v1.0/predictions"
     try:
         first = wait_for(lambda: children(server.pid))
