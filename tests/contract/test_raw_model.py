@@ -1,4 +1,5 @@
-"""The `raw-model` sample: predict_raw gets the whole message, over REST and gRPC alike.
+"""The `raw-model` sample: predict_raw gets the whole message, over REST and gRPC alike (as the
+language hands it over: Python, like Seldon's wrapper, gets the protobuf over gRPC).
 
 Its behaviour: answers jsonData {"received": sorted top-level keys, "names": data.names} with
 the request's puid.
@@ -24,7 +25,7 @@ def test_predict_raw_receives_the_whole_message_over_rest(model, encoding):
     assert reply == {"jsonData": {"received": ["data", "meta"], "names": ["a", "b"]}, "meta": {"puid": "raw-1"}}
 
 
-def test_predict_raw_receives_the_same_json_form_over_grpc(model):
+def test_predict_raw_receives_the_same_message_over_grpc(model):
     reply = to_dict(rpc(model, "Model", "Predict", to_proto(REQUEST)))
     assert reply["jsonData"] == {"received": ["data", "meta"], "names": ["a", "b"]}
     assert reply["meta"]["puid"] == "raw-1"

@@ -11,7 +11,15 @@ import logging
 from typing import Any
 
 import grpc
-from google.protobuf import any_pb2, descriptor_pb2, json_format, symbol_database
+from google.protobuf import (
+    any_pb2,
+    descriptor_pb2,
+    duration_pb2,
+    json_format,
+    symbol_database,
+    timestamp_pb2,
+    wrappers_pb2,
+)
 from google.protobuf.message import DecodeError
 from grpc_reflection.v1alpha import reflection
 
@@ -22,6 +30,10 @@ from .microservice import Microservice
 from .proto import prediction_pb2 as pb
 
 log = logging.getLogger(__name__)
+
+# protobuf's well-known types, registered so that a customData (an Any) holding one has a JSON
+# form, for the wrapper and for a model's json_format calls alike.
+WELL_KNOWN_TYPES = (duration_pb2, timestamp_pb2, wrappers_pb2)
 
 # Seldon's wrapper lets every exception become UNKNOWN; a client deserves the real category.
 _CODE_BY_HTTP_STATUS = {

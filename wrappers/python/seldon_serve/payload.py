@@ -20,6 +20,7 @@ from google.protobuf import any_pb2, json_format
 
 from . import tftensor
 from .errors import BadRequest
+from .metrics import METRIC_TYPES
 from .proto import tf_tensor_pb2
 
 DATA_KINDS = ("ndarray", "tensor", "tftensor")
@@ -106,8 +107,20 @@ def check_meta(meta: Any) -> None:
         if not isinstance(image, str):
             raise BadRequest(f"meta.requestPath[{unit!r}] must be a string (an image), not {image!r}")
     for metric in meta.get("metrics") or []:
-        if not isinstance(metric, dict) or not isinstance(metric.get("key"), str):
-            raise BadRequest(f"meta.metrics: {metric!r} is not a metric (key, type, value)")
+        _check_metric(metric)
+
+
+def _check_metric(metric: Any) -> None:
+    """A metric a request carries, which its answer carries on: prediction.proto's Metric."""
+    if not isinstance(metric, dict) or not isinstance(metric.get("key"), str):
+        raise BadRequest(f"meta.metrics: {metric!r} is not a metric (key, type, value)")
+    if metric.get("type", "COUNTER") not in METRIC_TYPES:
+        raise BadRequest(f"meta.metrics: {metric['key']!r} has type {metric.get('type')!r}, not one of {METRIC_TYPES}")
+    value = metric.get("value", 0)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadRequest(f"meta.metrics: {metric['key']!r} has value {value!r}, not a number")
+    if not isinstance(metric.get("tags", {}), dict):
+        raise BadRequest(f"meta.metrics: {metric['key']!r} has tags that are not an object")
 
 
 def _decode_data(data: Any, meta: dict[str, Any]) -> Request:
