@@ -124,7 +124,7 @@ def wait_ready(model: RunningModel, timeout: float = 60, ready_path: str = "/hea
         try:
             if requests.get(f"{model.http}{ready_path}", timeout=1).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused, or accepted but not answered yet (a JVM starting)
             pass
         time.sleep(0.2)
     else:

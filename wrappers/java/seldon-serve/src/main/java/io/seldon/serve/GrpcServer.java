@@ -4,7 +4,13 @@ import com.google.gson.JsonElement;
 import com.google.protobuf.Empty;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -42,6 +48,11 @@ import java.util.function.Supplier;
  * and gRPC health.
  */
 final class GrpcServer {
+  /** The puid Seldon's executor sends as metadata (as the Seldon-Puid header over REST). */
+  private static final Metadata.Key<String> PUID_HEADER =
+      Metadata.Key.of("seldon-puid", Metadata.ASCII_STRING_MARSHALLER);
+  private static final Context.Key<String> PUID = Context.key("seldon-puid");
+
   private final Server server;
   private final ExecutorService executor;
 
@@ -60,7 +71,7 @@ final class GrpcServer {
           RouterGrpc.bindService(services), TransformerGrpc.bindService(services),
           OutputTransformerGrpc.bindService(services), CombinerGrpc.bindService(services),
           GenericGrpc.bindService(services), SeldonGrpc.bindService(services))) {
-        builder.addService(UnparsableRequests.refused(service));
+        builder.addService(ServerInterceptors.intercept(UnparsableRequests.refused(service), GrpcServer::withPuid));
       }
     }
     if (v2 != null) {
@@ -75,6 +86,21 @@ final class GrpcServer {
 
   void start() throws IOException {
     server.start();
+  }
+
+  /** The port it listens on (the one it was given, or the one picked for port 0). */
+  int port() {
+    return server.getPort();
+  }
+
+  /** Runs the call with its seldon-puid metadata, if any, where the Services read it. */
+  private static <Q, R> ServerCall.Listener<Q> withPuid(ServerCall<Q, R> call, Metadata headers,
+      ServerCallHandler<Q, R> next) {
+    String puid = headers.get(PUID_HEADER);
+    if (puid == null) {
+      return next.startCall(call, headers);
+    }
+    return Contexts.interceptCall(Context.current().withValue(PUID, puid), call, headers, next);
   }
 
   /** Refuse new calls at once; let those in progress finish. */
@@ -120,32 +146,32 @@ final class GrpcServer {
 
     @Override
     public void predict(SeldonMessage request, StreamObserver<SeldonMessage> out) {
-      answer(out, () -> service.predict(request));
+      answer(out, () -> service.predict(Messages.withPuid(request, PUID.get())));
     }
 
     @Override
     public void transformInput(SeldonMessage request, StreamObserver<SeldonMessage> out) {
-      answer(out, () -> service.transformInput(request));
+      answer(out, () -> service.transformInput(Messages.withPuid(request, PUID.get())));
     }
 
     @Override
     public void transformOutput(SeldonMessage request, StreamObserver<SeldonMessage> out) {
-      answer(out, () -> service.transformOutput(request));
+      answer(out, () -> service.transformOutput(Messages.withPuid(request, PUID.get())));
     }
 
     @Override
     public void route(SeldonMessage request, StreamObserver<SeldonMessage> out) {
-      answer(out, () -> service.route(request));
+      answer(out, () -> service.route(Messages.withPuid(request, PUID.get())));
     }
 
     @Override
     public void aggregate(SeldonMessageList request, StreamObserver<SeldonMessage> out) {
-      answer(out, () -> service.aggregate(request));
+      answer(out, () -> service.aggregate(Messages.withPuid(request, PUID.get())));
     }
 
     @Override
     public void sendFeedback(Feedback request, StreamObserver<SeldonMessage> out) {
-      answer(out, () -> service.sendFeedback(request));
+      answer(out, () -> service.sendFeedback(Messages.withPuid(request, PUID.get())));
     }
 
     @Override

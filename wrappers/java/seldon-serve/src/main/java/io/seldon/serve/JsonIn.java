@@ -20,6 +20,7 @@ import com.google.protobuf.util.JsonFormat;
 import io.seldon.protos.PredictionProtos.DefaultData;
 import io.seldon.protos.PredictionProtos.Feedback;
 import io.seldon.protos.PredictionProtos.Meta;
+import io.seldon.protos.PredictionProtos.Metric;
 import io.seldon.protos.PredictionProtos.SeldonMessage;
 import io.seldon.protos.PredictionProtos.SeldonMessageList;
 import io.seldon.protos.PredictionProtos.Tensor;
@@ -35,7 +36,7 @@ import java.util.Map;
  */
 final class JsonIn {
   private static final TypeAdapter<JsonElement> ELEMENTS = new Gson().getAdapter(JsonElement.class);
-  private static final JsonFormat.Parser TENSOR_PARSER = JsonFormat.parser();
+  private static final JsonFormat.Parser PROTO_PARSER = JsonFormat.parser();
 
   private JsonIn() {}
 
@@ -155,7 +156,27 @@ final class JsonIn {
         meta.putRequestPath(path.getKey(), path.getValue().getAsString());
       }
     }
+    JsonElement metrics = object.get("metrics");
+    if (metrics != null && !metrics.isJsonNull()) {
+      // Carried into the answer ahead of the model's own, as Seldon's wrapper does.
+      if (!metrics.isJsonArray()) {
+        throw SeldonException.badData("meta.metrics must be a list of metrics, not " + typeName(metrics));
+      }
+      for (JsonElement metric : metrics.getAsJsonArray()) {
+        meta.addMetrics(metric(metric));
+      }
+    }
     return meta.build();
+  }
+
+  private static Metric metric(JsonElement element) {
+    Metric.Builder metric = Metric.newBuilder();
+    try {
+      PROTO_PARSER.merge(object(element, "a meta.metrics item").toString(), metric);
+    } catch (InvalidProtocolBufferException e) {
+      throw SeldonException.badData("a meta.metrics item is not {key, type, value, tags}: " + e.getMessage());
+    }
+    return metric.build();
   }
 
   private static DefaultData data(JsonElement element) {
@@ -175,10 +196,13 @@ final class JsonIn {
     }
     if (object.has("ndarray")) {
       JsonElement ndarray = object.get("ndarray");
-      if (!ndarray.isJsonArray()) {
-        throw SeldonException.badData("data.ndarray must be a (nested) list");
+      if (ndarray.isJsonArray()) {
+        data.setNdarray(list(ndarray.getAsJsonArray()));
+      } else if (!ndarray.isJsonNull()) {
+        ScalarNdarray.set(data, value(ndarray)); // a 0-d array, as numpy reads it in Seldon's wrapper
+      } else {
+        throw SeldonException.badData("data.ndarray must be a (nested) list or a scalar, not null");
       }
-      data.setNdarray(list(ndarray.getAsJsonArray()));
     } else if (object.has("tensor")) {
       data.setTensor(tensor(object.get("tensor")));
     } else if (object.has("tftensor")) {
@@ -218,7 +242,7 @@ final class JsonIn {
   private static TensorProto tftensor(JsonElement element) {
     TensorProto.Builder tensor = TensorProto.newBuilder();
     try {
-      TENSOR_PARSER.merge(element.toString(), tensor);
+      PROTO_PARSER.merge(element.toString(), tensor);
     } catch (InvalidProtocolBufferException e) {
       throw SeldonException.badData("data.tftensor is not a TensorProto: " + e.getMessage());
     }

@@ -146,7 +146,11 @@ final class JsonOut {
     switch (data.getDataOneofCase()) {
       case NDARRAY -> {
         out.append(",\"ndarray\":");
-        array(out, data.getNdarray().getValuesList(), JsonOut::value);
+        if (ScalarNdarray.is(data)) {
+          value(out, data.getNdarray().getValues(0));
+        } else {
+          array(out, data.getNdarray().getValuesList(), JsonOut::value);
+        }
       }
       case TENSOR -> {
         out.append(",\"tensor\":");

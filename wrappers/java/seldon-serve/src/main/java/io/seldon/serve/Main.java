@@ -32,8 +32,7 @@ public final class Main {
     Deadlines.start(settings.requestTimeoutMillis()); // after load(), which may rightly take long
     Map<String, String> env = System.getenv();
     PrometheusMetrics metrics = new PrometheusMetrics(env);
-    Microservice service = new Microservice(model, settings.serviceType(), env.getOrDefault("PREDICTIVE_UNIT_ID", ""),
-        metrics);
+    Microservice service = new Microservice(model, settings.serviceType(), env, metrics);
     String version = Main.class.getPackage().getImplementationVersion();
     OpenInference v2 = settings.servesV2() ? new OpenInference(service, version == null ? "unknown" : version) : null;
     Microservice seldon = settings.servesSeldon() ? service : null;

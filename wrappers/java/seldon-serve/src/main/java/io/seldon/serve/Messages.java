@@ -2,8 +2,10 @@ package io.seldon.serve;
 
 import com.google.protobuf.ByteString;
 import io.seldon.protos.PredictionProtos.DefaultData;
+import io.seldon.protos.PredictionProtos.Feedback;
 import io.seldon.protos.PredictionProtos.Meta;
 import io.seldon.protos.PredictionProtos.SeldonMessage;
+import io.seldon.protos.PredictionProtos.SeldonMessageList;
 import io.seldon.protos.PredictionProtos.Tensor;
 import io.seldon.protos.tf.TensorProtos.DataType;
 import java.util.ArrayList;
@@ -27,9 +29,9 @@ final class Messages {
   }
 
   /**
-   * The answer for `result`. Numbers take the request's kind (a tensor request gets a tensor);
-   * names are the class names when the model has them, else the result's, else t:0..t:n-1 for
-   * 2-D data.
+   * The answer for `result`, in the data kind {@link #answerKind} picks; names are the class
+   * names when the model has them and the data has columns, else the result's, else t:0..t:n-1
+   * for 2-D data.
    */
   static SeldonMessage encode(Payload result, Payload request, List<String> classNames, Meta meta) {
     SeldonMessage.Builder out = SeldonMessage.newBuilder();
@@ -45,25 +47,40 @@ final class Messages {
     return out.build();
   }
 
+  /**
+   * Seldon's choice (construct_response): numbers answer a data request in the request's own
+   * kind and a jsonData, strData or binData request as a tensor; anything but numbers is an
+   * ndarray. Without a request (a health answer) the result keeps its own kind.
+   */
+  private static Payload.Kind answerKind(Payload result, Payload request) {
+    if (request == null) {
+      return result.kind();
+    }
+    return switch (request.kind()) {
+      case NDARRAY -> Payload.Kind.NDARRAY; // numbers or not: no need to look
+      case TENSOR, TFTENSOR -> result.isNumeric() ? request.kind() : Payload.Kind.NDARRAY;
+      default -> result.isNumeric() ? Payload.Kind.TENSOR : Payload.Kind.NDARRAY;
+    };
+  }
+
   private static DefaultData data(Payload result, Payload request, List<String> classNames) {
-    Payload.Kind kind = request != null && request.kind().isData() ? request.kind() : result.kind();
+    Payload.Kind kind = answerKind(result, request);
     DefaultData.Builder data = DefaultData.newBuilder().addAllNames(names(result, classNames));
     DefaultData source = result.source();
     if (source != null && Payload.Kind.valueOf(source.getDataOneofCase().name()) == kind) {
       return switch (kind) {
         case TENSOR -> data.setTensor(source.getTensor()).build();
         case TFTENSOR -> data.setTftensor(source.getTftensor()).build();
-        default -> data.setNdarray(source.getNdarray()).build();
+        default -> ndarray(data, result).build();
       };
     }
     if (kind == Payload.Kind.NDARRAY) {
-      return data.setNdarray(result.listValue()).build();
+      return ndarray(data, result).build();
     }
     Numeric numbers = result.numeric();
-    if (numbers == null) {
+    if (numbers == null) { // a result without a request to follow: its kind may not hold it
       throw SeldonException.internal(
-          "the model returned non-numeric values for a " + Payload.describe(kind) + " request; tensors carry"
-              + " numbers only");
+          "the model returned non-numeric values as " + Payload.describe(kind) + ", which carries numbers only");
     }
     if (kind == Payload.Kind.TENSOR) {
       Tensor.Builder tensor = Tensor.newBuilder();
@@ -81,14 +98,19 @@ final class Messages {
     return data.setTftensor(TfTensors.fromNumeric(numbers, dtype)).build();
   }
 
+  private static DefaultData.Builder ndarray(DefaultData.Builder data, Payload result) {
+    data.setNdarray(result.listValue());
+    return result.isScalar() ? ScalarNdarray.mark(data) : data;
+  }
+
   private static List<String> names(Payload result, List<String> classNames) {
-    if (classNames != null) {
+    int columns = result.columns();
+    if (classNames != null && columns >= 0) { // Seldon asks class_names() of 2-D (or more) answers only
       return classNames;
     }
     if (!result.names().isEmpty()) {
       return result.names();
     }
-    int columns = columns(result);
     List<String> names = new ArrayList<>(Math.max(columns, 0));
     for (int i = 0; i < columns; i++) {
       names.add("t:" + i);
@@ -96,27 +118,23 @@ final class Messages {
     return names;
   }
 
-  /** The second dimension's size, or 0 for 1-D data. */
-  private static int columns(Payload result) {
-    Numeric numbers = result.numeric();
-    if (numbers != null) {
-      return numbers.shape().length > 1 ? numbers.shape()[1] : 0;
-    }
-    var list = result.listValue();
-    if (list.getValuesCount() > 0 && list.getValues(0).hasListValue()) {
-      return list.getValues(0).getListValue().getValuesCount();
-    }
-    return 0;
-  }
-
-  /** puid round-trips (or is made up); the model's tags update the request's; its metrics join. */
-  static Meta responseMeta(Meta request, Map<String, ?> tags, List<Metric> metrics) {
+  /**
+   * The answer's meta, as Seldon's construct_response builds it: the puid of `carried` (or a
+   * new one); requestPath = this unit's entry (`unitPath`) updated by carried's; tags = carried's
+   * updated by the model's; metrics = carried's followed by the model's. `carried` is the
+   * request's meta for most verbs, its puid alone where Seldon passes no meta (route, feedback)
+   * and the merge of all messages for aggregate.
+   */
+  static Meta responseMeta(Meta carried, Map<String, String> unitPath, Map<String, ?> tags, List<Metric> metrics) {
     Meta.Builder meta = Meta.newBuilder();
-    meta.setPuid(request.getPuid().isEmpty() ? newPuid() : request.getPuid());
-    meta.putAllTags(request.getTagsMap());
+    meta.setPuid(carried.getPuid().isEmpty() ? newPuid() : carried.getPuid());
+    meta.putAllRequestPath(unitPath);
+    meta.putAllRequestPath(carried.getRequestPathMap());
+    meta.putAllTags(carried.getTagsMap());
     if (tags != null) {
       tags.forEach((key, value) -> meta.putTags(key, Values.toValue(value)));
     }
+    meta.addAllMetrics(carried.getMetricsList());
     if (metrics != null) {
       for (Metric metric : metrics) {
         meta.addMetrics(io.seldon.protos.PredictionProtos.Metric.newBuilder()
@@ -127,6 +145,34 @@ final class Messages {
       }
     }
     return meta.build();
+  }
+
+  // ---- the puid of a transport's header (REST Seldon-Puid, gRPC seldon-puid) --------------
+
+  /** The message with `puid` when it has none of its own (a null or empty puid changes nothing). */
+  static SeldonMessage withPuid(SeldonMessage message, String puid) {
+    if (puid == null || puid.isEmpty() || !message.getMeta().getPuid().isEmpty()) {
+      return message;
+    }
+    SeldonMessage.Builder builder = message.toBuilder();
+    builder.getMetaBuilder().setPuid(puid);
+    return builder.build();
+  }
+
+  /** Each message of the list without a puid gets `puid` (aggregate answers the first one's). */
+  static SeldonMessageList withPuid(SeldonMessageList messages, String puid) {
+    if (puid == null || puid.isEmpty()) {
+      return messages;
+    }
+    SeldonMessageList.Builder builder = SeldonMessageList.newBuilder();
+    messages.getSeldonMessagesList().forEach(message -> builder.addSeldonMessages(withPuid(message, puid)));
+    return builder.build();
+  }
+
+  /** Feedback's request gets `puid` when it has none: the answer carries the request's puid. */
+  static Feedback withPuid(Feedback feedback, String puid) {
+    SeldonMessage request = withPuid(feedback.getRequest(), puid);
+    return request == feedback.getRequest() ? feedback : feedback.toBuilder().setRequest(request).build();
   }
 
   static String newPuid() {

@@ -5,58 +5,50 @@ import io.seldon.protos.PredictionProtos.Meta;
 import io.seldon.protos.PredictionProtos.SeldonMessage;
 import io.seldon.protos.PredictionProtos.SeldonMessageList;
 import java.util.ArrayList;
-import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The Seldon verbs over one model object, on protobuf messages. REST and gRPC both call in
  * here, so a verb behaves the same whichever way it was asked. What the model's class overrides
  * is looked up once; a request only calls what is there.
+ *
+ * <p>Every verb is served whatever SERVICE_TYPE says: Seldon's operator never tells a container
+ * its role in the graph, and an image built as one type is deployed as another. A verb the class
+ * lacks answers as Seldon's wrapper does: predict an empty result, the transforms the identity,
+ * feedback an empty answer, route and aggregate a 400.
  */
 final class Microservice {
-  enum Verb {
-    PREDICT("predict"),
-    TRANSFORM_INPUT("transform_input"),
-    TRANSFORM_OUTPUT("transform_output"),
-    ROUTE("route"),
-    AGGREGATE("aggregate"),
-    SEND_FEEDBACK("send_feedback");
+  /** What SERVICE_TYPE may say: it picks the verb an Open Inference request calls, and assemble checks it. */
+  static final List<String> SERVICE_TYPES =
+      List.of("MODEL", "ROUTER", "TRANSFORMER", "OUTPUT_TRANSFORMER", "COMBINER", "OUTLIER_DETECTOR");
 
-    final String label;
+  /** Seldon's image for a unit whose PREDICTIVE_UNIT_IMAGE is not set. */
+  static final String NO_IMAGE = "NOT_IMPLEMENTED:NOT_IMPLEMENTED";
 
-    Verb(String label) {
-      this.label = label;
-    }
-  }
-
-  /** The verbs each service type answers, as Seldon's executor calls them. */
-  static final Map<String, Set<Verb>> VERBS_BY_SERVICE_TYPE = Map.of(
-      "MODEL", EnumSet.of(Verb.PREDICT, Verb.SEND_FEEDBACK),
-      "ROUTER", EnumSet.of(Verb.ROUTE, Verb.SEND_FEEDBACK),
-      "TRANSFORMER", EnumSet.of(Verb.TRANSFORM_INPUT),
-      "OUTPUT_TRANSFORMER", EnumSet.of(Verb.TRANSFORM_OUTPUT),
-      "COMBINER", EnumSet.of(Verb.AGGREGATE),
-      "OUTLIER_DETECTOR", EnumSet.of(Verb.TRANSFORM_INPUT));
+  /** Seldon's answer ([]) where the model has no answer of its own: predict or feedback it lacks. */
+  private static final Payload NOTHING = Payload.of(new double[0]);
 
   private final PredictionService model;
   private final String modelName;
   private final String serviceType;
-  private final Set<Verb> verbs;
   private final String unitId;
+  private final Map<String, String> unitPath;
   private final PrometheusMetrics metrics;
   private final Overrides overrides;
   private final Map<String, Object> metadata;
 
-  Microservice(PredictionService model, String serviceType, String unitId, PrometheusMetrics metrics)
+  /**
+   * `env` names the unit as Seldon's operator does: PREDICTIVE_UNIT_ID (routing of feedback, and
+   * with PREDICTIVE_UNIT_IMAGE the answers' meta.requestPath).
+   */
+  Microservice(PredictionService model, String serviceType, Map<String, String> env, PrometheusMetrics metrics)
       throws StartupException {
     this.model = model;
     this.modelName = model.getClass().getSimpleName();
     this.serviceType = serviceType;
-    this.verbs = VERBS_BY_SERVICE_TYPE.get(serviceType);
-    this.unitId = unitId;
+    this.unitId = env.getOrDefault("PREDICTIVE_UNIT_ID", "");
+    this.unitPath = unitId.isEmpty() ? Map.of() : Map.of(unitId, env.getOrDefault("PREDICTIVE_UNIT_IMAGE", NO_IMAGE));
     this.metrics = metrics;
     this.overrides = new Overrides(model.getClass());
     Map<String, ?> initMetadata;
@@ -79,25 +71,20 @@ final class Microservice {
   // ---- the verbs -------------------------------------------------------------------------
 
   SeldonMessage predict(SeldonMessage request) {
-    require(Verb.PREDICT);
     if (overrides.predictRaw) {
       return UserCode.call(() -> model.predictRaw(request));
     }
-    if (!overrides.predict) {
-      throw SeldonException.notServed(modelName + " overrides neither predict nor predictRaw", 501);
-    }
     Payload input = Messages.decode(request);
-    return respond(UserCode.call(() -> model.predict(input)), input);
+    Payload result = overrides.predict ? UserCode.call(() -> model.predict(input)) : NOTHING;
+    return respond(result, input, input.meta().proto());
   }
 
   SeldonMessage transformInput(SeldonMessage request) {
-    return transform(Verb.TRANSFORM_INPUT, overrides.transformInputRaw, request, model::transformInputRaw,
-        model::transformInput);
+    return transform(overrides.transformInputRaw, request, model::transformInputRaw, model::transformInput);
   }
 
   SeldonMessage transformOutput(SeldonMessage request) {
-    return transform(Verb.TRANSFORM_OUTPUT, overrides.transformOutputRaw, request, model::transformOutputRaw,
-        model::transformOutput);
+    return transform(overrides.transformOutputRaw, request, model::transformOutputRaw, model::transformOutput);
   }
 
   /** A model method taking one argument, as UserCode calls it. */
@@ -105,27 +92,26 @@ final class Microservice {
     O apply(I input) throws Exception;
   }
 
-  private SeldonMessage transform(Verb verb, boolean useRaw, SeldonMessage request,
-      Method<SeldonMessage, SeldonMessage> raw, Method<Payload, Payload> method) {
-    require(verb);
+  private SeldonMessage transform(boolean useRaw, SeldonMessage request, Method<SeldonMessage, SeldonMessage> raw,
+      Method<Payload, Payload> method) {
     if (useRaw) {
       return UserCode.call(() -> raw.apply(request));
     }
     Payload input = Messages.decode(request);
-    return respond(UserCode.call(() -> method.apply(input)), input);
+    return respond(UserCode.call(() -> method.apply(input)), input, input.meta().proto());
   }
 
   SeldonMessage route(SeldonMessage request) {
-    require(Verb.ROUTE);
     if (overrides.routeRaw) {
       return UserCode.call(() -> model.routeRaw(request));
     }
     if (!overrides.route) {
-      throw SeldonException.notServed(modelName + " overrides neither route nor routeRaw", 501);
+      throw notDefined("route");
     }
     Payload input = Messages.decode(request);
     Payload branch = UserCode.call(() -> model.route(input));
-    return respond(Payload.branch(branchIndex(branch)), input);
+    // Seldon builds a route's answer with meta=None: of the request's meta only the puid is kept.
+    return respond(Payload.branch(branchIndex(branch)), input, puidOnly(request.getMeta()));
   }
 
   private static int branchIndex(Payload branch) {
@@ -148,7 +134,6 @@ final class Microservice {
   }
 
   SeldonMessage aggregate(SeldonMessageList requests) {
-    require(Verb.AGGREGATE);
     if (requests.getSeldonMessagesCount() == 0) {
       throw SeldonException.badData(
           "aggregate needs {\"seldonMessages\": [...]} or a non-empty list of SeldonMessages");
@@ -157,21 +142,22 @@ final class Microservice {
       return UserCode.call(() -> model.aggregateRaw(requests));
     }
     if (!overrides.aggregate) {
-      throw SeldonException.notServed(modelName + " overrides neither aggregate nor aggregateRaw", 501);
+      throw notDefined("aggregate");
     }
     List<Payload> inputs = new ArrayList<>();
-    Map<String, com.google.protobuf.Value> tags = new LinkedHashMap<>();
+    // Seldon's merge: the first message's puid, every message's tags, requestPath and metrics.
+    Meta.Builder merged = Meta.newBuilder().setPuid(requests.getSeldonMessages(0).getMeta().getPuid());
     for (SeldonMessage message : requests.getSeldonMessagesList()) {
       inputs.add(Messages.decode(message));
-      tags.putAll(message.getMeta().getTagsMap());
+      merged.putAllTags(message.getMeta().getTagsMap())
+          .putAllRequestPath(message.getMeta().getRequestPathMap())
+          .addAllMetrics(message.getMeta().getMetricsList());
     }
-    Meta merged = Meta.newBuilder().setPuid(requests.getSeldonMessages(0).getMeta().getPuid()).putAllTags(tags).build();
     Payload result = UserCode.call(() -> model.aggregate(List.copyOf(inputs)));
-    return respond(result, inputs.get(0), merged);
+    return respond(result, inputs.get(0), merged.build());
   }
 
   SeldonMessage sendFeedback(Feedback feedback) {
-    require(Verb.SEND_FEEDBACK);
     float reward = feedback.getReward();
     if (!(reward >= 0 && reward < Float.POSITIVE_INFINITY)) { // NaN too
       // It adds to the Prometheus counter seldon_api_model_feedback_reward, which cannot go down.
@@ -183,20 +169,20 @@ final class Microservice {
     if (overrides.sendFeedbackRaw) {
       return UserCode.call(() -> model.sendFeedbackRaw(feedback));
     }
-    SeldonMessage requestMessage = feedback.hasRequest() && feedback.getRequest().getDataOneofCase()
-        != SeldonMessage.DataOneofCase.DATAONEOF_NOT_SET ? feedback.getRequest() : null;
-    Payload request = requestMessage != null
+    SeldonMessage requestMessage = feedback.getRequest();
+    Payload request = requestMessage.getDataOneofCase() != SeldonMessage.DataOneofCase.DATAONEOF_NOT_SET
         ? Messages.decode(requestMessage)
         : Payload.ndarray(List.of());
-    if (!overrides.sendFeedback) {
-      // Seldon's executor sends feedback to every unit of a graph: without a handler it is counted, not refused.
-      return respond(Payload.ndarray(List.of()), request);
+    // Seldon's executor sends feedback to every unit of a graph: without a handler it is counted, not refused.
+    Payload result = NOTHING;
+    if (overrides.sendFeedback) {
+      Payload truth = feedback.hasTruth() ? Messages.decode(feedback.getTruth()) : null;
+      Integer branch = feedback.getResponse().getMeta().getRoutingMap().get(unitId);
+      Payload answer = UserCode.call(() -> model.sendFeedback(request, reward, truth, branch));
+      result = answer == null ? NOTHING : answer;
     }
-    Payload truth = feedback.hasTruth() ? Messages.decode(feedback.getTruth()) : null;
-    Map<String, Integer> routing = feedback.getResponse().getMeta().getRoutingMap();
-    Integer branch = routing.get(unitId);
-    Payload result = UserCode.call(() -> model.sendFeedback(request, reward, truth, branch));
-    return respond(result == null ? Payload.ndarray(List.of()) : result, request);
+    // As for route, Seldon carries only the request's puid into a feedback answer.
+    return respond(result, request, puidOnly(requestMessage.getMeta()));
   }
 
   /**
@@ -205,16 +191,23 @@ final class Microservice {
    */
   Payload infer(Payload input) {
     Payload result = switch (serviceType) {
-      case "MODEL" -> inferWith(overrides.predictRaw, overrides.predict, model::predictRaw, model::predict, input,
-          "predict or predictRaw");
-      case "TRANSFORMER", "OUTLIER_DETECTOR" -> inferWith(overrides.transformInputRaw, true,
-          model::transformInputRaw, model::transformInput, input, null);
-      case "OUTPUT_TRANSFORMER" -> inferWith(overrides.transformOutputRaw, true, model::transformOutputRaw,
-          model::transformOutput, input, null);
-      case "ROUTER" -> overrides.routeRaw
-          ? inferWith(true, false, model::routeRaw, null, input, null)
-          : Payload.of(TypedTensor.of(TypedTensor.Datatype.INT64, new long[] {1, 1}, new long[] {
-              branchIndex(inferWith(false, overrides.route, null, model::route, input, "route or routeRaw"))}));
+      case "MODEL" -> overrides.predict || overrides.predictRaw
+          ? inferWith(overrides.predictRaw, model::predictRaw, model::predict, input)
+          : NOTHING;
+      case "TRANSFORMER", "OUTLIER_DETECTOR" -> inferWith(overrides.transformInputRaw, model::transformInputRaw,
+          model::transformInput, input);
+      case "OUTPUT_TRANSFORMER" -> inferWith(overrides.transformOutputRaw, model::transformOutputRaw,
+          model::transformOutput, input);
+      case "ROUTER" -> {
+        if (overrides.routeRaw) {
+          yield inferWith(true, model::routeRaw, null, input);
+        }
+        if (!overrides.route) {
+          throw notDefined("route");
+        }
+        int branch = branchIndex(UserCode.call(() -> model.route(input)));
+        yield Payload.of(TypedTensor.of(TypedTensor.Datatype.INT64, new long[] {1, 1}, new long[] {branch}));
+      }
       default -> throw SeldonException.notServed("a " + serviceType
           + " aggregates several messages; an Open Inference Protocol request is one", 400);
     };
@@ -228,14 +221,11 @@ final class Microservice {
     return result;
   }
 
-  private Payload inferWith(boolean useRaw, boolean served, Method<SeldonMessage, SeldonMessage> raw,
-      Method<Payload, Payload> method, Payload input, String missing) {
+  private Payload inferWith(boolean useRaw, Method<SeldonMessage, SeldonMessage> raw,
+      Method<Payload, Payload> method, Payload input) {
     if (useRaw) {
       SeldonMessage request = Messages.encode(asSeldon(input), null, input.names(), null);
       return Messages.decode(UserCode.call(() -> raw.apply(request)));
-    }
-    if (!served) {
-      throw SeldonException.notServed(modelName + " overrides neither " + missing, 501);
     }
     return UserCode.call(() -> method.apply(input));
   }
@@ -264,20 +254,22 @@ final class Microservice {
 
   // ---- shared steps ----------------------------------------------------------------------
 
-  /** Refuses a verb this service type does not serve (before its body is even read). */
-  void require(Verb verb) {
-    if (!verbs.contains(verb)) {
-      List<String> served = verbs.stream().map(v -> v.label).sorted().toList();
-      throw SeldonException.notServed(
-          verb.label + " is not served by a " + serviceType + " (it serves " + String.join(", ", served) + ")", 404);
-    }
+  /**
+   * Seldon's answer to route or aggregate on a class without it: a 400 (its SeldonNotImplementedError
+   * is bad data), "Route not defined" as Seldon words it, then which methods would serve it.
+   */
+  private SeldonException notDefined(String verb) {
+    return SeldonException.badData(Character.toUpperCase(verb.charAt(0)) + verb.substring(1) + " not defined: "
+        + modelName + " overrides neither " + verb + " nor " + verb + "Raw");
   }
 
-  private SeldonMessage respond(Payload result, Payload request) {
-    return respond(result, request, null);
+  /** The meta Seldon carries where it passes no meta of the request's: the puid alone. */
+  private static Meta puidOnly(Meta meta) {
+    return meta.getPuid().isEmpty() ? Meta.getDefaultInstance() : Meta.newBuilder().setPuid(meta.getPuid()).build();
   }
 
-  private SeldonMessage respond(Payload result, Payload request, Meta requestMeta) {
+  /** The answer to `request`: `carried` is the part of the request's meta the answer keeps. */
+  private SeldonMessage respond(Payload result, Payload request, Meta carried) {
     if (result == null) {
       throw SeldonException.internal(modelName + " returned null; return a Payload");
     }
@@ -287,8 +279,7 @@ final class Microservice {
     if (userMetrics != null && !userMetrics.isEmpty() && metrics != null) {
       metrics.recordUser(userMetrics);
     }
-    Meta meta = requestMeta != null ? requestMeta : request.meta().proto();
-    return Messages.encode(result, request, classNames, Messages.responseMeta(meta, tags, userMetrics));
+    return Messages.encode(result, request, classNames, Messages.responseMeta(carried, unitPath, tags, userMetrics));
   }
 
   /** Which methods the model's class overrides, looked up once; Check asks it too. */

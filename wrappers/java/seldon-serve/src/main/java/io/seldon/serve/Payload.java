@@ -13,8 +13,9 @@ import java.util.Objects;
  * lists, JSON, a string or bytes), its feature names and its meta.
  *
  * <p>A numeric result is answered in the kind the request used, so a {@code tensor} request
- * gets a tensor back and an {@code ndarray} request an ndarray; returning the input payload
- * itself answers it exactly as it came.
+ * gets a tensor back and an {@code ndarray} request an ndarray, and a jsonData, strData or
+ * binData request a tensor; anything but numbers is answered as an ndarray (Seldon's rules).
+ * Returning the input payload itself answers it exactly as it came.
  *
  * <pre>{@code
  * public Payload predict(Payload input) {
@@ -140,7 +141,11 @@ public final class Payload {
   static Payload fromData(DefaultData data, Meta meta) {
     switch (data.getDataOneofCase()) {
       case NDARRAY:
-        return new Payload(Kind.NDARRAY, data.getNamesList(), meta, data, data.getNdarray(), null, null);
+        Value scalar = ScalarNdarray.is(data) ? data.getNdarray().getValues(0) : null;
+        Numeric zeroD = scalar != null && scalar.hasNumberValue()
+            ? new Numeric(new int[0], new double[] {scalar.getNumberValue()})
+            : null; // else worked out from the lists when asked
+        return new Payload(Kind.NDARRAY, data.getNamesList(), meta, data, data.getNdarray(), zeroD, null);
       case TENSOR:
         int[] shape = data.getTensor().getShapeList().stream().mapToInt(Integer::intValue).toArray();
         double[] values = data.getTensor().getValuesList().stream().mapToDouble(Double::doubleValue).toArray();
@@ -195,6 +200,7 @@ public final class Payload {
     return numeric() != null;
   }
 
+  /** The dimensions; [] for a scalar, as {@code {"data": {"ndarray": 3}}} sends one. */
   public int[] shape() {
     return requireNumeric().shape().clone();
   }
@@ -218,7 +224,10 @@ public final class Payload {
     return rows;
   }
 
-  /** Data as nested lists (numbers as Double, and strings, booleans or nulls in an ndarray). */
+  /**
+   * Data as nested lists (numbers as Double, and strings, booleans or nulls in an ndarray); a
+   * scalar ndarray as a list of its one value.
+   */
   public List<Object> ndarray() {
     return Values.toJava(listValue());
   }
@@ -306,12 +315,35 @@ public final class Payload {
     return numbers;
   }
 
+  /** The data as an ndarray's lists; a 0-d payload ({@link #isScalar()}) as a list of its one value. */
   ListValue listValue() {
     if (ndarray != null) {
       return ndarray;
     }
     Numeric numbers = requireNumeric();
+    if (numbers.shape().length == 0) {
+      return ListValue.newBuilder().addValues(Value.newBuilder().setNumberValue(numbers.values()[0])).build();
+    }
     return nest(numbers.values(), numbers.shape(), 0, 0);
+  }
+
+  /** The second dimension's size, or -1 for data of fewer than 2 dimensions. */
+  int columns() {
+    if (ndarray != null) { // the first row tells, ragged or not, without reading every number
+      Value first = ndarray.getValuesCount() > 0 ? ndarray.getValues(0) : null;
+      return first != null && first.hasListValue() ? first.getListValue().getValuesCount() : -1;
+    }
+    Numeric numbers = kind.isData() ? numeric() : null;
+    return numbers != null && numbers.shape().length > 1 ? numbers.shape()[1] : -1;
+  }
+
+  /** Whether the data is 0-d: a request's scalar data.ndarray, or numbers of shape []. */
+  boolean isScalar() {
+    if (ndarray != null) { // lists are 0-d only as a request sent them
+      return source != null && ScalarNdarray.is(source);
+    }
+    Numeric numbers = kind.isData() ? numeric() : null;
+    return numbers != null && numbers.shape().length == 0;
   }
 
   private static ListValue nest(double[] values, int[] shape, int axis, int offset) {

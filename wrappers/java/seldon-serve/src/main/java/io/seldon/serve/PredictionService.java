@@ -7,9 +7,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a model implements: the methods of its service type (SERVICE_TYPE), and any of the
- * optional hooks. Only the methods a class overrides are served; the others answer Seldon's
- * "not implemented" error.
+ * What a model implements: the methods of its service type (SERVICE_TYPE, which the image's
+ * build checks), and any of the optional hooks. Every verb is served whatever the type, since
+ * Seldon may deploy a unit in another role; a method the class does not override answers as
+ * Seldon's wrapper does: predict an empty result, the transforms their input, feedback an empty
+ * answer, route and aggregate a 400 (bad data) error.
  *
  * <ul>
  *   <li>MODEL: {@link #predict} (or {@link #predictRaw}), optionally {@link #sendFeedback}

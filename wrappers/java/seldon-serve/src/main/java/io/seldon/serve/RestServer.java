@@ -4,7 +4,6 @@ import com.google.gson.JsonElement;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.seldon.protos.PredictionProtos.SeldonMessage;
-import io.seldon.serve.Microservice.Verb;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -37,7 +36,17 @@ final class RestServer {
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean closing;
 
-  private record Route(Kind kind, Function<Supplier<JsonElement>, String> handler) {}
+  private record Route(Kind kind, Function<Incoming, Reply> handler) {}
+
+  /** What a route reads: the request's message (parsed when asked) and its Seldon-Puid header, or null. */
+  private record Incoming(Supplier<JsonElement> body, String puid) {}
+
+  /** What a route answers: the HTTP status and the body (JSON, but for a ping). */
+  private record Reply(int status, String body) {
+    static Reply ok(String body) {
+      return new Reply(200, body);
+    }
+  }
 
   private enum Kind {
     BODY, // a verb: the request carries a message, by POST or as ?json= on a GET
@@ -56,7 +65,7 @@ final class RestServer {
     }
     // Built on first use: a model that is never asked for its contract never parses it.
     Supplier<String> contract = memoized(() -> OpenApi.document(service != null, v2 != null));
-    add(Kind.DOCUMENT, body -> contract.get(), OpenApi.PATH);
+    add(Kind.DOCUMENT, in -> Reply.ok(contract.get()), OpenApi.PATH);
     server = HttpServer.create(new InetSocketAddress(host, port), 2048);
     executor = Executors.newFixedThreadPool(threads, Threads.named("rest"));
     server.setExecutor(executor);
@@ -64,33 +73,41 @@ final class RestServer {
   }
 
   private void seldonRoutes(Microservice service) {
-    addMessage(Verb.PREDICT, service::predict, "/predict", "/api/v1.0/predictions", "/api/v0.1/predictions");
-    addMessage(Verb.TRANSFORM_INPUT, service::transformInput, "/transform-input", "/api/v1.0/transform-input");
-    addMessage(Verb.TRANSFORM_OUTPUT, service::transformOutput, "/transform-output", "/api/v1.0/transform-output");
-    addMessage(Verb.ROUTE, service::route, "/route", "/api/v1.0/route");
-    add(Verb.AGGREGATE, body -> JsonOut.message(service.aggregate(JsonIn.messageList(body))),
+    // Seldon's wrapper lets a raw predict answer choose its HTTP status (its status.code); only predict.
+    addMessage(service::predict, true, "/predict", "/api/v1.0/predictions", "/api/v0.1/predictions");
+    addMessage(service::transformInput, false, "/transform-input", "/api/v1.0/transform-input");
+    addMessage(service::transformOutput, false, "/transform-output", "/api/v1.0/transform-output");
+    addMessage(service::route, false, "/route", "/api/v1.0/route");
+    add(Kind.BODY, in -> Reply.ok(JsonOut.message(
+        service.aggregate(Messages.withPuid(JsonIn.messageList(in.body().get()), in.puid())))),
         "/aggregate", "/api/v1.0/aggregate");
-    add(Verb.SEND_FEEDBACK, body -> JsonOut.message(service.sendFeedback(JsonIn.feedback(body))),
+    add(Kind.BODY, in -> Reply.ok(JsonOut.message(
+        service.sendFeedback(Messages.withPuid(JsonIn.feedback(in.body().get()), in.puid())))),
         "/send-feedback", "/api/v1.0/feedback", "/api/v0.1/feedback");
-    add(Kind.GET, body -> healthStatus(service), "/health/status", "/api/v1.0/health/status");
+    add(Kind.GET, in -> Reply.ok(healthStatus(service)), "/health/status", "/api/v1.0/health/status");
     String metadata = JsonOut.plain(service.metadata());
-    add(Kind.GET, body -> metadata, "/metadata", "/api/v1.0/metadata");
-    add(Kind.PING, body -> "pong", "/health/ping", "/ping");
+    add(Kind.GET, in -> Reply.ok(metadata), "/metadata", "/api/v1.0/metadata");
+    add(Kind.PING, in -> Reply.ok("pong"), "/health/ping", "/ping");
   }
 
-  private void addMessage(Verb verb, Function<SeldonMessage, SeldonMessage> call, String... paths) {
-    add(verb, body -> JsonOut.message(call.apply(JsonIn.message(body))), paths);
-  }
-
-  /** A verb's route: refused before its body is read when the service type does not serve it. */
-  private void add(Verb verb, Function<JsonElement, String> handler, String... paths) {
-    add(Kind.BODY, body -> {
-      service.require(verb);
-      return handler.apply(body.get());
+  /** A verb on one message; `statusFromAnswer`: the answer's status.code, when it has one, is the HTTP status. */
+  private void addMessage(Function<SeldonMessage, SeldonMessage> verb, boolean statusFromAnswer, String... paths) {
+    add(Kind.BODY, in -> {
+      SeldonMessage answer = verb.apply(Messages.withPuid(JsonIn.message(in.body().get()), in.puid()));
+      return new Reply(statusFromAnswer ? httpStatus(answer) : 200, JsonOut.message(answer));
     }, paths);
   }
 
-  private void add(Kind kind, Function<Supplier<JsonElement>, String> handler, String... paths) {
+  /**
+   * The status a raw answer asks for with status.code (Seldon's Predict() answers with it), or
+   * 200 when it asks for none (0, proto's unset) or for one that cannot come with a body.
+   */
+  static int httpStatus(SeldonMessage answer) {
+    int code = answer.getStatus().getCode();
+    return code >= 200 && code <= 599 && code != 204 && code != 304 ? code : 200;
+  }
+
+  private void add(Kind kind, Function<Incoming, Reply> handler, String... paths) {
     for (String path : paths) {
       routes.put(path, new Route(kind, handler));
     }
@@ -120,6 +137,11 @@ final class RestServer {
 
   void start() {
     server.start();
+  }
+
+  /** The port it listens on (the one it was given, or the one picked for port 0). */
+  int port() {
+    return server.getAddress().getPort();
   }
 
   /** Stop taking connections once the requests in progress are answered (or `grace` is over). */
@@ -187,15 +209,13 @@ final class RestServer {
         throw SeldonException.badData("no endpoint " + path).withStatus(404);
       }
       checkMethod(exchange, route.kind);
-      if (route.kind == Kind.PING) {
+      if (route.kind != Kind.BODY) {
         drain(exchange);
-        return new Answer(200, "text/plain; charset=utf-8", "pong");
       }
-      if (route.kind == Kind.GET || route.kind == Kind.DOCUMENT) {
-        drain(exchange);
-        return new Answer(200, JSON, route.handler.apply(null));
-      }
-      return new Answer(200, JSON, route.handler.apply(() -> body(exchange)));
+      Reply reply = route.handler.apply(new Incoming(() -> body(exchange),
+          exchange.getRequestHeaders().getFirst("Seldon-Puid")));
+      String contentType = route.kind == Kind.PING ? "text/plain; charset=utf-8" : JSON;
+      return new Answer(reply.status(), contentType, reply.body());
     } catch (SeldonException.MethodNotAllowed e) {
       drain(exchange);
       return new Answer(e.status(), JSON, JsonOut.error(e.getMessage(), e.reason()), e.allow());

@@ -42,7 +42,7 @@ public class SeldonException extends RuntimeException {
     return new SeldonException(message, 500, INTERNAL_ERROR);
   }
 
-  /** The service type or the model does not offer this verb. */
+  /** This unit cannot answer the request at all (a COMBINER asked for one Open Inference message). */
   static SeldonException notServed(String message, int status) {
     return new SeldonException(message, status, NOT_IMPLEMENTED);
   }

@@ -55,9 +55,9 @@ record Settings(
       throw new StartupException("MODEL_NAME is not set: name the class to serve\n" + USAGE);
     }
     serviceType = serviceType.strip().toUpperCase(Locale.ROOT);
-    if (!Microservice.VERBS_BY_SERVICE_TYPE.containsKey(serviceType)) {
-      throw new StartupException("SERVICE_TYPE=" + serviceType + " is not one of MODEL, ROUTER, TRANSFORMER,"
-          + " OUTPUT_TRANSFORMER, COMBINER, OUTLIER_DETECTOR");
+    if (!Microservice.SERVICE_TYPES.contains(serviceType)) {
+      throw new StartupException("SERVICE_TYPE=" + serviceType + " is not one of "
+          + String.join(", ", Microservice.SERVICE_TYPES));
     }
     String protocol = env.getOrDefault("PROTOCOL", "").strip().toLowerCase(Locale.ROOT);
     protocol = protocol.isEmpty() ? "seldon" : protocol;

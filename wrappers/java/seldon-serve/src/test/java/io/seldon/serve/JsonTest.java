@@ -21,6 +21,10 @@ class JsonTest {
       "{\"data\": {\"names\": [1]}}|data.names must be a list of strings",
       "{\"data\": {\"tensor\": {\"values\": [\"x\"]}}}|data.tensor values do not fit shape",
       "{\"meta\": {\"puid\": [{}]}}|meta.puid must be a string, not a list",
+      "{\"data\": {\"ndarray\": null}}|data.ndarray must be a (nested) list or a scalar",
+      "{\"meta\": {\"metrics\": {}}}|meta.metrics must be a list",
+      "{\"meta\": {\"metrics\": [{\"type\": \"SUM\"}]}}|a meta.metrics item is not {key, type, value, tags}",
+      "{\"meta\": {\"metrics\": [3]}}|a meta.metrics item must be a JSON object",
       "{\"meta\": {\"requestPath\": {\"a\": {}}}}|meta.requestPath values are images (strings)",
       "{\"meta\": {\"routing\": {\"a\": 1.5}}}|meta.routing values are child indexes",
       "{\"meta\": {\"routing\": {\"a\": 1e20}}}|meta.routing values are child indexes",
@@ -36,6 +40,14 @@ class JsonTest {
     Payload result = Payload.of(new double[] {Double.NaN, 1});
     String json = JsonOut.message(Messages.encode(result, null, null, null));
     assertEquals("{\"data\":{\"names\":[],\"ndarray\":[null,1.0]}}", json);
+  }
+
+  @Test
+  void aScalarNdarrayRoundTrips() {
+    String json = JsonOut.message(JsonIn.message(JsonIn.parse("{\"data\": {\"ndarray\": \"abc\"}}", "request")));
+    assertEquals("{\"data\":{\"names\":[],\"ndarray\":\"abc\"}}", json);
+    String list = JsonOut.message(JsonIn.message(JsonIn.parse("{\"data\": {\"ndarray\": [\"abc\"]}}", "request")));
+    assertEquals("{\"data\":{\"names\":[],\"ndarray\":[\"abc\"]}}", list);
   }
 
   @Test

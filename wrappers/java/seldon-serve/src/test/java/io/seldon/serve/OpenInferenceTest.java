@@ -14,6 +14,7 @@ import io.seldon.serve.TypedTensor.Datatype;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
@@ -31,7 +32,7 @@ class OpenInferenceTest {
   }
 
   private static OpenInference api(PredictionService model) throws StartupException {
-    return new OpenInference(new Microservice(model, "MODEL", "", null), "0.1.0");
+    return new OpenInference(new Microservice(model, "MODEL", Map.of(), null), "0.1.0");
   }
 
   private static JsonObject infer(OpenInference api, String body) {

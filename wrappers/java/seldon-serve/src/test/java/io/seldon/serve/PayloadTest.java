@@ -65,11 +65,28 @@ class PayloadTest {
   }
 
   @Test
-  void aNonNumericResultCannotAnswerATensorRequest() {
+  void aNonNumericResultAnswersATensorRequestAsAnNdarray() {
     Payload request = decode("{\"data\": {\"tensor\": {\"shape\": [1], \"values\": [1]}}}");
-    SeldonException error = assertThrows(SeldonException.class,
-        () -> Messages.encode(Payload.ndarray(List.of("a")), request, null, null));
-    assertEquals(500, error.status());
+    SeldonMessage answer = Messages.encode(Payload.ndarray(List.of("a")), request, null, null);
+    assertEquals("a", answer.getData().getNdarray().getValues(0).getStringValue());
+  }
+
+  @Test
+  void classNamesNameOnlyDataWithColumns() {
+    SeldonMessage vector = Messages.encode(Payload.of(new double[] {1, 2}), null, List.of("class"), null);
+    assertEquals(0, vector.getData().getNamesCount()); // Seldon asks class_names() of 2-D answers only
+    SeldonMessage rows = Messages.encode(Payload.ndarray(List.of(List.of("x"), List.of())), null, List.of("c"), null);
+    assertEquals(List.of("c"), rows.getData().getNamesList());
+  }
+
+  @Test
+  void aScalarNdarrayIsZeroDimensional() {
+    Payload scalar = decode("{\"data\": {\"ndarray\": 2.5}}");
+    assertArrayEquals(new int[0], scalar.shape());
+    assertArrayEquals(new double[] {2.5}, scalar.values());
+    assertEquals(List.of(2.5), scalar.ndarray());
+    assertFalse(decode("{\"data\": {\"ndarray\": true}}").isNumeric());
+    assertArrayEquals(new int[] {1}, decode("{\"data\": {\"ndarray\": [2.5]}}").shape());
   }
 
   @Test

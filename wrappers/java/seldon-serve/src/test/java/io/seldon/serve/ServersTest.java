@@ -1,0 +1,203 @@
+package io.seldon.serve;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.google.gson.JsonObject;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import io.seldon.protos.CombinerGrpc;
+import io.seldon.protos.GenericGrpc;
+import io.seldon.protos.ModelGrpc;
+import io.seldon.protos.OutputTransformerGrpc;
+import io.seldon.protos.PredictionProtos.Feedback;
+import io.seldon.protos.PredictionProtos.SeldonMessage;
+import io.seldon.protos.PredictionProtos.SeldonMessageList;
+import io.seldon.protos.RouterGrpc;
+import io.seldon.protos.SeldonGrpc;
+import io.seldon.protos.TransformerGrpc;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The REST and gRPC servers: what the transports add to Microservice. */
+class ServersTest {
+  static class Identity implements PredictionService {
+    @Override
+    public Payload predict(Payload input) {
+      return input;
+    }
+  }
+
+  /** Routes to child 0 and aggregates to the first message, to answer every verb. */
+  static class Everything extends Identity {
+    @Override
+    public Payload route(Payload input) {
+      return Payload.branch(0);
+    }
+
+    @Override
+    public Payload aggregate(List<Payload> inputs) {
+      return inputs.get(0);
+    }
+  }
+
+  static class RawStatus implements PredictionService {
+    @Override
+    public SeldonMessage predictRaw(SeldonMessage request) {
+      return SeldonMessage.newBuilder()
+          .setStatus(io.seldon.protos.PredictionProtos.Status.newBuilder().setCode(201).setInfo("made"))
+          .setStrData("made")
+          .build();
+    }
+  }
+
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final String ROW = "{\"data\": {\"ndarray\": [[1]]}}";
+
+  /** A MODEL served on free ports, REST and gRPC, with a channel to the latter. */
+  private static final class Served implements AutoCloseable {
+    final RestServer rest;
+    final GrpcServer grpc;
+    final ManagedChannel channel;
+
+    Served(PredictionService model) throws StartupException, IOException {
+      Microservice service = new Microservice(model, "MODEL", Map.of(), null);
+      rest = new RestServer(service, null, "127.0.0.1", 0, 2, 1 << 20);
+      rest.start();
+      grpc = new GrpcServer(service, null, "127.0.0.1", 0, 1 << 20, 2);
+      grpc.start();
+      channel = Grpc.newChannelBuilderForAddress("127.0.0.1", grpc.port(), InsecureChannelCredentials.create())
+          .build();
+    }
+
+    HttpResponse<String> post(String path, String body, String puid) throws IOException, InterruptedException {
+      HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + rest.port() + path))
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(body));
+      if (puid != null) {
+        request.header("Seldon-Puid", puid);
+      }
+      return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      channel.shutdownNow();
+      grpc.shutdownNow();
+      rest.shutdown(0);
+    }
+  }
+
+  private static String puidOf(HttpResponse<String> response) {
+    assertEquals(200, response.statusCode(), response.body());
+    JsonObject answer = JsonIn.parse(response.body(), "answer").getAsJsonObject();
+    return answer.getAsJsonObject("meta").get("puid").getAsString();
+  }
+
+  private static SeldonMessage row() {
+    return JsonIn.message(JsonIn.parse(ROW, "test"));
+  }
+
+  @Test
+  void theSeldonPuidHeaderIsThePuidOfARequestWithoutOne() throws Exception {
+    try (Served served = new Served(new Everything())) {
+      for (String path : List.of("/api/v1.0/predictions", "/transform-input", "/transform-output", "/route")) {
+        assertEquals("from-header", puidOf(served.post(path, ROW, "from-header")), path);
+      }
+      assertEquals("from-header", puidOf(served.post("/aggregate", "[" + ROW + "]", "from-header")));
+      assertEquals("from-header", puidOf(served.post("/send-feedback", "{\"reward\": 1}", "from-header")));
+      String own = "{\"meta\": {\"puid\": \"in-body\"}, \"data\": {\"ndarray\": [[1]]}}";
+      assertEquals("in-body", puidOf(served.post("/predict", own, "from-header")));
+      assertEquals(32, puidOf(served.post("/predict", ROW, null)).length());
+    }
+  }
+
+  @Test
+  void theSeldonPuidMetadataIsThePuidOfARequestWithoutOne() throws Exception {
+    try (Served served = new Served(new Everything())) {
+      Metadata headers = new Metadata();
+      headers.put(Metadata.Key.of("seldon-puid", Metadata.ASCII_STRING_MARSHALLER), "from-metadata");
+      var attach = MetadataUtils.newAttachHeadersInterceptor(headers);
+      var model = ModelGrpc.newBlockingStub(served.channel).withInterceptors(attach);
+      assertEquals("from-metadata", model.predict(row()).getMeta().getPuid());
+      assertEquals("from-metadata", model.sendFeedback(Feedback.getDefaultInstance()).getMeta().getPuid());
+      var combiner = CombinerGrpc.newBlockingStub(served.channel).withInterceptors(attach);
+      SeldonMessageList rows = SeldonMessageList.newBuilder().addSeldonMessages(row()).build();
+      assertEquals("from-metadata", combiner.aggregate(rows).getMeta().getPuid());
+      SeldonMessage own = row().toBuilder().setMeta(row().getMeta().toBuilder().setPuid("own")).build();
+      assertEquals("own", model.predict(own).getMeta().getPuid());
+      assertEquals(32, ModelGrpc.newBlockingStub(served.channel).predict(row()).getMeta().getPuid().length());
+    }
+  }
+
+  @Test
+  void everyVerbIsServedOverRestWhateverTheServiceType() throws Exception {
+    try (Served served = new Served(new Identity())) {
+      HttpResponse<String> route = served.post("/route", ROW, null);
+      assertEquals(400, route.statusCode());
+      assertEquals(JsonOut.error("Route not defined: Identity overrides neither route nor routeRaw",
+          SeldonException.BAD_DATA), route.body());
+      assertEquals(400, served.post("/aggregate", "[" + ROW + "]", null).statusCode());
+      assertEquals(200, served.post("/transform-input", ROW, null).statusCode());
+      assertEquals(200, served.post("/transform-output", ROW, null).statusCode());
+      assertEquals(200, served.post("/send-feedback", "{\"reward\": 1}", null).statusCode());
+    }
+  }
+
+  @Test
+  void everyGrpcServiceServesItsVerbsWhateverTheServiceType() throws Exception {
+    try (Served served = new Served(new Identity())) {
+      ManagedChannel channel = served.channel;
+      SeldonMessageList rows = SeldonMessageList.newBuilder().addSeldonMessages(row()).build();
+      List<SeldonMessage> answers = List.of(
+          ModelGrpc.newBlockingStub(channel).predict(row()),
+          SeldonGrpc.newBlockingStub(channel).predict(row()),
+          TransformerGrpc.newBlockingStub(channel).transformInput(row()),
+          OutputTransformerGrpc.newBlockingStub(channel).transformOutput(row()),
+          GenericGrpc.newBlockingStub(channel).transformInput(row()),
+          GenericGrpc.newBlockingStub(channel).transformOutput(row()),
+          RouterGrpc.newBlockingStub(channel).sendFeedback(Feedback.getDefaultInstance()),
+          GenericGrpc.newBlockingStub(channel).sendFeedback(Feedback.getDefaultInstance()));
+      answers.forEach(answer -> assertEquals(32, answer.getMeta().getPuid().length(), answer::toString));
+      for (Runnable call : List.<Runnable>of(
+          () -> RouterGrpc.newBlockingStub(channel).route(row()),
+          () -> GenericGrpc.newBlockingStub(channel).route(row()),
+          () -> CombinerGrpc.newBlockingStub(channel).aggregate(rows),
+          () -> GenericGrpc.newBlockingStub(channel).aggregate(rows))) {
+        StatusRuntimeException error = assertThrows(StatusRuntimeException.class, call::run);
+        assertEquals(Status.Code.INVALID_ARGUMENT, error.getStatus().getCode(), error::toString);
+      }
+    }
+  }
+
+  @Test
+  void aRawPredictAnswerChoosesTheHttpStatusWithItsStatusCode() throws Exception {
+    try (Served served = new Served(new RawStatus())) {
+      HttpResponse<String> made = served.post("/predict", ROW, null);
+      assertEquals(201, made.statusCode());
+      assertEquals("{\"status\":{\"code\":201,\"info\":\"made\",\"reason\":\"\",\"status\":\"SUCCESS\"},"
+          + "\"strData\":\"made\"}", made.body());
+    }
+  }
+
+  @Test
+  void aStatusCodeThatCannotBeAnHttpStatusIsIgnored() {
+    for (int code : new int[] {0, -1, 42, 204, 304, 600}) {
+      SeldonMessage answer = SeldonMessage.newBuilder()
+          .setStatus(io.seldon.protos.PredictionProtos.Status.newBuilder().setCode(code))
+          .build();
+      assertEquals(200, RestServer.httpStatus(answer), "code " + code);
+    }
+  }
+}
