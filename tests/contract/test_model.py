@@ -176,6 +176,24 @@ def test_every_verb_is_served_whatever_the_service_type_with_seldons_answers(mod
     assert "aggregate" in seldon_error(post(model, "/aggregate", combined), 400, "MICROSERVICE_BAD_DATA")
 
 
+def test_seldons_meta_rules_request_path_carried_meta_and_the_puid_header(start):
+    """As Seldon's wrapper answers, in every language: this unit's {id: image} joins the
+    request's meta.requestPath, the request's tags and metrics are carried on, and the puid
+    Seldon's executor sends as a Seldon-Puid header is the answer's when the body has none."""
+    model = start("model", env={"PREDICTIVE_UNIT_ID": "unit-a", "PREDICTIVE_UNIT_IMAGE": "example/unit-a:1"})
+    upstream = [{"key": "upstream_calls", "type": "COUNTER", "value": 1}]
+    body = {"meta": {"requestPath": {"up": "example/up:0"}, "tags": {"t": "x"}, "metrics": upstream}}
+    body["data"] = {"ndarray": [[1, 2]]}
+    response = requests.post(f"{model.http}/api/v1.0/predictions", json=body, headers={"Seldon-Puid": "p-hdr"})
+    meta = ok_json(response)["meta"]
+    assert meta["puid"] == "p-hdr" and meta["tags"] == {"t": "x"}, meta
+    assert meta["requestPath"] == {"up": "example/up:0", "unit-a": "example/unit-a:1"}, meta
+    assert [m["key"] for m in meta["metrics"]] == ["upstream_calls"], meta
+    with_puid = {**body, "meta": {**body["meta"], "puid": "p-body"}}
+    response = requests.post(f"{model.http}/api/v1.0/predictions", json=with_puid, headers={"Seldon-Puid": "p-hdr"})
+    assert ok_json(response)["meta"]["puid"] == "p-body"
+
+
 def test_feedback_without_a_handler_is_accepted(model):
     feedback = {"request": PAYLOADS["ndarray"], "response": PAYLOADS["ndarray"], "reward": 1}
     for path in ("/send-feedback", "/api/v1.0/feedback"):
