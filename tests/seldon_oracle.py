@@ -38,7 +38,8 @@ def main() -> None:
     sys.path.insert(0, job["source"])
     module, _, name = job["interface"].rpartition(".")
     user_class = getattr(importlib.import_module(module or name), name)
-    user = user_class(**parse_parameters(json.loads(job.get("parameters") or "[]")))
+    parameters = job.get("parameters") or os.environ.get("PREDICTIVE_UNIT_PARAMETERS") or "[]"  # as Seldon's CLI
+    user = user_class(**parse_parameters(json.loads(parameters)))
     with contextlib.suppress(NotImplementedError, AttributeError):  # as Seldon's servers call it
         user.load()
     metrics = SeldonMetrics()
@@ -49,6 +50,9 @@ def main() -> None:
 
 
 def rest(client: Any, call: dict[str, Any]) -> dict[str, Any]:
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
     method, path, encoding, body = call["method"], call["path"], call.get("encoding", "json-body"), call.get("body")
     text = json.dumps(body)
     headers = call.get("headers") or {}
@@ -64,10 +68,13 @@ def rest(client: Any, call: dict[str, Any]) -> dict[str, Any]:
         fields: dict[str, Any] = {}
         for key, value in body.items():
             if key == "binData":
-                fields[key] = (io.BytesIO(base64.b64decode(value)), "data.bin")
+                fields[key] = FileStorage(io.BytesIO(base64.b64decode(value)), filename="data.bin")
             else:
                 fields[key] = value if key == "strData" else json.dumps(value)
-        response = client.post(path, data=fields, content_type="multipart/form-data", headers=headers)
+        # A fixed boundary: werkzeug would draw one from `random`, whose state the model may use.
+        boundary, data = encode_multipart(fields, boundary="seldon-oracle-boundary")
+        content_type = f"multipart/form-data; boundary={boundary}"
+        response = client.post(path, data=data, content_type=content_type, headers=headers)
     else:
         raise ValueError(encoding)
     answer: dict[str, Any] = {"status": response.status_code}
@@ -86,7 +93,8 @@ def grpc(servicer: Any, call: dict[str, Any]) -> dict[str, Any]:
     try:
         reply = getattr(servicer, call["method"])(request, None)
     except Exception as exc:  # grpc's server turns any exception into UNKNOWN
-        return {"ok": False, "code": "UNKNOWN", "message": f"{type(exc).__name__}: {exc}"}
+        message = getattr(exc, "message", None) or str(exc)  # Seldon's exception keeps it off args
+        return {"ok": False, "code": "UNKNOWN", "message": f"{type(exc).__name__}: {message}"}
     return {"ok": True, "reply": json_format.MessageToDict(reply)}
 
 

@@ -67,7 +67,7 @@ CONTRACT_SAMPLES = (
 # tests/samples/python/seldon-styles: models written for Seldon's wrapper, one class a file.
 SELDON_STYLES = (
     "EchoComponent", "ResponseModel", "ClassNamesAttribute", "RawStatus", "RawProto", "GenericNode",
-    "InheritedRoute", "StorageModel", "CustomData",
+    "InheritedRoute", "StorageModel", "CustomData", "NumpyRouter",
 )  # fmt: skip
 CASES = [Case(s, _model_name(s)) for s in CONTRACT_SAMPLES] + [Case("seldon-styles", c) for c in SELDON_STYLES]
 
@@ -231,6 +231,9 @@ def _multipart(model: RunningModel, path: str, body: dict[str, Any]) -> requests
 def deliberate(call: dict[str, Any], seldon: dict[str, Any], ours: dict[str, Any]) -> tuple[Any, Any]:
     """Both answers with the README's deliberate differences taken out."""
     seldon, ours = copy.deepcopy(seldon), copy.deepcopy(ours)
+    if _numpy_branch_refused(seldon) and (ours.get("status") == 200 or ours.get("ok")):
+        # "Numpy branches": route() may answer a numpy integer (np.argmax's); Seldon's refuses it.
+        return "a branch", "a branch"
     if "rest" in call:
         if _scalar_refused(seldon) and ours["status"] == 200:
             # "Scalar results": a number the model returns is answered; Seldon's wrapper refuses it.
@@ -252,6 +255,11 @@ def deliberate(call: dict[str, Any], seldon: dict[str, Any], ours: dict[str, Any
         # "Probes": a health check does not call metrics() (Seldon's records them, and answers them).
         (theirs.get("meta") or {}).pop("metrics", None)
     return _metrics_as_given(theirs), _metrics_as_given(mine)
+
+
+def _numpy_branch_refused(answer: dict[str, Any]) -> bool:
+    info = answer.get("message") or (((answer.get("json") or {}).get("status") or {}).get("info") or "")
+    return isinstance(info, str) and "Routing response must be int but got" in info
 
 
 def _scalar_refused(answer: dict[str, Any]) -> bool:

@@ -152,3 +152,16 @@ def test_a_startup_error_from_a_constructor_is_not_wrapped_again():
     with pytest.raises(StartupError) as excinfo:
         component.construct(Failing, {})
     assert str(excinfo.value) == "MyModel.R: initialise_seldon(params) failed: no model file"
+
+
+def test_send_feedback_gets_routing_as_seldons_wrapper_passes_it():
+    """Seldon passes routing=<branch> by keyword; a fifth positional parameter of another name
+    gets it by position; four parameters do without."""
+    from seldon_serve.component import routing_style
+
+    def named(features, names, reward, truth, routing=None): ...
+    def fifth(features, names, reward, truth, branch): ...
+    def four(features, names, reward, truth): ...
+    def anything(*args, **kwargs): ...
+
+    assert [routing_style(f) for f in (named, fifth, four, anything)] == ["keyword", "positional", "no", "keyword"]

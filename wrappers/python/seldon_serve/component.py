@@ -125,13 +125,17 @@ def takes_meta(method: Callable[..., Any]) -> str:
     return "positional" if len(positional) >= 3 or any(p.kind is p.VAR_POSITIONAL for p in params) else "no"
 
 
-def accepts_routing(method: Callable[..., Any]) -> bool:
-    """Whether send_feedback takes Seldon's fifth argument (features, names, reward, truth, routing)."""
+def routing_style(method: Callable[..., Any]) -> str:
+    """How send_feedback takes Seldon's `routing`: 'keyword' (a parameter of that name, as
+    Seldon's wrapper always passes it), 'positional' (a fifth positional parameter of another
+    name) or 'no' (four parameters: it is left out, where Seldon's call would fail)."""
     try:
         params = list(inspect.signature(method).parameters.values())
     except (TypeError, ValueError):
-        return False
-    return any(p.kind is p.VAR_POSITIONAL for p in params) or len(params) >= 5
+        return "no"
+    if any(p.name == "routing" or p.kind is p.VAR_KEYWORD for p in params):
+        return "keyword"
+    return "positional" if any(p.kind is p.VAR_POSITIONAL for p in params) or len(params) >= 5 else "no"
 
 
 def bind_with_meta(method: Callable[..., Any]) -> Callable[[Any, Any, dict[str, Any]], Any]:

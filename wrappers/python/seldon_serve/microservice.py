@@ -7,6 +7,7 @@ class offers is looked up once, in __init__; a request only calls what was bound
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -23,7 +24,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message as ProtoMessage
 
 from . import metadata, payload
-from .component import accepts_routing, bind_with_meta
+from .component import bind_with_meta, routing_style
 from .errors import INTERNAL_ERROR, BadRequest, NotSupported, SeldonMicroserviceException
 from .metrics import Metrics, validate
 from .user_model import SeldonNotImplementedError, SeldonResponse, implemented
@@ -200,7 +201,7 @@ class Microservice:
         self._raw = {name: self._attr(f"{name}_raw") for name in (*bound, "aggregate", "send_feedback")}
         self._aggregate = self._attr("aggregate")
         self._send_feedback = self._attr("send_feedback")
-        self._feedback_takes_routing = self._send_feedback is not None and accepts_routing(self._send_feedback)
+        self._feedback_routing = routing_style(self._send_feedback) if self._send_feedback is not None else "no"
         self._class_names = self._names_hook()
         self._tags = self._attr("tags")
         self._metrics = self._attr("metrics")
@@ -339,10 +340,14 @@ class Microservice:
         if self._send_feedback is not None:
             truth = payload.decode(feedback["truth"]).features if feedback.get("truth") else None
             args: list[Any] = [request.features, request.names, float(reward), truth]
-            if self._feedback_takes_routing:
-                routing = ((feedback.get("response") or {}).get("meta") or {}).get("routing") or {}
-                args.append(routing.get(self.unit_id))
-            result = self._optional(self._send_feedback, *args)
+            routing = (((feedback.get("response") or {}).get("meta") or {}).get("routing") or {}).get(
+                self.unit_id or "0"
+            )  # Seldon's default id
+            if self._feedback_routing == "keyword":
+                result = self._optional(functools.partial(self._send_feedback, routing=routing), *args)
+            else:
+                args += [routing] if self._feedback_routing == "positional" else []
+                result = self._optional(self._send_feedback, *args)
         # Seldon's executor sends feedback to every unit of a graph: without a handler it is
         # counted and answered empty, not refused.
         reply = SeldonResponse.create([] if result is _ABSENT or result is None else result)
