@@ -16,6 +16,19 @@ def test_wrapper_is_installed_from_the_repository_with_generated_stubs(host, cel
         assert host.check_output(f"pip show {name} | sed -n 's/^Version: //p'") == pin, name
 
 
+def test_the_wrappers_pins_are_pips_constraints_and_seldon_core_is_ours(host, cell, image_config):
+    """A model's requirements install under the wrapper's pins, and its `import seldon_core`
+    finds the compatibility package of the Seldon release versions.yaml names."""
+    from harness import ROOT, config
+
+    env = dict(item.split("=", 1) for item in image_config["Env"])
+    constraints = set(host.file(env["PIP_CONSTRAINT"]).content_string.split())
+    assert {f"{name}=={pin}" for name, pin in cell.family.packages.items()} <= constraints
+    assert host.run("python -m seldon_serve.check --wrapper-only").rc == 0
+    release = config.load(ROOT / "versions.yaml").tools["seldon-core"]
+    assert host.check_output("python -c 'import seldon_core; print(seldon_core.__version__)'") == release
+
+
 def test_the_virtualenv_is_group_writable_for_arbitrary_uids(host):
     directory = host.file("/opt/app-root/venv/lib")
     assert directory.gid == 0 and directory.mode & 0o070 == 0o070
@@ -30,9 +43,9 @@ def test_pip_and_python_trust_the_system_store(host, image_config):
 
 # The packages of wrappers/ each family's image installs.
 WRAPPER_PACKAGES = {
-    "python": ("python/seldon_serve",),
-    "r": ("python/seldon_serve", "r/seldon_serve_r"),
-    "spark": ("python/seldon_serve",),
+    "python": ("python/seldon_serve", "python/seldon_core"),
+    "r": ("python/seldon_serve", "python/seldon_core", "r/seldon_serve_r"),
+    "spark": ("python/seldon_serve", "python/seldon_core"),
 }
 
 
