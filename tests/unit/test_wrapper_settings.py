@@ -57,3 +57,34 @@ def test_the_pods_annotations_set_the_timeout_and_message_size_unless_a_variable
         parse(annotations=str(notes))
     monkeypatch.delenv("REQUEST_TIMEOUT_SECONDS")
     assert parse(annotations=str(tmp_path / "absent")).request_timeout == settings.DEFAULT_REQUEST_TIMEOUT_SECONDS
+
+
+def test_payload_passthrough_hands_predict_raw_the_body_and_answers_its_bytes(tmp_path):
+    """PAYLOAD_PASSTHROUGH=true, served on this host: predict_raw gets the REST body undecoded
+    (not even JSON) and its bytes are the answer; a model without predict_raw is served as usual."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import requests
+    from test_wrapper_supervisor import free_port, wait_for
+
+    (tmp_path / "Reverser.py").write_text(
+        "class Reverser:\n    def predict_raw(self, body):\n        return b'{\"reversed\": \"' + body[::-1] + b'\"}'\n"
+    )
+    http = free_port()
+    command = [
+        str(Path(sys.executable).with_name("seldon-core-microservice")), "Reverser", "--workers", "1",
+        "--http-port", str(http), "--grpc-port", str(free_port()), "--metrics-port", str(free_port()),
+    ]  # fmt: skip
+    env = {**os.environ, "SELDON_GRPC_FRONT": "off", "PAYLOAD_PASSTHROUGH": "true"}
+    server = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.DEVNULL)
+    try:
+        predict = f"http://127.0.0.1:{http}/api/v1.0/predictions"
+        answer = wait_for(lambda: requests.post(predict, data=b"abc not json", timeout=2))
+        assert answer.status_code == 200 and answer.json() == {"reversed": "nosj ton cba"}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0

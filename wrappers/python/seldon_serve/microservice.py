@@ -245,13 +245,14 @@ class Microservice:
     def predict(self, incoming: Incoming) -> dict[str, Any]:
         return self._unary("predict", incoming, lambda request: [])  # Seldon answers an empty result
 
-    def predict_passthrough(self, body: bytes) -> bytes | None:
+    def has_raw(self, verb: str) -> bool:
+        return self._raw[verb] is not None
+
+    def predict_passthrough(self, body: bytes) -> bytes:
         """PAYLOAD_PASSTHROUGH: predict_raw takes the request body's bytes, undecoded, and its
-        answer (bytes, text or a message) is the response body. None: the model has no
-        predict_raw, and the body is decoded as usual."""
+        answer (bytes, text or a message) is the response body (see has_raw)."""
         raw = self._raw["predict"]
-        if raw is None:
-            return None
+        assert raw is not None
         answer = call_user(raw, body)
         if isinstance(answer, bytes | bytearray):
             return bytes(answer)

@@ -48,6 +48,7 @@ Handler = Callable[[Any], Any]
 # "raw" routes are the gRPC front's, on its own Unix socket: it GETs the descriptors, POSTs calls.
 _METHODS = {
     "predict": (b"GET", b"POST"),
+    "passthrough": (b"GET", b"POST"),
     "message": (b"GET", b"POST"),
     "json": (b"GET", b"POST"),
     "raw": (b"GET", b"POST"),
@@ -55,18 +56,23 @@ _METHODS = {
 _READ_ONLY = (b"GET",)
 
 
-def build_routes(service: Microservice) -> dict[bytes, tuple[str, Handler]]:
+def build_routes(service: Microservice, payload_passthrough: bool = False) -> dict[bytes, tuple[str, Handler]]:
     """Path -> (kind, handler). 'message' handlers take a SeldonMessage (decoded lazily), as
     'predict' does, whose answer's status.code, when a raw answer sets one, is the HTTP status
-    (as in Seldon); 'json' ones the parsed body as it is, 'get' ones nothing; 'document' ones
-    answer JSON bytes."""
+    (as in Seldon); 'passthrough' ones (PAYLOAD_PASSTHROUGH, a model with predict_raw) the body's
+    bytes, answering bytes; 'json' ones the parsed body as it is, 'get' ones nothing; 'document'
+    ones answer JSON bytes."""
     routes: dict[bytes, tuple[str, Handler]] = {}
 
     def add(kind: str, handler: Handler, *paths: bytes) -> None:
         for path in paths:
             routes[path] = (kind, handler)
 
-    add("predict", service.predict, b"/predict", b"/api/v1.0/predictions", b"/api/v0.1/predictions")
+    predictions = (b"/predict", b"/api/v1.0/predictions", b"/api/v0.1/predictions")
+    if payload_passthrough and service.has_raw("predict"):
+        add("passthrough", service.predict_passthrough, *predictions)
+    else:
+        add("predict", service.predict, *predictions)
     add("message", service.transform_input, b"/transform-input", b"/api/v1.0/transform-input")
     add("message", service.transform_output, b"/transform-output", b"/api/v1.0/transform-output")
     add("message", service.route, b"/route", b"/api/v1.0/route")
@@ -210,10 +216,8 @@ class HttpProtocol(asyncio.Protocol):
                 return 200, _TEXT, b"pong"
             if kind == "document":
                 return 200, _JSON, handler(None)
-            if kind == "predict" and self.server_state.payload_passthrough:
-                passed = handler.__self__.predict_passthrough(b"".join(self.body))  # type: ignore[attr-defined]
-                if passed is not None:
-                    return 200, _JSON, passed
+            if kind == "passthrough":
+                return 200, _JSON, handler(b"".join(self.body))
             if kind == "get":
                 return 200, _JSON, orjson.dumps(handler(None), option=orjson.OPT_SERIALIZE_NUMPY)
             body = self._message(parsed.query)
@@ -391,7 +395,6 @@ class ServerState:
         *,
         access_log: bool = False,
         budget: RequestBudget | None = None,
-        payload_passthrough: bool = False,
     ) -> None:
         self.connections: set[HttpProtocol] = set()
         self.closing = False
@@ -399,7 +402,6 @@ class ServerState:
         self.too_large = f"request body over {max_body_bytes} bytes ({setting})"  # the 413's message
         self.access_log = access_log
         self.budget = budget
-        self.payload_passthrough = payload_passthrough  # PAYLOAD_PASSTHROUGH: predict_raw gets the body's bytes
 
 
 async def serve(
@@ -413,11 +415,11 @@ async def serve(
     budget: RequestBudget | None = None,
     payload_passthrough: bool = False,
 ) -> tuple[asyncio.Server, ServerState]:
-    routes = build_routes(endpoints.seldon) if endpoints.seldon is not None else {}
+    routes = build_routes(endpoints.seldon, payload_passthrough) if endpoints.seldon is not None else {}
     # Built on first use: a model that is never asked for its contract never parses it.
     contract = functools.partial(openapi.document_bytes, endpoints.seldon is not None, endpoints.v2 is not None)
     routes[openapi.PATH] = ("document", functools.cache(lambda _: contract()))
-    state = ServerState(max_body_bytes, access_log=access_log, budget=budget, payload_passthrough=payload_passthrough)
+    state = ServerState(max_body_bytes, access_log=access_log, budget=budget)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         lambda: HttpProtocol(routes, state, endpoints.v2), host, port, reuse_port=reuse_port, backlog=2048
