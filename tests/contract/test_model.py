@@ -134,7 +134,7 @@ def test_health_and_default_metadata(model):
     ("body", "content_type", "fragment"),
     [
         (b"{not json", "application/json", "not valid JSON"),
-        (b'{"meta": {"requestPath": {"a": 1}}, "strData": "x"}', "application/json", "requestPath"),
+        (b'{"meta": {"requestPath": {"a": {"b": 1}}}, "strData": "x"}', "application/json", "requestPath"),
         (b'{"something": 1}', "application/json", "needs one of data, jsonData, strData or binData"),
         (b'{"data": {"tensor": {"shape": [3, 3], "values": [1, 2]}}}', "application/json", "do not fit shape"),
         (b'{"binData": "not base64!"}', "application/json", "not valid base64"),

@@ -249,7 +249,8 @@ final class Microservice {
       return null;
     }
     Payload status = UserCode.call(model::healthStatus);
-    return status == null ? null : Messages.encode(status, null, null, null);
+    // Seldon encodes it as the answer to a request without data: numbers as a tensor.
+    return status == null ? null : Messages.encode(status, Payload.string(""), null, null);
   }
 
   // ---- shared steps ----------------------------------------------------------------------
