@@ -27,6 +27,7 @@ from . import metadata, payload
 from .component import bind_with_meta, routing_style
 from .errors import INTERNAL_ERROR, BadRequest, NotSupported, SeldonMicroserviceException
 from .metrics import Metrics, validate
+from .settings import truthy
 from .user_model import SeldonNotImplementedError, SeldonResponse, implemented
 
 log = logging.getLogger(__name__)
@@ -192,7 +193,7 @@ class Microservice:
         self.service_type = service_type
         self.metrics = metrics
         self.unit_id = os.environ.get("PREDICTIVE_UNIT_ID", "")
-        self.include_metrics = _env_flag("INCLUDE_METRICS_IN_CLIENT_RESPONSE", True)
+        self.include_metrics = truthy(os.environ.get("INCLUDE_METRICS_IN_CLIENT_RESPONSE", "true"))
         # Seldon hands *_raw methods the protobuf message over gRPC (its JSON form over REST);
         # another language's plugin takes the JSON form over both.
         self._raw_protos = not getattr(user, "raw_messages_as_json", False)
@@ -230,6 +231,10 @@ class Microservice:
         if isinstance(names, list | tuple):
             return lambda: list(names)
         return None
+
+    def _not_defined(self, verb: str) -> BadRequest:
+        """Seldon's answer to route or aggregate on a class without it: a 400."""
+        return BadRequest(f"{type(self.user).__name__} defines neither {verb} nor {verb}_raw")
 
     @staticmethod
     def _optional(method: Callable[..., Any], *args: Any) -> Any:
@@ -272,7 +277,7 @@ class Microservice:
             return answer
         method = self._methods["route"]
         if method is None:
-            raise BadRequest(f"{type(self.user).__name__} defines neither route nor route_raw")
+            raise self._not_defined("route")
         request = incoming.request()
         # A SeldonNotImplementedError from route() is an answer (400), as in Seldon.
         reply = SeldonResponse.create(call_user(method, request.features, request.names, request.meta))
@@ -303,7 +308,7 @@ class Microservice:
             if answer is not _ABSENT:
                 return self._raw_answer(answer)
         if self._aggregate is None:
-            raise BadRequest(f"{type(self.user).__name__} defines neither aggregate nor aggregate_raw")
+            raise self._not_defined("aggregate")
         requests = [payload.decode(message) for message in messages]
         reply = SeldonResponse.create(
             call_user(self._aggregate, [r.features for r in requests], [r.names for r in requests])
@@ -379,7 +384,7 @@ class Microservice:
                 result = answer.data
         if result is _ABSENT:
             if verb == "route":
-                raise BadRequest(f"{type(self.user).__name__} defines neither route nor route_raw")
+                raise self._not_defined("route")
             result = [] if verb == "predict" else features
         if verb == "route" and raw is None:
             result = np.array([[self._branch(result)]])
@@ -475,8 +480,3 @@ class Microservice:
         names = self._class_names
         meta = payload.response_meta(request.meta, tags, metrics, carry=carry_meta)
         return payload.encode(result, request, names, meta)
-
-
-def _env_flag(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    return default if value is None else value.strip().lower() in ("1", "true", "t", "yes")

@@ -174,7 +174,8 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _truthy(value: str | None) -> bool:
+def truthy(value: str | None) -> bool:
+    """A boolean setting as Seldon reads them: 1, true, t or yes, in any case."""
     return (value or "").strip().lower() in ("1", "true", "t", "yes")
 
 
@@ -182,7 +183,7 @@ def from_args(argv: list[str] | None = None, annotations_file: str = ANNOTATIONS
     args = parser().parse_args(argv)
     if args.protocol not in PROTOCOLS:  # argparse checks a flag's value, not its default from PROTOCOL=
         raise SystemExit(f"PROTOCOL={args.protocol!r} is not one of {', '.join(PROTOCOLS)}")
-    debug = _truthy(args.debug)
+    debug = truthy(args.debug)
     log_level = os.environ.get("SELDON_LOG_LEVEL", "").strip().upper() or ("DEBUG" if debug else args.log_level)
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SystemExit(f"SELDON_LOG_LEVEL={log_level!r} is not one of DEBUG, INFO, WARNING, ERROR")
@@ -216,8 +217,8 @@ def from_args(argv: list[str] | None = None, annotations_file: str = ANNOTATIONS
         request_timeout=request_timeout,
         protocol=args.protocol,
         pidfile=args.pidfile,
-        access_log=debug or _truthy(args.access_log),
-        payload_passthrough=_truthy(os.environ.get("PAYLOAD_PASSTHROUGH")),
+        access_log=debug or truthy(args.access_log),
+        payload_passthrough=truthy(os.environ.get("PAYLOAD_PASSTHROUGH")),
         max_requests=max(0, args.max_requests),
         max_requests_jitter=max(0, args.max_requests_jitter),
     )
