@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from . import contract
+
 VERSION_RE = re.compile(r"^\d+(\.\d+){0,2}$")
 PIN_RE = re.compile(r"^\d+(\.\d+)*([a-z0-9.+-]*)$")
 TOOL_TAG_RE = re.compile(r"^v\d+\.\d+\.\d+$")
@@ -73,6 +75,7 @@ class Family:
     default_version: str
     packages: dict[str, str]
     contract_samples: str  # the tests/samples/<folder> of the contract samples (model, router, ...)
+    extends: str = ""  # the family whose images/<folder> this one's files are laid over (render)
     versions: dict[str, ImageVersion] = field(default_factory=dict, compare=False)
 
     @property
@@ -164,13 +167,11 @@ def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> 
     _keys(
         top,
         "versions.yaml",
-        {"release", "namespace", "registry", "tools", "ports", "user", "bases", "go_builder_base", "families"},
+        {"release", "namespace", "registry", "tools", "user", "bases", "go_builder_base", "families"},
     )
 
     tools = _mapping(top["tools"], "tools")
     _keys(tools, "tools", {"s2i", "ghz", "seldon-core", "actionlint", "syft", "openshift-api"})
-    ports = _mapping(top["ports"], "ports")
-    _keys(ports, "ports", {"http", "grpc", "metrics"})
     user = _mapping(top["user"], "user")
     _keys(user, "user", {"uid", "gid"})
     for key in ("uid", "gid"):
@@ -193,7 +194,7 @@ def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> 
             "syft": _string(tools["syft"], "tools.syft", VERSION_RE),
             "openshift-api": _string(tools["openshift-api"], "tools.openshift-api", GO_PSEUDO_VERSION_RE),
         },
-        ports={name: _port(ports[name], f"ports.{name}") for name in ("http", "grpc", "metrics")},
+        ports={name: _port(port, f"ports.{name} (contract.yaml)") for name, port in contract.ports().items()},
         uid=user["uid"],
         gid=user["gid"],
         bases=_parse_bases(top["bases"]),
@@ -208,6 +209,13 @@ def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> 
         raise ConfigError("families: at least one family is needed")
     for name, raw in families.items():
         config.families[name] = _parse_family(config, name, raw)
+    for family in config.families.values():
+        parent = config.families.get(family.extends) if family.extends else None
+        if family.extends and (parent is None or parent.extends):
+            raise ConfigError(
+                f"families.{family.name}.extends: {family.extends!r} is not a family that extends none "
+                f"({', '.join(n for n, f in config.families.items() if not f.extends)})"
+            )
     return config
 
 
@@ -227,7 +235,7 @@ def _parse_family(config: Config, name: str, raw: Any) -> Family:
         spec,
         where,
         {"image", "display_name", "description", "tags", "default_version", "versions"},
-        frozenset({"packages", "contract_samples"}),
+        frozenset({"packages", "contract_samples", "extends"}),
     )
     tags = spec["tags"]
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
@@ -243,6 +251,7 @@ def _parse_family(config: Config, name: str, raw: Any) -> Family:
         default_version=_string(spec["default_version"], f"{where}.default_version", VERSION_RE),
         packages={pkg: _string(pin, f"{where}.packages.{pkg}", PIN_RE) for pkg, pin in packages.items()},
         contract_samples=_string(spec.get("contract_samples", name), f"{where}.contract_samples"),
+        extends=_string(spec.get("extends", ""), f"{where}.extends") if "extends" in spec else "",
     )
     versions = _mapping(spec["versions"], f"{where}.versions")
     for version, cell in versions.items():

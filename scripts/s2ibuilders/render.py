@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from . import contract
 from .config import ImageVersion
 from .paths import BUILD_DIR, IMAGES_DIR, WRAPPERS_DIR
 
@@ -39,27 +40,35 @@ def environment() -> jinja2.Environment:
 
 def env_vars(cell: ImageVersion) -> list[dict[str, str]]:
     """The environment variables a family's image reads (images/<family>/environment.yaml,
-    itself a template so that defaults such as ports come from versions.yaml)."""
+    itself a template so that defaults such as ports come from the contract)."""
     return _env_file(cell, IMAGES_DIR / cell.family.name / "environment.yaml")
 
 
 def _env_file(cell: ImageVersion, path: Path) -> list[dict[str, str]]:
-    """One environment.yaml; an item `include: <path under images/>` stands for that file's list,
-    and a later item of the same name replaces an included one."""
+    """One environment.yaml. An item `include: <path under images/>` stands for that file's list,
+    `include: contract` for the settings both wrappers read (wrappers/proto/contract.yaml); a
+    later item of a name already listed changes only the fields it gives (a family's own
+    default, or more to say in its description: `description+`)."""
     if not path.exists():
         return []
     config = cell.family.config
     items = yaml.safe_load(environment().from_string(path.read_text()).render(config=config, ports=config.ports))
     expanded: list[dict[str, str]] = []
     for item in items:
-        for var in _env_file(cell, IMAGES_DIR / item["include"]) if "include" in item else [item]:
-            # A variable listed again (after an include) is the family's own default: it replaces.
-            same = [i for i, known in enumerate(expanded) if known["name"] == var["name"]]
-            if same:
-                expanded[same[0]] = var
-            else:
-                expanded.append(var)
+        for var in _included(cell, item["include"]) if "include" in item else [item]:
+            same = next((known for known in expanded if known["name"] == var["name"]), None)
+            if same is None:
+                expanded.append(dict(var))
+                continue
+            addition = var.get("description+")
+            same.update({key: value for key, value in var.items() if key != "description+"})
+            if addition:
+                same["description"] = f"{same['description']} {addition}"
     return expanded
+
+
+def _included(cell: ImageVersion, include: str) -> list[dict[str, str]]:
+    return contract.settings() if include == "contract" else _env_file(cell, IMAGES_DIR / include)
 
 
 def template_vars(cell: ImageVersion) -> dict[str, Any]:
@@ -71,6 +80,7 @@ def template_vars(cell: ImageVersion) -> dict[str, Any]:
         "base": cell.base,
         "config": config,
         "ports": config.ports,
+        "contract": contract.load(),
         "uid": config.uid,
         "gid": config.gid,
         "env_vars": env_vars(cell),
@@ -82,6 +92,26 @@ def context_dir(cell: ImageVersion) -> Path:
     return BUILD_DIR / cell.slug
 
 
+def layers(cell: ImageVersion) -> list[str]:
+    """The folders under images/ a cell's context is rendered from, lowest first: what every
+    family's context holds (common/context), the family it extends, the family itself. A file
+    of a higher layer replaces the one at the same path below it."""
+    family = cell.family
+    return ["common/context", *([family.extends] if family.extends else []), family.name]
+
+
+def context_files(cell: ImageVersion) -> dict[Path, str]:
+    """Path in the context (templates with their .j2) -> the layer it comes from."""
+    files: dict[Path, str] = {}
+    for layer in layers(cell):
+        source = IMAGES_DIR / layer
+        for path in sorted(p for p in source.rglob("*") if p.is_file()):
+            relative = path.relative_to(source)
+            if relative.parts[0] not in _NOT_IN_CONTEXT:
+                files[relative] = layer
+    return files
+
+
 def render(cell: ImageVersion, out: Path | None = None) -> Path:
     out = out or context_dir(cell)
     if out.exists():
@@ -89,18 +119,13 @@ def render(cell: ImageVersion, out: Path | None = None) -> Path:
     out.mkdir(parents=True)
     env = environment()
     variables = template_vars(cell)
-    source = IMAGES_DIR / cell.family.name
-    for path in sorted(p for p in source.rglob("*") if p.is_file()):
-        relative = path.relative_to(source)
-        if relative.parts[0] in _NOT_IN_CONTEXT:
-            continue
+    for relative, layer in sorted(context_files(cell).items()):
+        path = IMAGES_DIR / layer / relative
         target = out / (relative.with_suffix("") if relative.suffix == ".j2" else relative)
         target.parent.mkdir(parents=True, exist_ok=True)
         if relative.suffix == ".j2":
-            template = env.get_template(f"{cell.family.name}/{relative.as_posix()}")
-            target.write_text(
-                template.render(**variables, template_path=f"images/{cell.family.name}/{relative.as_posix()}")
-            )
+            name = f"{layer}/{relative.as_posix()}"
+            target.write_text(env.get_template(name).render(**variables, template_path=f"images/{name}"))
         else:
             shutil.copyfile(path, target)
         if "bin" in relative.parts or path.stat().st_mode & stat.S_IXUSR:

@@ -146,19 +146,13 @@ def test_each_image_readme_documents_every_variable_and_shows_every_sample():
             assert f"### {sample.name} (" in readme, (family.name, sample.name)
 
 
-def test_the_wrapper_and_the_scripts_agree_with_versions_yaml():
-    """Facts the wrapper must also know on its own (it runs outside images too) are checked here."""
-    from seldon_serve import component
-    from seldon_serve import settings as wrapper_settings
+def test_the_scripts_check_service_types_from_the_contract():
+    """The rendered check lists the contract's service types (one home: contract.yaml)."""
+    from seldon_serve import contract
 
-    assert (CFG.ports["http"], CFG.ports["grpc"], CFG.ports["metrics"]) == (
-        wrapper_settings.DEFAULT_HTTP_PORT,
-        wrapper_settings.DEFAULT_GRPC_PORT,
-        wrapper_settings.DEFAULT_METRICS_PORT,
-    )
-    script = (ROOT / "images" / "common" / "s2i" / "model-env.sh.j2").read_text()
+    script = (render.render(CFG.matrix("python")[0]) / "s2i" / "bin" / "assemble").read_text()
     listed = re.search(r'SERVICE_TYPES="([A-Z_ ]+)"', script).group(1).split()
-    assert listed == list(component.SERVICE_TYPES)
+    assert listed == list(contract.SERVICE_TYPES)
 
 
 JAVA_WRAPPER = ROOT / "wrappers" / "java"

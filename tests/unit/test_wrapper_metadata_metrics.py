@@ -106,3 +106,17 @@ def test_cpu_quota_reads_cgroup_v2(tmp_path):
     assert settings.cpu_quota(tmp_path) == 1
     (tmp_path / "cpu.max").write_text("max 100000\n")
     assert settings.cpu_quota(tmp_path) >= 1
+
+
+def test_a_user_metric_with_dashes_in_its_key_and_tags_keeps_the_scrape_parseable():
+    import prometheus_client as prom
+    from prometheus_client.parser import text_string_to_metric_families
+
+    recorder = metrics.Metrics()
+    recorder.record_user(
+        metrics.validate([{"key": "my-metric", "value": 2, "tags": {"model-version": "v1", "9lives": "x"}}])
+    )
+    families = {family.name: family for family in text_string_to_metric_families(prom.generate_latest().decode())}
+    (sample,) = [s for s in families["my_metric"].samples if s.name == "my_metric_total"]
+    assert sample.labels["model_version"] == "v1" and sample.labels["_9lives"] == "x"
+    assert sample.value == 2

@@ -1,11 +1,13 @@
-"""Generate the gRPC stubs from wrappers/proto/ while the wheel is built, and bring along the
-REST contract (openapi.yaml) that the wrapper serves at /seldon.json.
+"""Generate the gRPC stubs from wrappers/proto/ while the wheel is built, bring along the REST
+contract (openapi.yaml, served at /seldon.json) and the contract's facts (contract.yaml), and
+version the wheel with the project's release.
 
 The contract lives once, in ../proto, for every language's wrapper; nothing generated or copied is
 committed. protoc writes top-level imports (`import tf_tensor_pb2`), which are rewritten to
 package-relative ones so the stubs cannot collide with another package's modules.
 """
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -17,6 +19,20 @@ HERE = Path(__file__).resolve().parent
 PROTO_DIR = HERE.parent / "proto"
 OUT_DIR = HERE / "seldon_serve" / "proto"
 TOP_LEVEL_IMPORT = re.compile(r"^import (\w+_pb2) as (\w+)$", re.MULTILINE)
+CARRIED = ("openapi.yaml", "contract.yaml")  # read by the wrapper at run time
+VERSIONS_FILE = HERE.parents[1] / "versions.yaml"  # in the repository; an image's build passes the release
+
+
+def release() -> str:
+    """The release versions.yaml gives: SELDON_SERVE_VERSION when the image's build sets it (its
+    context holds no versions.yaml), else read from the repository's versions.yaml."""
+    if os.environ.get("SELDON_SERVE_VERSION"):
+        return os.environ["SELDON_SERVE_VERSION"]
+    text = VERSIONS_FILE.read_text() if VERSIONS_FILE.exists() else ""
+    found = re.search(r'^release:\s*"?([^"\s#]+)', text, re.MULTILINE)
+    if not found:
+        raise SystemExit(f"no release: set SELDON_SERVE_VERSION, or build from the repository (no {VERSIONS_FILE})")
+    return found.group(1)
 
 
 def generate_stubs() -> None:
@@ -38,7 +54,9 @@ class BuildPyWithStubs(build_py):
         generate_stubs()
         super().run()
         # Into the build tree, not the source tree: the source stays as git has it.
-        shutil.copyfile(PROTO_DIR / "openapi.yaml", Path(self.build_lib) / "seldon_serve" / "proto" / "openapi.yaml")
+        for name in CARRIED:
+            shutil.copyfile(PROTO_DIR / name, Path(self.build_lib) / "seldon_serve" / "proto" / name)
 
 
-setup(cmdclass={"build_py": BuildPyWithStubs})
+if __name__ == "__main__":  # as setuptools runs it; the R plugin's setup.py imports release()
+    setup(version=release(), cmdclass={"build_py": BuildPyWithStubs})

@@ -12,7 +12,8 @@ import logging
 import os
 from typing import Any
 
-from seldon_serve.errors import SeldonMicroserviceException
+from seldon_serve.contract import PORTS
+from seldon_serve.errors import BAD_PARAMETER, SeldonMicroserviceException
 
 from .flask_utils import ANNOTATION_REST_TIMEOUT, ANNOTATIONS_FILE, DEFAULT_ANNOTATION_REST_TIMEOUT
 from .version import __version__
@@ -40,9 +41,9 @@ METRICS_SERVICE_PORT_ENV_NAME = "PREDICTIVE_UNIT_METRICS_SERVICE_PORT"
 FILTER_METRICS_ACCESS_LOGS_ENV_NAME = "FILTER_METRICS_ACCESS_LOGS"
 LOG_LEVEL_ENV = "SELDON_LOG_LEVEL"
 DEFAULT_LOG_LEVEL = "INFO"
-DEFAULT_GRPC_PORT = 5000
-DEFAULT_HTTP_PORT = 9000
-DEFAULT_METRICS_PORT = 6000
+DEFAULT_GRPC_PORT = PORTS["grpc"]
+DEFAULT_HTTP_PORT = PORTS["http"]
+DEFAULT_METRICS_PORT = PORTS["metrics"]
 DEBUG_ENV = "SELDON_DEBUG"
 GUNICORN_ACCESS_LOG_ENV = "GUNICORN_ACCESS_LOG"
 
@@ -80,12 +81,12 @@ def parse_parameters(parameters: list[dict[str, Any]]) -> dict[str, Any]:
         except ValueError:
             raise SeldonMicroserviceException(
                 f"Bad model parameter: {name} with value {value} can't be parsed as a {kind}",
-                reason="MICROSERVICE_BAD_PARAMETER",
+                reason=BAD_PARAMETER,
             ) from None
         except KeyError:
             raise SeldonMicroserviceException(
                 f"Bad model parameter type: {kind} valid are INT, FLOAT, DOUBLE, STRING, BOOL",
-                reason="MICROSERVICE_BAD_PARAMETER",
+                reason=BAD_PARAMETER,
             ) from None
     return parsed
 

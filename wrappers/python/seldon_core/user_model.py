@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from seldon_serve.errors import SeldonMicroserviceException
+from seldon_serve.errors import BAD_METRIC, SeldonMicroserviceException
 from seldon_serve.user_model import SeldonComponent, SeldonNotImplementedError, SeldonResponse
 
 from .metrics import validate_metrics
@@ -121,7 +121,7 @@ def client_custom_metrics(
             raise SeldonMicroserviceException(
                 f"Bad metric created during request: {json.dumps(metrics)}",
                 status_code=500,
-                reason="MICROSERVICE_BAD_METRIC",
+                reason=BAD_METRIC,
             )
         return metrics
 

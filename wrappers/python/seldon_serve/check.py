@@ -12,7 +12,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from .component import SERVICE_TYPES, import_class
+from .component import import_class
+from .contract import REQUIRED_VERB, SERVICE_TYPES
 from .errors import StartupError
 from .user_model import implemented
 
@@ -26,11 +27,7 @@ TRANSPORTS = (
 ENTRY_POINT = "seldon-core-microservice"
 
 # A service type needs one of these methods; transformers default to the identity.
-REQUIRED_METHODS = {
-    "MODEL": ("predict", "predict_raw"),
-    "ROUTER": ("route", "route_raw"),
-    "COMBINER": ("aggregate", "aggregate_raw"),
-}
+REQUIRED_METHODS = {service_type: (verb, f"{verb}_raw") for service_type, verb in REQUIRED_VERB.items()}
 
 
 def problems(cls: type, service_type: str) -> list[str]:

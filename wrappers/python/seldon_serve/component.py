@@ -15,9 +15,10 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
+from .contract import SERVICE_TYPES
 from .errors import BAD_PARAMETER, StartupError
 
-SERVICE_TYPES = ("MODEL", "ROUTER", "TRANSFORMER", "OUTPUT_TRANSFORMER", "COMBINER", "OUTLIER_DETECTOR")
+__all__ = ["SERVICE_TYPES", "import_class"]
 
 _PARAMETER_TYPES: dict[str, Callable[[str], Any]] = {
     "INT": int,

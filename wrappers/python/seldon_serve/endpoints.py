@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .contract import SETTINGS
 from .errors import StartupError
 
 if TYPE_CHECKING:
     from .microservice import Microservice
     from .v2 import OpenInference
 
-PROTOCOLS = ("seldon", "v2", "both")
+PROTOCOLS: tuple[str, ...] = tuple(SETTINGS["PROTOCOL"].type)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from google.protobuf import (
 from google.protobuf.message import DecodeError
 from grpc_reflection.v1alpha import reflection
 
-from . import payload, tftensor
+from . import contract, payload, tftensor
 from .endpoints import Endpoints
 from .errors import INTERNAL_ERROR, BadRequest, SeldonMicroserviceException
 from .microservice import Microservice
@@ -35,25 +35,10 @@ log = logging.getLogger(__name__)
 # form, for the wrapper and for a model's json_format calls alike.
 WELL_KNOWN_TYPES = (duration_pb2, timestamp_pb2, wrappers_pb2)
 
-# Seldon's wrapper lets every exception become UNKNOWN; a client deserves the real category.
-_CODE_BY_HTTP_STATUS = {
-    400: grpc.StatusCode.INVALID_ARGUMENT,
-    401: grpc.StatusCode.UNAUTHENTICATED,
-    403: grpc.StatusCode.PERMISSION_DENIED,
-    404: grpc.StatusCode.UNIMPLEMENTED,
-    409: grpc.StatusCode.ABORTED,
-    413: grpc.StatusCode.RESOURCE_EXHAUSTED,
-    429: grpc.StatusCode.RESOURCE_EXHAUSTED,
-    501: grpc.StatusCode.UNIMPLEMENTED,
-    503: grpc.StatusCode.UNAVAILABLE,
-    504: grpc.StatusCode.DEADLINE_EXCEEDED,
-}
-
 
 def grpc_code(http_status: int) -> grpc.StatusCode:
-    if http_status in _CODE_BY_HTTP_STATUS:
-        return _CODE_BY_HTTP_STATUS[http_status]
-    return grpc.StatusCode.INTERNAL if http_status >= 500 else grpc.StatusCode.INVALID_ARGUMENT
+    """Seldon's wrapper lets every exception become UNKNOWN; a client deserves the real category."""
+    return grpc.StatusCode[contract.grpc_status_name(http_status)]
 
 
 class ProtoIncoming:

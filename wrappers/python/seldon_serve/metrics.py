@@ -15,12 +15,13 @@ import threading
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from .contract import METRICS
 from .errors import INTERNAL_ERROR, SeldonMicroserviceException
 
 log = logging.getLogger(__name__)
 
 METRIC_TYPES = ("COUNTER", "GAUGE", "TIMER")
-_INVALID_NAME_CHARS = re.compile(r"[^a-zA-Z0-9_:]")
+_INVALID_NAME_CHARS = re.compile(r"[^a-zA-Z0-9_]")
 # Where this unit sits in a Seldon deployment; every metric carries these as labels.
 _IDENTITY_LABELS = {
     "deployment_name": "SELDON_DEPLOYMENT_ID",
@@ -28,6 +29,13 @@ _IDENTITY_LABELS = {
     "model_name": "PREDICTIVE_UNIT_ID",
     "model_image": "PREDICTIVE_UNIT_IMAGE",
 }
+
+
+def prometheus_name(key: str) -> str:
+    """A user's metric key or tag as a name Prometheus can parse (`model-version` ->
+    `model_version`): one such name must not make the whole scrape unreadable."""
+    name = _INVALID_NAME_CHARS.sub("_", key)
+    return f"_{name}" if name[:1].isdigit() else name
 
 
 class BadMetrics(SeldonMicroserviceException):
@@ -81,12 +89,9 @@ class Metrics:
         self.identity = _identity()
         names = list(self.identity)
         # Children made now, so a scrape shows 0 before the first feedback rather than nothing.
-        self.feedback = prom.Counter("seldon_api_model_feedback", "Feedback requests received", names).labels(
-            **self.identity
-        )
-        self.reward = prom.Counter("seldon_api_model_feedback_reward", "Sum of feedback rewards", names).labels(
-            **self.identity
-        )
+        feedback, reward = METRICS["feedback"], METRICS["reward"]
+        self.feedback = prom.Counter(feedback["name"], feedback["help"], names).labels(**self.identity)
+        self.reward = prom.Counter(reward["name"], reward["help"], names).labels(**self.identity)
         self._user: dict[tuple[str, str], tuple[Any, tuple[str, ...]]] = {}
         self._lock = threading.Lock()
 
@@ -98,7 +103,7 @@ class Metrics:
     def record_user(self, metrics: list[dict[str, Any]]) -> None:
         for metric in metrics:
             prom_metric, labelnames = self._user_metric(metric)
-            labels = {**self.identity, **metric.get("tags", {})}
+            labels = {**self.identity, **{prometheus_name(k): v for k, v in metric.get("tags", {}).items()}}
             child = prom_metric.labels(*(labels.get(name, "") for name in labelnames))
             if metric["type"] == "COUNTER":
                 child.inc(metric["value"])
@@ -114,9 +119,10 @@ class Metrics:
             return found
         with self._lock:
             if key not in self._user:
-                name = _INVALID_NAME_CHARS.sub("_", metric["key"])
+                name = prometheus_name(metric["key"])
                 # A metric's label names are fixed by its first use; later tags fill those names.
-                labelnames = tuple(self.identity) + tuple(sorted(set(metric.get("tags", {})) - set(self.identity)))
+                tags = {prometheus_name(tag) for tag in metric.get("tags", {})}
+                labelnames = tuple(self.identity) + tuple(sorted(tags - set(self.identity)))
                 prom = self._prom
                 if metric["type"] == "COUNTER":
                     created = prom.Counter(name, f"user counter {metric['key']}", labelnames)

@@ -23,7 +23,7 @@ import orjson
 from google.protobuf import json_format
 from google.protobuf.message import Message as ProtoMessage
 
-from . import metadata, payload
+from . import contract, metadata, payload
 from .component import bind_with_meta, routing_style
 from .errors import INTERNAL_ERROR, BadRequest, NotSupported, SeldonMicroserviceException
 from .metrics import Metrics, validate
@@ -33,13 +33,7 @@ from .user_model import SeldonNotImplementedError, SeldonResponse, implemented
 log = logging.getLogger(__name__)
 
 # The verb an Open Inference Protocol request (one message in, one out) calls, by service type.
-INFER_VERB_BY_SERVICE_TYPE = {
-    "MODEL": "predict",
-    "ROUTER": "route",
-    "TRANSFORMER": "transform_input",
-    "OUTPUT_TRANSFORMER": "transform_output",
-    "OUTLIER_DETECTOR": "transform_input",
-}
+INFER_VERB_BY_SERVICE_TYPE = contract.INFER_VERB
 
 
 class Incoming(Protocol):

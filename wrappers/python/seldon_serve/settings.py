@@ -8,15 +8,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .component import SERVICE_TYPES
+from .contract import SERVICE_TYPES, setting
 from .endpoints import PROTOCOLS
 
-DEFAULT_HTTP_PORT = 9000
-DEFAULT_GRPC_PORT = 5000
-DEFAULT_METRICS_PORT = 6000
-DEFAULT_MAX_MESSAGE_BYTES = 100 * 1024 * 1024
-DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024
-DEFAULT_REQUEST_TIMEOUT_SECONDS = 60
+# The defaults are the contract's (wrappers/proto/contract.yaml), as Java's are.
+DEFAULT_MAX_BODY_BYTES: int = setting("REST_MAX_BODY_BYTES").default
+DEFAULT_REQUEST_TIMEOUT_SECONDS: int = setting("REQUEST_TIMEOUT_SECONDS").default
 
 
 @dataclass(frozen=True)
@@ -87,6 +84,7 @@ def cpu_quota(cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
 
 
 def _env_int(name: str, default: int) -> int:
+    """A whole-number setting of this wrapper's own (not the contract's)."""
     value = os.environ.get(name, "").strip()
     if not value:
         return default
@@ -94,6 +92,10 @@ def _env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise SystemExit(f"{name}={value!r} is not a whole number") from None
+
+
+def _read(name: str) -> object:
+    return setting(name).read()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -104,32 +106,28 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("interface", help="MyModel (MyModel.py defines class MyModel) or package.module.Class")
     p.add_argument("api_type", nargs="?", help=argparse.SUPPRESS)  # Seldon's old positional REST|GRPC: ignored
-    p.add_argument(
-        "--service-type", type=str.upper, choices=SERVICE_TYPES, default=os.environ.get("SERVICE_TYPE", "MODEL").upper()
-    )
+    p.add_argument("--service-type", type=str.upper, choices=SERVICE_TYPES, default=_read("SERVICE_TYPE"))
     p.add_argument(
         "--parameters", default=os.environ.get("PREDICTIVE_UNIT_PARAMETERS"), help="JSON list of {name, value, type}"
     )
     p.add_argument(
         "--log-level",
         type=str.upper,
-        default=os.environ.get("LOG_LEVEL", "INFO"),
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        default=_read("LOG_LEVEL"),
+        choices=setting("LOG_LEVEL").type,
         help="SELDON_LOG_LEVEL, when set, wins (as in Seldon's wrapper)",
     )
     p.add_argument(
         "--protocol",
         type=str.lower,
         choices=PROTOCOLS,
-        default=os.environ.get("PROTOCOL", "seldon").lower() or "seldon",
+        default=_read("PROTOCOL"),
         help="seldon (Seldon Core 1), v2 (the Open Inference Protocol), or both on the same ports",
     )
     p.add_argument("--host", default="0.0.0.0")
-    p.add_argument("--http-port", type=int, default=_env_int("PREDICTIVE_UNIT_HTTP_SERVICE_PORT", DEFAULT_HTTP_PORT))
-    p.add_argument("--grpc-port", type=int, default=_env_int("PREDICTIVE_UNIT_GRPC_SERVICE_PORT", DEFAULT_GRPC_PORT))
-    p.add_argument(
-        "--metrics-port", type=int, default=_env_int("PREDICTIVE_UNIT_METRICS_SERVICE_PORT", DEFAULT_METRICS_PORT)
-    )
+    p.add_argument("--http-port", type=int, default=_read("PREDICTIVE_UNIT_HTTP_SERVICE_PORT"))
+    p.add_argument("--grpc-port", type=int, default=_read("PREDICTIVE_UNIT_GRPC_SERVICE_PORT"))
+    p.add_argument("--metrics-port", type=int, default=_read("PREDICTIVE_UNIT_METRICS_SERVICE_PORT"))
     p.add_argument(
         "--workers",
         type=int,
@@ -167,10 +165,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--persistence", nargs="?", help=argparse.SUPPRESS)
     p.add_argument("--tracing", nargs="?", help=argparse.SUPPRESS)
     p.add_argument("--pidfile", help="write the server's process id to this file")
-    p.add_argument("--grace-seconds", type=float, default=float(_env_int("GRACEFUL_SHUTDOWN_SECONDS", 20)))
-    p.add_argument(
-        "--max-message-bytes", type=int, default=_env_int("GRPC_MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES)
-    )
+    p.add_argument("--grace-seconds", type=float, default=float(_read("GRACEFUL_SHUTDOWN_SECONDS")))  # type: ignore[arg-type]
+    p.add_argument("--max-message-bytes", type=int, default=_read("GRPC_MAX_MESSAGE_BYTES"))
     return p
 
 
@@ -185,12 +181,12 @@ def from_args(argv: list[str] | None = None, annotations_file: str = ANNOTATIONS
         raise SystemExit(f"PROTOCOL={args.protocol!r} is not one of {', '.join(PROTOCOLS)}")
     debug = truthy(args.debug)
     log_level = os.environ.get("SELDON_LOG_LEVEL", "").strip().upper() or ("DEBUG" if debug else args.log_level)
-    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise SystemExit(f"SELDON_LOG_LEVEL={log_level!r} is not one of DEBUG, INFO, WARNING, ERROR")
+    if log_level not in setting("LOG_LEVEL").type:
+        raise SystemExit(f"SELDON_LOG_LEVEL={log_level!r} is not one of {', '.join(setting('LOG_LEVEL').type)}")
     notes = annotations(annotations_file)
     # An explicit setting wins over the deployment's annotation, which wins over the default.
     rest_timeout_ms = _annotated_int(notes, REST_TIMEOUT_ANNOTATION)
-    request_timeout = _env_int("REQUEST_TIMEOUT_SECONDS", DEFAULT_REQUEST_TIMEOUT_SECONDS)
+    request_timeout: int = setting("REQUEST_TIMEOUT_SECONDS").read()
     if rest_timeout_ms is not None and "REQUEST_TIMEOUT_SECONDS" not in os.environ:
         request_timeout = max(1, rest_timeout_ms // 1000)
     max_message = _annotated_int(notes, GRPC_MAX_MESSAGE_ANNOTATION)
@@ -208,12 +204,12 @@ def from_args(argv: list[str] | None = None, annotations_file: str = ANNOTATIONS
         http_port=args.http_port,
         grpc_port=args.grpc_port,
         metrics_port=args.metrics_port,
-        metrics_path=os.environ.get("PREDICTIVE_UNIT_METRICS_ENDPOINT", "/metrics"),
+        metrics_path=setting("PREDICTIVE_UNIT_METRICS_ENDPOINT").read(),
         workers=args.workers if args.workers > 0 else cpu_quota(),
         grace_seconds=args.grace_seconds,
         max_message_bytes=args.max_message_bytes,
         log_level=log_level,
-        max_body_bytes=_env_int("REST_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+        max_body_bytes=setting("REST_MAX_BODY_BYTES").read(),
         request_timeout=request_timeout,
         protocol=args.protocol,
         pidfile=args.pidfile,

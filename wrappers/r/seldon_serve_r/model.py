@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from seldon_serve.contract import REQUIRED_VERB
 from seldon_serve.errors import BAD_PARAMETER, StartupError
 
 from . import convert, runtime
@@ -30,7 +31,6 @@ PLAIN_HOOKS = {  # wrapper name -> R generic, for hooks taking only the object
     "class_names": "class_names",
     "health_status": "health_status",
 }
-REQUIRED = {"MODEL": "predict", "ROUTER": "route", "COMBINER": "aggregate"}
 
 
 def define(path: str) -> type:
@@ -79,7 +79,7 @@ class RModel:
     def seldon_check(cls, service_type: str) -> list[str]:
         """Build-time notes: the methods are only known once initialise_seldon has run, so a
         missing one is a warning (it may come from the object's class, e.g. predict.lm)."""
-        verb = REQUIRED.get(service_type)
+        verb = REQUIRED_VERB.get(service_type)
         if verb is None:
             return []
         names = runtime.function("seldon_defined_methods")(_str(verb, f"{verb}_raw"))

@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any
 
 from seldon_serve import microservice
+from seldon_serve.contract import REASONS
 from seldon_serve.errors import SeldonMicroserviceException
 
 log = logging.getLogger("seldon_serve.r")
@@ -40,6 +41,10 @@ def session() -> Any:
     ri.initr()
     runtime = resources.files(__package__).joinpath("seldon.R").read_text()
     seldon = ri.evalr("new.env()")
+    # The error reasons seldon_error() answers with, from the contract (wrappers/proto/contract.yaml).
+    seldon["seldon_reasons"] = ri.baseenv["setNames"](
+        ri.StrSexpVector(list(REASONS.values())), ri.StrSexpVector(list(REASONS))
+    )
     ri.baseenv["eval"](ri.baseenv["parse"](text=ri.StrSexpVector([runtime])), seldon)
     ri.baseenv["attach"](seldon, name="seldon", **{"warn.conflicts": False})
     return ri
@@ -67,7 +72,7 @@ def invoke(fun: Any, *args: Any, flatten: bool = False) -> Any:
     message = _scalar(outcome["message"])
     status = _scalar(outcome["status"])
     if status is not None:
-        reason = _scalar(outcome["reason"]) or "MICROSERVICE_BAD_DATA"
+        reason = _scalar(outcome["reason"]) or REASONS["BAD_DATA"]
         raise SeldonMicroserviceException(message, status_code=status, reason=reason)
     stack = [str(line) for line in outcome["stack"]]
     log.error("R error (%s): %s\n  R call stack:\n    %s", _scalar(outcome["class"]), message, "\n    ".join(stack))

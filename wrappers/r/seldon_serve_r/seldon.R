@@ -9,7 +9,8 @@
 
 #' Answer the request with an error: `seldon_error("no such customer", status = 404)`.
 #' Any other error answers 500 with its message.
-seldon_error <- function(message, status = 400L, reason = "MICROSERVICE_BAD_DATA") {
+#' Its reasons are the contract's (seldon_reasons, set by runtime.py from contract.yaml).
+seldon_error <- function(message, status = 400L, reason = seldon_reasons[["BAD_DATA"]]) {
   condition <- structure(
     class = c("seldon_error", "error", "condition"),
     list(message = message, call = sys.call(-1), status = as.integer(status), reason = reason)
@@ -94,7 +95,7 @@ seldon_invoke <- function(fun, args, flatten = FALSE, timeout = 0) {
       if (timeout > 0 && grepl("elapsed time limit", conditionMessage(e), fixed = TRUE)) {
         return(list(
           ok = FALSE, message = sprintf("the model did not return within %g s (REQUEST_TIMEOUT_SECONDS)", timeout),
-          class = "seldon_error", status = 504L, reason = "MICROSERVICE_INTERNAL_ERROR", stack = stack
+          class = "seldon_error", status = 504L, reason = seldon_reasons[["INTERNAL_ERROR"]], stack = stack
         ))
       }
       list(
