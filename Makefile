@@ -12,11 +12,15 @@ REGISTRY ?=
 NAMESPACE ?=
 DRY_RUN ?=
 PYTEST_ARGS ?=
+JOBS ?= 2
+TEST_JOBS ?= 3
 
 PY := $(VENV)/bin/python
 CLI := $(PY) -m s2ibuilders
 SELECT := $(if $(FAMILY),--family $(FAMILY)) $(if $(VERSION),--version $(VERSION)) $(if $(ALL_VERSIONS),--all)
-WRAPPER_SOURCES := $(shell find wrappers/python wrappers/proto -name '*.py' -o -name '*.proto' -o -name pyproject.toml | grep -v -e '/build/' -e '_pb2')
+# The wrapper is installed (not editable: its stubs and contract files are made while it builds),
+# so .venv is brought up to date whenever any of these changes; the tests refuse a stale one.
+WRAPPER_SOURCES := $(shell find wrappers/python wrappers/proto -name '*.py' -o -name '*.proto' -o -name '*.yaml' -o -name pyproject.toml | grep -v -e '/build/' -e '_pb2')
 # The tests read these too: the matrix they test and the CA they expect to find in the images.
 export FAMILY VERSION ALL_VERSIONS CA_BUNDLE
 
@@ -33,6 +37,8 @@ help: ## show this help
 	@echo "  if it is not a default one, and ALL_VERSIONS=1 takes every version (as the nightly CI does)."
 	@echo "  CA_BUNDLE is a PEM file of extra CAs (a TLS-intercepting proxy) trusted inside the images,"
 	@echo "  by apt, pip, Maven and the wrapper alike. REGISTRY/NAMESPACE default to versions.yaml's."
+	@echo "  JOBS=2 images build at once; TEST_JOBS=3 test processes run side by side (pytest-xdist)."
+	@echo "  One cell of the matrix: make test FAMILY=python VERSION=3.11; one file: PYTEST_ARGS=tests/contract/test_model.py"
 	@echo
 	@echo "  A data scientist then runs: s2i build ./src <a builder image from 'make list'> my-model"
 	@echo "  (MyModel.py for python, MyModel.R for r, MyModel.java / a Maven project / an H2O MOJO for java)."
@@ -58,7 +64,7 @@ base: venv ## make sure the Debian base images exist: present, pulled, or built 
 	$(CLI) base $(SELECT)
 
 images: venv ## build and tag the builder images, then print a size/time table
-	$(CLI) build $(SELECT) $(if $(CA_BUNDLE),--ca-bundle $(CA_BUNDLE))
+	$(CLI) build $(SELECT) $(if $(CA_BUNDLE),--ca-bundle $(CA_BUNDLE)) --jobs $(JOBS)
 
 sbom: venv ## list every package of each built image (Debian, Python, Java) as SPDX JSON, by syft (reports/sbom/)
 	$(CLI) sbom $(SELECT)
@@ -69,8 +75,8 @@ s2i: venv ## install the s2i CLI pinned in versions.yaml into .tools/bin
 test-unit: venv ## unit tests only: no Docker engine needed
 	$(PY) -m pytest -m unit $(PYTEST_ARGS)
 
-test: images s2i ## build the images, then run every test: unit, image (testinfra), s2i-built samples
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: images s2i ## build the images, then run every test: unit, image (testinfra), s2i, contract
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup --durations=10 $(PYTEST_ARGS)
 
 push: venv ## push the images `make test` passed, under all their tags (REGISTRY=, NAMESPACE=, DRY_RUN=1)
 	$(CLI) push $(SELECT) $(if $(REGISTRY),--registry $(REGISTRY)) $(if $(NAMESPACE),--namespace $(NAMESPACE)) $(if $(DRY_RUN),--dry-run)

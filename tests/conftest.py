@@ -20,7 +20,46 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from s2ibuilders import config, revision, testresults  # noqa: E402
 
-from harness import selected_cells  # noqa: E402
+from harness import remove_shared_images, selected_cells  # noqa: E402
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    """A pytest-xdist worker: the controller alone keeps the run's reports."""
+    return hasattr(config, "workerinput")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The tests import the wrapper installed in .venv: one older than its source would test
+    yesterday's code and pass, so it is refused. reports/ holds what this run measured."""
+    stale = _stale_wrapper_files()
+    if stale:
+        pytest.exit(f"the installed wrapper is older than {', '.join(stale[:3])}: run `make venv`", returncode=2)
+    if not _is_worker(session.config):
+        for report in (ROOT / "reports").glob("*.jsonl"):
+            report.unlink()
+
+
+def _stale_wrapper_files() -> list[str]:
+    import importlib.util
+
+    wrapper = ROOT / "wrappers" / "python"
+    pairs: list[tuple[Path, Path]] = []
+    for package in ("seldon_serve", "seldon_core"):
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            return [f"wrappers/python/{package} (not installed)"]
+        installed = Path(spec.origin).parent
+        pairs += [(path, installed / path.relative_to(wrapper / package)) for path in (wrapper / package).rglob("*.py")]
+        if package == "seldon_serve":  # the contract files the wheel carries beside its stubs
+            pairs += [(ROOT / "wrappers" / "proto" / name, installed / "proto" / name) for name in CARRIED]
+    return [
+        str(mine.relative_to(ROOT))
+        for mine, theirs in pairs
+        if not theirs.exists() or theirs.read_bytes() != mine.read_bytes()
+    ]
+
+
+CARRIED = ("contract.yaml", "openapi.yaml")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -28,13 +67,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         families = getattr(metafunc.module, "FAMILIES", None)
         cells = [c for c in selected_cells() if families is None or c.family.name in families]
         metafunc.parametrize("cell", cells, ids=[c.slug for c in cells], scope="module")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def fresh_reports() -> None:
-    """reports/ holds what this run measured (build seconds), for the closing notes."""
-    for report in (ROOT / "reports").glob("*.jsonl"):
-        report.unlink()
 
 
 @pytest.fixture(scope="session")
@@ -64,17 +96,20 @@ def builder_image(cell, docker_client) -> str:  # type: ignore[no-untyped-def]
     return cell.reference
 
 
-_TIER_BY_DIRECTORY = {"unit": "unit", "image": "image", "s2i": "s2i", "contract": "s2i"}
-# nodeid -> (the cell it tests or None, its tier), for reports/test-results.json
-_TESTED: dict[str, tuple[object, str]] = {}
+_TIER_BY_DIRECTORY = {"unit": "unit", "image": "image", "s2i": "s2i", "contract": "contract"}
+# A test's cell and tier travel on its report (xdist hands the controller reports, not items).
+_CELL_AND_TIER = "cell-and-tier"
 _RESULTS = testresults.Results(
     revision="",
     selection={name: os.environ.get(name, "") for name in ("FAMILY", "VERSION", "ALL_VERSIONS")},
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test by its folder, so `pytest -m unit` runs exactly what needs no engine."""
+    """Mark each test by its folder, so `pytest -m unit` runs exactly what needs no engine; and
+    group a test file's tests of one cell, which share module-scoped containers, so that
+    `pytest -n N --dist loadgroup` runs each group in one process and the groups side by side."""
     for item in items:
         tier = _TIER_BY_DIRECTORY.get(Path(item.fspath).parent.name, "other")
         if tier != "other":
@@ -82,14 +117,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         callspec = getattr(item, "callspec", None)
         cell = callspec.params.get("cell") if callspec else None
         # A family FAMILY= leaves out has no cells: pytest parametrizes its tests with NOTSET (skipped).
-        _TESTED[item.nodeid] = (cell if isinstance(cell, config.ImageVersion) else None, tier)
+        slug = cell.slug if isinstance(cell, config.ImageVersion) else ""
+        item.user_properties.append((_CELL_AND_TIER, f"{slug} {tier}"))
+        if slug:
+            item.add_marker(pytest.mark.xdist_group(f"{Path(item.fspath).stem}-{slug}"))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call" or report.outcome != "passed":
         outcome = "error" if report.failed and report.when != "call" else report.outcome
         _RESULTS.totals[outcome] += 1
-        cell, tier = _TESTED.get(report.nodeid, (None, "other"))
+        slug, tier = next((v for k, v in report.user_properties if k == _CELL_AND_TIER), " other").split(" ")
+        cell = next((c for c in selected_cells() if c.slug == slug), None)
         if cell is not None:
             results = _RESULTS.cells.setdefault(cell.slug, testresults.CellResults(cell.reference))
             results.count(tier, outcome)
@@ -98,12 +137,25 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    if session.config.option.collectonly or not _RESULTS.totals:
+    if _is_worker(session.config) or session.config.option.collectonly or not _RESULTS.totals:
         return
+    if _RESULTS.cells:  # tests ran against images: the samples they shared are removed
+        _remove_shared_sample_images()
     _RESULTS.revision = str(revision.current())
     for results in _RESULTS.cells.values():
         results.image_id = _image_id(results.reference)
     _RESULTS.write()
+
+
+def _remove_shared_sample_images() -> None:
+    import docker
+
+    try:
+        client = docker.from_env()
+        remove_shared_images(client)
+    except docker.errors.DockerException:
+        return  # no engine: unit tests only, nothing was built
+    client.close()
 
 
 def _image_id(reference: str) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -64,6 +66,47 @@ def s2i_build(source: Path, builder: str, image: str, *extra: str, timeout: int 
         started = time.monotonic()
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     return S2IBuild(image, result.stdout + result.stderr, time.monotonic() - started, result.returncode)
+
+
+LOCKS = ROOT / "build" / "test-locks"
+SHARED_PREFIX = "s2i-shared"  # sample images built once a run and shared by every test process
+
+
+def shared_sample_image(client: docker.DockerClient, cell: config.ImageVersion, source: Path) -> str:
+    """The image s2i builds from `source` with the cell's builder, built once however many test
+    files and test processes (pytest-xdist) ask for it: its tag names the builder image's id and
+    the source's digest, so an image found under it was built from exactly these, and a file lock
+    makes the others wait for the first build. A failed build fails every test that asked."""
+    builder_id = client.images.get(cell.reference).id.split(":")[-1][:12]
+    image = f"{SHARED_PREFIX}/{cell.family.name}-{source.name}:{cell.version}-{builder_id}-{tree_digest(source)}"
+    LOCKS.mkdir(parents=True, exist_ok=True)
+    with (LOCKS / f"{cell.slug}-{source.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        try:
+            client.images.get(image)
+            return image
+        except docker.errors.ImageNotFound:
+            pass
+        build = s2i_build(source, cell.reference, image)
+        if build.returncode != 0:
+            raise RuntimeError(f"s2i build of {source.relative_to(ROOT)} with {cell.reference} failed:\n{build.output}")
+        record_build(cell, source.name, "shared", build.seconds)
+        return image
+
+
+def tree_digest(source: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(source)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def remove_shared_images(client: docker.DockerClient) -> None:
+    """After the run: the shared sample images are this run's, not a cache for the next."""
+    for image in client.images.list(name=f"{SHARED_PREFIX}/*"):
+        for tag in image.tags:
+            with contextlib.suppress(docker.errors.APIError):
+                client.images.remove(tag, force=True)
 
 
 @dataclass

@@ -3,7 +3,7 @@
 python -m s2ibuilders list                     # the matrix, default cells marked
 python -m s2ibuilders generate --family python # render build contexts into build/
 python -m s2ibuilders base                     # make sure the Debian bases exist
-python -m s2ibuilders build --ca-bundle /etc/ssl/certs/ca-certificates.crt
+python -m s2ibuilders build --ca-bundle /etc/ssl/certs/ca-certificates.crt --jobs 2
 python -m s2ibuilders matrix --all             # JSON for CI's job matrix
 python -m s2ibuilders push --registry quay.io --namespace myorg --dry-run
 python -m s2ibuilders sbom                     # reports/sbom/<image>.spdx.json, listed by syft
@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import base, build, config, docs, publish, render, report, sbom, tools
@@ -83,7 +84,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     for b in _bases(cells):
         base.ensure(b, client)
     ca_bundle = Path(args.ca_bundle) if args.ca_bundle else None
-    results = [build.build(cell, client, ca_bundle=ca_bundle) for cell in cells]
+    # Independent images build side by side: a build waits on downloads as much as on a CPU.
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = list(pool.map(lambda cell: build.build(cell, client, ca_bundle=ca_bundle), cells))
     print()
     print(report.table(results))
     report.write_json(results, REPORTS_DIR / "images.json")
@@ -170,6 +173,7 @@ def parser() -> argparse.ArgumentParser:
             cmd.add_argument("--all", action="store_true", help="every version, not only the default ones")
         if name == "build":
             cmd.add_argument("--ca-bundle", default="", help="PEM bundle of extra CAs to trust inside the images")
+            cmd.add_argument("--jobs", type=int, default=2, help="images built at once (default: %(default)s)")
         if name == "push":
             cmd.add_argument("--registry", default="", help="registry host (default: versions.yaml's registry)")
             cmd.add_argument("--namespace", default="", help="namespace (default: versions.yaml's namespace)")

@@ -16,7 +16,7 @@ from .paths import REPORTS_DIR
 
 RESULTS_FILE = REPORTS_DIR / "test-results.json"
 # An image counts as tested when tests of each of these tiers ran against it and none failed.
-REQUIRED_TIERS = ("image", "s2i")
+REQUIRED_TIERS = ("image", "s2i", "contract")
 
 
 @dataclass

@@ -8,40 +8,23 @@ every language.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 
-import docker.errors
 import pytest
 
-from harness import SAMPLES, RunningModel, remove_container, run_model, s2i_build
-
-_built: dict[tuple[str, str], str] = {}
-
-
-@pytest.fixture(scope="session")
-def built_images(docker_client) -> Iterator[dict[tuple[str, str], str]]:
-    yield _built
-    for image in _built.values():
-        with contextlib.suppress(docker.errors.APIError):
-            docker_client.images.remove(image, force=True)
+from harness import SAMPLES, RunningModel, remove_container, run_model, shared_sample_image
 
 
 @pytest.fixture(scope="module")
-def sample_image(cell, builder_image, built_images) -> Callable[[str], str]:
-    """sample name -> the model image s2i built from tests/samples/<family>/<sample> (once a run)."""
+def sample_image(cell, builder_image, docker_client) -> Callable[[str], str]:
+    """sample name -> the model image s2i built from tests/samples/<family>/<sample>, built once a
+    run and shared by every test file and test process that asks (harness.shared_sample_image)."""
 
     def build(sample: str) -> str:
-        key = (cell.slug, sample)
-        if key not in built_images:
-            source = SAMPLES / cell.family.contract_samples / sample
-            if not source.is_dir():
-                pytest.fail(f"family {cell.family.name} has no {sample} sample at {source}: the contract needs one")
-            image = f"s2i-contract/{cell.family.name}-{sample}:{cell.version}"
-            build_result = s2i_build(source, builder_image, image)
-            assert build_result.returncode == 0, build_result.output
-            built_images[key] = image
-        return built_images[key]
+        source = SAMPLES / cell.family.contract_samples / sample
+        if not source.is_dir():
+            pytest.fail(f"family {cell.family.name} has no {sample} sample at {source}: the contract needs one")
+        return shared_sample_image(docker_client, cell, source)
 
     return build
 

@@ -43,7 +43,7 @@ def results_file(tmp_path, *, revision="0123abcd", totals=None, cells=CELLS):
     results.totals.update(totals or {"passed": 10})
     for cell in cells:
         entry = testresults.CellResults(cell.reference, image_id(cell))
-        for tier in ("unit", "image", "s2i"):
+        for tier in ("unit", "image", "s2i", "contract"):
             entry.count(tier, "passed")
         results.cells[cell.slug] = entry
     path = tmp_path / "test-results.json"
