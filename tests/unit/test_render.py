@@ -1,4 +1,3 @@
-import math
 import re
 import shutil
 import subprocess
@@ -158,7 +157,7 @@ def test_the_scripts_check_service_types_from_the_contract():
 JAVA_WRAPPER = ROOT / "wrappers" / "java"
 _JAVA_ENV_READS = (
     r'(?:getenv|\.get|getOrDefault)\("([A-Z][A-Z0-9_]*)"',  # System.getenv("X"), env.get("X"), ...
-    r'integer\(env, "([A-Z][A-Z0-9_]*)"',  # Settings' whole numbers
+    r'Contract\.\w+\(env, "([A-Z][A-Z0-9_]*)"',  # Settings' typed reads: Contract.whole(env, "X"), ...
     r'"[a-z_]+", "([A-Z][A-Z0-9_]*)"',  # PrometheusMetrics' label -> variable table
 )
 
@@ -172,40 +171,6 @@ def test_every_variable_the_java_wrapper_reads_is_documented():
             read.update(re.findall(pattern, source.read_text()))
     assert {"MODEL_NAME", "SERVER_THREADS", "PREDICTIVE_UNIT_ID"} <= read  # the patterns still find them
     assert read <= documented, f"undocumented in images/java/environment.yaml: {read - documented}"
-
-
-def test_the_java_wrappers_default_ports_are_versions_yamls():
-    settings = JAVA_WRAPPER / "seldon-serve" / "src" / "main" / "java" / "io" / "seldon" / "serve" / "Settings.java"
-    text = settings.read_text()
-    for name, port in CFG.ports.items():
-        assert f'"PREDICTIVE_UNIT_{name.upper()}_SERVICE_PORT", {port})' in text, name
-
-
-def whole_number_defaults(cell) -> dict[str, int]:
-    """The documented variables of an image whose default is a whole number."""
-    return {var["name"]: int(var["default"]) for var in render.env_vars(cell) if str(var["default"]).isdigit()}
-
-
-def test_the_wrappers_defaults_are_the_documented_ones():
-    """Each wrapper holds its defaults itself (it runs outside images too): they must be what the
-    images' environment.yaml tell users."""
-    from seldon_serve import settings as wrapper_settings
-
-    python_source = Path(wrapper_settings.__file__).read_text()
-    python = {
-        name: getattr(wrapper_settings, value) if value.isidentifier() else int(value)
-        for name, value in re.findall(r'_env_int\("([A-Z_]+)", (\w+)\)', python_source)
-    }
-    java_source = (JAVA_WRAPPER / "seldon-serve/src/main/java/io/seldon/serve/Settings.java").read_text()
-    java = {
-        name: math.prod(int(factor) for factor in value.split("*"))  # 256 * 1024 * 1024
-        for name, value in re.findall(r'integer\(env, "([A-Z_]+)", ([0-9 *]+)\)', java_source)
-    }
-    for family, defaults in (("python", python), ("java", java)):
-        documented = whole_number_defaults(CFG.matrix(family)[0])
-        assert {"REQUEST_TIMEOUT_SECONDS", "REST_MAX_BODY_BYTES"} <= documented.keys() & defaults.keys(), family
-        for name in documented.keys() & defaults.keys():
-            assert defaults[name] == documented[name], (family, name)
 
 
 def test_a_ca_bundle_goes_into_the_context_one_certificate_a_file(tmp_path):

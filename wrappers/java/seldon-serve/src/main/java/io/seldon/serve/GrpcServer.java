@@ -117,19 +117,12 @@ final class GrpcServer {
     executor.shutdownNow();
   }
 
-  /** Seldon's wrapper lets every exception become UNKNOWN; a client deserves the real category. */
+  /**
+   * Seldon's wrapper lets every exception become UNKNOWN; a client deserves the real category:
+   * the contract's status for the HTTP status REST answers the same error with.
+   */
   static Status.Code code(int httpStatus) {
-    return switch (httpStatus) {
-      case 400 -> Status.Code.INVALID_ARGUMENT;
-      case 401 -> Status.Code.UNAUTHENTICATED;
-      case 403 -> Status.Code.PERMISSION_DENIED;
-      case 404, 501 -> Status.Code.UNIMPLEMENTED;
-      case 409 -> Status.Code.ABORTED;
-      case 413, 429 -> Status.Code.RESOURCE_EXHAUSTED;
-      case 503 -> Status.Code.UNAVAILABLE;
-      case 504 -> Status.Code.DEADLINE_EXCEEDED;
-      default -> httpStatus >= 500 ? Status.Code.INTERNAL : Status.Code.INVALID_ARGUMENT;
-    };
+    return Contract.grpcCode(httpStatus);
   }
 
   /** One implementation behind all seven services: a method answers the same in each. */

@@ -4,7 +4,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.Locale;
 
 /**
  * One line per message on standard error, like the python wrapper's log. Plain System.err on
@@ -24,12 +23,9 @@ final class Log {
 
   private Log() {}
 
-  static void setLevel(String name) throws StartupException {
-    try {
-      threshold = Level.valueOf(name.strip().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new StartupException("LOG_LEVEL=" + name + " is not one of DEBUG, INFO, WARNING, ERROR");
-    }
+  /** A level of LOG_LEVEL's: Settings has checked it against the contract's list. */
+  static void setLevel(String name) {
+    threshold = Level.valueOf(name);
   }
 
   static boolean enabled(Level level) {

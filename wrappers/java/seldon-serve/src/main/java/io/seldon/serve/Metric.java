@@ -6,7 +6,9 @@ import java.util.Map;
 /**
  * A custom metric a model reports from {@link PredictionService#metrics()}: sent back in the
  * response's meta.metrics and exposed to Prometheus (COUNTER as {@code <key>_total}, GAUGE as
- * is, TIMER, in milliseconds, as a histogram in seconds).
+ * is, TIMER, in milliseconds, as a histogram in seconds). Prometheus names take letters, digits
+ * and _ only: any other character of a key or tag becomes _ ({@code model-version} is the label
+ * {@code model_version}), and a leading digit gets a _ before it.
  */
 public final class Metric {
   /** Seldon's metric types. */

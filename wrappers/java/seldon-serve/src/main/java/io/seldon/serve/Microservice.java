@@ -19,10 +19,6 @@ import java.util.Map;
  * feedback an empty answer, route and aggregate a 400.
  */
 final class Microservice {
-  /** What SERVICE_TYPE may say: it picks the verb an Open Inference request calls, and assemble checks it. */
-  static final List<String> SERVICE_TYPES =
-      List.of("MODEL", "ROUTER", "TRANSFORMER", "OUTPUT_TRANSFORMER", "COMBINER", "OUTLIER_DETECTOR");
-
   /** Seldon's image for a unit whose PREDICTIVE_UNIT_IMAGE is not set. */
   static final String NO_IMAGE = "NOT_IMPLEMENTED:NOT_IMPLEMENTED";
 
@@ -32,6 +28,8 @@ final class Microservice {
   private final PredictionService model;
   private final String modelName;
   private final String serviceType;
+  /** The verb an Open Inference request calls (the contract's, by service type), or null. */
+  private final String inferVerb;
   private final String unitId;
   private final Map<String, String> unitPath;
   private final PrometheusMetrics metrics;
@@ -47,6 +45,7 @@ final class Microservice {
     this.model = model;
     this.modelName = model.getClass().getSimpleName();
     this.serviceType = serviceType;
+    this.inferVerb = Contract.inferVerb(serviceType);
     this.unitId = env.getOrDefault("PREDICTIVE_UNIT_ID", "");
     this.unitPath = unitId.isEmpty() ? Map.of() : Map.of(unitId, env.getOrDefault("PREDICTIVE_UNIT_IMAGE", NO_IMAGE));
     this.metrics = metrics;
@@ -190,15 +189,19 @@ final class Microservice {
    * request's payload, answering what the model returned.
    */
   Payload infer(Payload input) {
-    Payload result = switch (serviceType) {
-      case "MODEL" -> overrides.predict || overrides.predictRaw
+    if (inferVerb == null) {
+      throw SeldonException.notServed("a " + serviceType
+          + " aggregates several messages; an Open Inference Protocol request is one", 400);
+    }
+    Payload result = switch (inferVerb) {
+      case "predict" -> overrides.predict || overrides.predictRaw
           ? inferWith(overrides.predictRaw, model::predictRaw, model::predict, input)
           : NOTHING;
-      case "TRANSFORMER", "OUTLIER_DETECTOR" -> inferWith(overrides.transformInputRaw, model::transformInputRaw,
+      case "transformInput" -> inferWith(overrides.transformInputRaw, model::transformInputRaw,
           model::transformInput, input);
-      case "OUTPUT_TRANSFORMER" -> inferWith(overrides.transformOutputRaw, model::transformOutputRaw,
+      case "transformOutput" -> inferWith(overrides.transformOutputRaw, model::transformOutputRaw,
           model::transformOutput, input);
-      case "ROUTER" -> {
+      case "route" -> {
         if (overrides.routeRaw) {
           yield inferWith(true, model::routeRaw, null, input);
         }
@@ -208,8 +211,8 @@ final class Microservice {
         int branch = branchIndex(UserCode.call(() -> model.route(input)));
         yield Payload.of(TypedTensor.of(TypedTensor.Datatype.INT64, new long[] {1, 1}, new long[] {branch}));
       }
-      default -> throw SeldonException.notServed("a " + serviceType
-          + " aggregates several messages; an Open Inference Protocol request is one", 400);
+      // A verb the contract names that takes one message but this switch lacks: a wrapper bug.
+      default -> throw new IllegalStateException("no Open Inference call for the verb " + inferVerb);
     };
     if (result == null) {
       throw SeldonException.internal(modelName + " returned null; return a Payload");
@@ -296,8 +299,10 @@ final class Microservice {
     final boolean sendFeedback;
     final boolean sendFeedbackRaw;
     final boolean healthStatus;
+    private final Class<?> cls;
 
     Overrides(Class<?> cls) {
+      this.cls = cls;
       predict = overrides(cls, "predict", Payload.class);
       predictRaw = overrides(cls, "predictRaw", SeldonMessage.class);
       transformInputRaw = overrides(cls, "transformInputRaw", SeldonMessage.class);
@@ -311,15 +316,28 @@ final class Microservice {
       healthStatus = overrides(cls, "healthStatus");
     }
 
-    /** The methods a service type cannot do without ("predict or predictRaw"), or null. */
+    /**
+     * The methods a service type cannot do without ("predict or predictRaw") when the class
+     * overrides neither, or null: the contract names the verb a type requires (a transformer
+     * none, it defaults to the identity).
+     */
     String missing(String serviceType) {
-      return switch (serviceType) {
-        case "MODEL" -> predict || predictRaw ? null : "predict or predictRaw";
-        case "ROUTER" -> route || routeRaw ? null : "route or routeRaw";
-        case "COMBINER" -> aggregate || aggregateRaw ? null : "aggregate or aggregateRaw";
-        default -> null; // transformers default to the identity
-      };
+      String verb = Contract.requiredVerb(serviceType);
+      if (verb == null || overridesAny(cls, verb) || overridesAny(cls, verb + "Raw")) {
+        return null;
+      }
+      return verb + " or " + verb + "Raw";
     }
+  }
+
+  /** Whether cls overrides any of PredictionService's methods of this name. */
+  static boolean overridesAny(Class<?> cls, String name) {
+    for (java.lang.reflect.Method method : PredictionService.class.getMethods()) {
+      if (method.getName().equals(name) && overrides(cls, name, method.getParameterTypes())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static boolean overrides(Class<?> cls, String name, Class<?>... parameters) {

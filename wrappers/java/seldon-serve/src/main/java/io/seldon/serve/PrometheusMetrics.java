@@ -1,187 +1,159 @@
 package io.seldon.serve;
 
+import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.core.metrics.MetricWithFixedMetadata;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.DoubleAdder;
+import java.util.function.BiConsumer;
+import java.util.regex.Pattern;
 
 /**
- * Feedback and the model's own metrics in Prometheus's text format, named as the python
- * wrapper names them. Every series carries the unit's place in the Seldon deployment as labels.
- * A small registry of our own: the wrapper needs counters, gauges and one histogram kind, and
- * no dependency is lighter than that.
+ * Feedback and the model's own metrics in Prometheus's text format (client_java's registry and
+ * writer), named as the python wrapper names them. Every series carries the unit's place in the
+ * Seldon deployment as labels.
  */
 final class PrometheusMetrics {
-  static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+  static final String CONTENT_TYPE = PrometheusTextFormatWriter.CONTENT_TYPE;
+  /** The python wrapper's (prometheus_client's) default buckets, in seconds; client_java's own differ. */
   private static final double[] BUCKETS = {.005, .01, .025, .05, .075, .1, .25, .5, .75, 1, 2.5, 5, 7.5, 10};
-  /** Label and the variable Seldon Core sets it from, in the order the labels are written. */
+  /** Label and the variable Seldon Core sets it from. */
   private static final String[][] IDENTITY = {
       {"deployment_name", "SELDON_DEPLOYMENT_ID"},
       {"predictor_name", "PREDICTOR_ID"},
       {"model_name", "PREDICTIVE_UNIT_ID"},
       {"model_image", "PREDICTIVE_UNIT_IMAGE"}};
+  private static final Pattern NOT_IN_A_NAME = Pattern.compile("[^a-zA-Z0-9_]");
+  private static final PrometheusTextFormatWriter TEXT = PrometheusTextFormatWriter.create();
 
+  private final PrometheusRegistry registry = new PrometheusRegistry();
   private final Map<String, String> identity = new LinkedHashMap<>();
-  private final Map<String, Family> families = new ConcurrentHashMap<>();
-  private final Series feedback;
-  private final Series reward;
+  private final Map<String, UserFamily> families = new ConcurrentHashMap<>();
+  private final CounterDataPoint feedback;
+  private final CounterDataPoint reward;
+
+  /** A model's metric as registered: its label names (fixed by its first use) and how a value is recorded. */
+  private record UserFamily(List<String> labels, BiConsumer<String[], Double> record) {}
 
   PrometheusMetrics(Map<String, String> environment) {
     for (String[] label : IDENTITY) {
       identity.put(label[0], environment.getOrDefault(label[1], ""));
     }
     // Made now, so a scrape shows 0 before the first feedback rather than nothing.
-    feedback = family("seldon_api_model_feedback", Metric.Type.COUNTER, "Feedback requests received", Map.of())
-        .series(identity);
-    reward = family("seldon_api_model_feedback_reward", Metric.Type.COUNTER, "Sum of feedback rewards", Map.of())
-        .series(identity);
+    feedback = contractCounter("feedback");
+    reward = contractCounter("reward");
+  }
+
+  private CounterDataPoint contractCounter(String which) {
+    Contract.MetricFamily spec = Contract.metric(which);
+    List<String> labels = List.copyOf(identity.keySet());
+    return counter(spec.name(), spec.help(), labels).labelValues(identity.values().toArray(String[]::new));
   }
 
   void recordFeedback(double value) {
-    feedback.add(1);
-    reward.add(value);
+    feedback.inc();
+    reward.inc(value);
   }
 
+  /**
+   * The model's metrics() into the registry. One Prometheus cannot take (a name used before for
+   * another type, a counter going down, a tag `le` on a timer) is the model's error, a 500 naming
+   * it, rather than a scrape no Prometheus can read.
+   */
   void recordUser(List<Metric> metrics) {
     for (Metric metric : metrics) {
-      Family family = family(sanitize(metric.key()), metric.type(), "user " + metric.type().name().toLowerCase()
-          + " " + metric.key(), metric.tags());
-      Map<String, String> labels = new LinkedHashMap<>(identity);
-      labels.putAll(metric.tags());
-      Series series = family.series(labels);
-      switch (metric.type()) {
-        case COUNTER -> series.add(metric.value());
-        case GAUGE -> series.set(metric.value());
-        case TIMER -> series.observe(metric.value() / 1000); // TIMER values are milliseconds
+      try {
+        record(metric);
+      } catch (IllegalArgumentException e) {
+        throw SeldonException.internal("metrics() returned the " + metric.type() + " '" + metric.key()
+            + "', which Prometheus cannot take: " + e.getMessage());
       }
     }
   }
 
-  /** A metric's label names are fixed by its first use; later tags fill those names. */
-  private Family family(String name, Metric.Type type, String help, Map<String, String> tags) {
-    return families.computeIfAbsent(name + "/" + type, key -> {
-      List<String> labels = new ArrayList<>(identity.keySet());
-      TreeSet<String> extra = new TreeSet<>(tags.keySet());
-      extra.removeAll(identity.keySet());
-      labels.addAll(extra);
-      return new Family(name, type, help, labels);
+  private void record(Metric metric) {
+    String name = sanitize(metric.key());
+    UserFamily family = families.computeIfAbsent(name + "/" + metric.type(), key -> register(metric, name));
+    Map<String, String> values = new HashMap<>(identity);
+    metric.tags().forEach((tag, value) -> values.put(sanitize(tag), value));
+    family.record().accept(family.labels().stream().map(label -> values.getOrDefault(label, ""))
+        .toArray(String[]::new), metric.value());
+  }
+
+  /** A metric's label names: the identity's, then its first use's tags, sorted. */
+  private UserFamily register(Metric metric, String name) {
+    List<String> labels = new ArrayList<>(identity.keySet());
+    TreeSet<String> tags = new TreeSet<>();
+    metric.tags().keySet().forEach(tag -> tags.add(sanitize(tag)));
+    tags.removeAll(identity.keySet());
+    labels.addAll(tags);
+    String help = "user " + metric.type().name().toLowerCase(Locale.ROOT) + " " + metric.key();
+    return new UserFamily(List.copyOf(labels), switch (metric.type()) {
+      case COUNTER -> {
+        Counter counter = counter(name, help, labels);
+        yield (labelValues, value) -> counter.labelValues(labelValues).inc(value);
+      }
+      case GAUGE -> {
+        Gauge gauge = register(Gauge.builder().withoutExemplars(), name, help, labels);
+        yield (labelValues, value) -> gauge.labelValues(labelValues).set(value);
+      }
+      case TIMER -> {
+        Histogram histogram = register(Histogram.builder().withoutExemplars().classicOnly()
+            .classicUpperBounds(BUCKETS), name, help, labels);
+        // TIMER values are milliseconds; Prometheus's unit is the second.
+        yield (labelValues, millis) -> histogram.labelValues(labelValues).observe(millis / 1000);
+      }
     });
   }
 
-  private static String sanitize(String key) {
-    return key.replaceAll("[^a-zA-Z0-9_:]", "_");
+  /**
+   * A counter exported as name_total. client_java drops one _total from the name it is given and
+   * writes one back: given name_total, a key's own _total stays (calls_total is calls_total_total,
+   * as the wrapper has always exported it).
+   */
+  private Counter counter(String name, String help, List<String> labels) {
+    return register(Counter.builder().withoutExemplars(), name + "_total", help, labels);
   }
 
+  private <B extends MetricWithFixedMetadata.Builder<B, M>, M extends MetricWithFixedMetadata> M register(
+      B builder, String name, String help, List<String> labels) {
+    return builder.name(name).help(help).labelNames(labels.toArray(String[]::new)).register(registry);
+  }
+
+  /**
+   * A model's metric key or tag as a name Prometheus can parse (`model-version` is
+   * `model_version`, `5xx` is `_5xx`): one such name must not make the whole scrape unreadable.
+   * The python wrapper's rule, for metric and label names alike.
+   */
+  static String sanitize(String key) {
+    String name = NOT_IN_A_NAME.matcher(key).replaceAll("_");
+    return !name.isEmpty() && Character.isDigit(name.charAt(0)) ? "_" + name : name;
+  }
+
+  /** The registry in Prometheus's text format (version 0.0.4, CONTENT_TYPE). */
   String scrape() {
-    StringBuilder out = new StringBuilder();
-    for (Family family : families.values()) {
-      family.write(out);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      // Names are sanitized above; the escaping scheme is that format's (legacy names) all the same.
+      TEXT.write(out, registry.scrape(), EscapingScheme.UNDERSCORE_ESCAPING);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
     }
-    return out.toString();
-  }
-
-  private static final class Family {
-    final String name;
-    final Metric.Type type;
-    final String help;
-    final List<String> labels;
-    final Map<List<String>, Series> series = new ConcurrentHashMap<>();
-
-    Family(String name, Metric.Type type, String help, List<String> labels) {
-      this.name = name;
-      this.type = type;
-      this.help = help;
-      this.labels = labels;
-    }
-
-    Series series(Map<String, String> values) {
-      List<String> key = labels.stream().map(label -> values.getOrDefault(label, "")).toList();
-      return series.computeIfAbsent(key, k -> new Series(type == Metric.Type.TIMER));
-    }
-
-    void write(StringBuilder out) {
-      String exposed = type == Metric.Type.COUNTER ? name + "_total" : name;
-      String kind = switch (type) {
-        case COUNTER -> "counter";
-        case GAUGE -> "gauge";
-        case TIMER -> "histogram";
-      };
-      out.append("# HELP ").append(exposed).append(' ').append(help).append('\n');
-      out.append("# TYPE ").append(exposed).append(' ').append(kind).append('\n');
-      series.forEach((values, one) -> {
-        String labelText = labelText(values);
-        if (type != Metric.Type.TIMER) {
-          sample(out, exposed, labelText, one.value());
-          return;
-        }
-        long[] counts = one.bucketCounts();
-        long cumulative = 0;
-        for (int i = 0; i < BUCKETS.length; i++) {
-          cumulative += counts[i];
-          sample(out, name + "_bucket", labelText + ",le=\"" + BUCKETS[i] + "\"", cumulative);
-        }
-        cumulative += counts[BUCKETS.length];
-        sample(out, name + "_bucket", labelText + ",le=\"+Inf\"", cumulative);
-        sample(out, name + "_count", labelText, cumulative);
-        sample(out, name + "_sum", labelText, one.value());
-      });
-    }
-
-    private String labelText(List<String> values) {
-      StringBuilder text = new StringBuilder();
-      for (int i = 0; i < labels.size(); i++) {
-        if (i > 0) {
-          text.append(',');
-        }
-        String value = values.get(i).replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
-        text.append(labels.get(i)).append("=\"").append(value).append('"');
-      }
-      return text.toString();
-    }
-
-    private static void sample(StringBuilder out, String name, String labels, double value) {
-      out.append(name).append('{').append(labels).append("} ").append(value).append('\n');
-    }
-  }
-
-  /** One labelled series: a counter's or histogram's sum, or a gauge's value. */
-  private static final class Series {
-    private final DoubleAdder sum = new DoubleAdder();
-    private volatile double gauge;
-    private volatile boolean isGauge;
-    private final long[] buckets;
-
-    Series(boolean histogram) {
-      buckets = histogram ? new long[BUCKETS.length + 1] : null;
-    }
-
-    void add(double amount) {
-      sum.add(amount);
-    }
-
-    void set(double value) {
-      isGauge = true;
-      gauge = value;
-    }
-
-    synchronized void observe(double value) {
-      sum.add(value);
-      int bucket = 0;
-      while (bucket < BUCKETS.length && value > BUCKETS[bucket]) {
-        bucket++;
-      }
-      buckets[bucket]++;
-    }
-
-    double value() {
-      return isGauge ? gauge : sum.sum();
-    }
-
-    synchronized long[] bucketCounts() {
-      return buckets.clone();
-    }
+    return out.toString(StandardCharsets.UTF_8);
   }
 }

@@ -10,10 +10,11 @@ package io.seldon.serve;
  * UNIMPLEMENTED, 5xx INTERNAL, ...).
  */
 public class SeldonException extends RuntimeException {
-  public static final String BAD_DATA = "MICROSERVICE_BAD_DATA";
-  public static final String INTERNAL_ERROR = "MICROSERVICE_INTERNAL_ERROR";
-  public static final String BAD_PARAMETER = "MICROSERVICE_BAD_PARAMETER";
-  public static final String NOT_IMPLEMENTED = "MICROSERVICE_NOT_IMPLEMENTED";
+  // Seldon's reasons, as the contract (contract.yaml) spells them.
+  public static final String BAD_DATA = Contract.reason("BAD_DATA");
+  public static final String INTERNAL_ERROR = Contract.reason("INTERNAL_ERROR");
+  public static final String BAD_PARAMETER = Contract.reason("BAD_PARAMETER");
+  public static final String NOT_IMPLEMENTED = Contract.reason("NOT_IMPLEMENTED");
 
   private final int status;
   private final String reason;

@@ -157,8 +157,8 @@ class MicroserviceTest {
         JsonOut.message(model.sendFeedback(feedback)));
     String scrape = metrics.scrape();
     assertTrue(scrape.contains("# TYPE seldon_api_model_feedback_total counter"), scrape);
-    assertTrue(scrape.contains("seldon_api_model_feedback_reward_total{deployment_name=\"\",predictor_name=\"\","
-        + "model_name=\"unit\",model_image=\"\"} 2.5"), scrape);
+    assertTrue(scrape.contains("seldon_api_model_feedback_reward_total{deployment_name=\"\",model_image=\"\","
+        + "model_name=\"unit\",predictor_name=\"\"} 2.5"), scrape);
   }
 
   @Test
@@ -286,8 +286,8 @@ class MicroserviceTest {
     PrometheusMetrics metrics = new PrometheusMetrics(Map.of());
     metrics.recordUser(List.of(Metric.timer("predict_ms", 20)));
     String scrape = metrics.scrape();
-    assertTrue(scrape.contains("predict_ms_bucket{deployment_name=\"\",predictor_name=\"\",model_name=\"\","
-        + "model_image=\"\",le=\"0.025\"} 1"), scrape);
+    assertTrue(scrape.contains("predict_ms_bucket{deployment_name=\"\",model_image=\"\",model_name=\"\","
+        + "predictor_name=\"\",le=\"0.025\"} 1"), scrape);
     assertTrue(scrape.contains("predict_ms_count"), scrape);
   }
 }
