@@ -56,9 +56,11 @@ def test_image_wrapper_matches_the_repository(host, cell):
     for package in WRAPPER_PACKAGES[cell.family.name]:
         name = package.rpartition("/")[2]
         site = host.check_output(f"python -c 'import {name}, os; print(os.path.dirname({name}.__file__))'")
-        for source in sorted(p for p in (ROOT / "wrappers" / package).iterdir() if p.suffix in (".py", ".R")):
-            assert host.file(f"{site}/{source.name}").content_string == source.read_text(), (
-                f"rebuild: {package}/{source.name} differs"
+        folder = ROOT / "wrappers" / package
+        for source in sorted(p for p in folder.rglob("*") if p.suffix in (".py", ".R") and "_pb2" not in p.stem):
+            relative = source.relative_to(folder)
+            assert host.file(f"{site}/{relative}").content_string == source.read_text(), (
+                f"rebuild: {package}/{relative}"
             )
 
 

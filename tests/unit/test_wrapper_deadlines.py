@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from seldon_serve import microservice
+from seldon_serve import deadlines
 
 pytestmark = pytest.mark.unit
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.unit
 PROBE = textwrap.dedent(
     """
     import time
-    from seldon_serve import microservice as m
+    from seldon_serve import deadlines as m
 
     m.watch_deadlines(0.3)
 
@@ -62,7 +62,7 @@ def test_a_call_past_the_deadline_is_interrupted_with_504():
 STUCK = textwrap.dedent(
     """
     import signal, time
-    from seldon_serve import microservice as m
+    from seldon_serve import deadlines as m
 
     m.watch_deadlines(0.3, grace=0.5)
 
@@ -79,7 +79,7 @@ STUCK = textwrap.dedent(
 def test_a_call_the_interruption_cannot_reach_ends_the_process_after_the_grace():
     began = time.monotonic()
     out = subprocess.run([sys.executable, "-c", STUCK], capture_output=True, text=True, timeout=60)
-    assert out.returncode == microservice.EXIT_STUCK, (out.returncode, out.stderr)
+    assert out.returncode == deadlines.EXIT_STUCK, (out.returncode, out.stderr)
     assert time.monotonic() - began < 10
     assert "returned" not in out.stdout
     assert "still running 0.5 s after it was interrupted" in out.stderr, out.stderr

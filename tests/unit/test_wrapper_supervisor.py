@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from seldon_serve import cli
+from seldon_serve import supervisor
 
 from harness import SAMPLES
 
@@ -83,8 +83,8 @@ def test_a_worker_that_dies_is_replaced_and_counted(tmp_path):
 
 def test_restarting_too_often_stops_the_service():
     recent: list[float] = []
-    assert not any(cli._restarting_too_often(recent) for _ in range(cli.RESTARTS_ALLOWED))
-    assert cli._restarting_too_often(recent)
+    assert not any(supervisor._restarting_too_often(recent) for _ in range(supervisor.RESTARTS_ALLOWED))
+    assert supervisor._restarting_too_often(recent)
 
 
 def test_a_worker_that_served_max_requests_makes_way_for_a_new_one(tmp_path):

@@ -9,6 +9,7 @@ from seldon_serve import grpc_server, v2
 from seldon_serve.endpoints import Endpoints, for_protocol
 from seldon_serve.errors import SeldonMicroserviceException, StartupError
 from seldon_serve.microservice import Microservice
+from seldon_serve.v2 import grpc as v2_grpc
 
 
 class Echo:
@@ -37,8 +38,8 @@ def api(user, service_type="MODEL"):
 
 
 def infer(model, body, version=None):
-    return v2.rest(model, b"POST", f"/v2/models/{model.name}{f'/versions/{version}' if version else ''}/infer",
-                   lambda: body)  # fmt: skip
+    path = f"/v2/models/{model.name}{f'/versions/{version}' if version else ''}/infer"
+    return v2.rest.route(model, b"POST", path, lambda: body)
 
 
 SAMPLES = {
@@ -113,17 +114,17 @@ def test_a_bad_tensor_is_a_400_naming_the_input_and_the_fault(tensor, message):
 def test_unknown_models_versions_outputs_and_paths_are_404_or_400():
     model = api(Picky())
     with pytest.raises(v2.NotFound, match="no model 'Other'"):
-        v2.rest(model, b"GET", "/v2/models/Other", lambda: None)
+        v2.rest.route(model, b"GET", "/v2/models/Other", lambda: None)
     with pytest.raises(v2.NotFound, match="has no version '8'"):
-        v2.rest(model, b"GET", "/v2/models/Picky/versions/8", lambda: None)
-    assert v2.rest(model, b"GET", "/v2/models/Picky/versions/7/ready", lambda: None) == (
+        v2.rest.route(model, b"GET", "/v2/models/Picky/versions/8", lambda: None)
+    assert v2.rest.route(model, b"GET", "/v2/models/Picky/versions/7/ready", lambda: None) == (
         200,
         {"name": "Picky", "ready": True},
     )
     with pytest.raises(v2.NotFound, match="no endpoint"):
-        v2.rest(model, b"GET", "/v2/models/Picky/explain", lambda: None)
+        v2.rest.route(model, b"GET", "/v2/models/Picky/explain", lambda: None)
     with pytest.raises(SeldonMicroserviceException, match="takes POST") as caught:
-        v2.rest(model, b"GET", "/v2/models/Picky/infer", lambda: None)
+        v2.rest.route(model, b"GET", "/v2/models/Picky/infer", lambda: None)
     assert caught.value.status_code == 405
     tensor = {"name": "age", "shape": [1], "datatype": "INT32", "data": [3]}
     with pytest.raises(SeldonMicroserviceException, match="no output 'proba'"):
@@ -135,13 +136,13 @@ def test_unknown_models_versions_outputs_and_paths_are_404_or_400():
 
 def test_metadata_health_and_server_answers():
     model = api(Picky())
-    assert v2.rest(model, b"GET", "/v2", lambda: None) == (
+    assert v2.rest.route(model, b"GET", "/v2", lambda: None) == (
         200,
         {"name": "seldon-serve", "version": "0.1.0", "extensions": []},
     )
-    assert v2.rest(model, b"GET", "/v2/health/live", lambda: None) == (200, {"live": True})
-    assert v2.rest(model, b"GET", "/v2/health/ready", lambda: None) == (200, {"ready": True})
-    _status, metadata = v2.rest(model, b"GET", "/v2/models/Picky", lambda: None)
+    assert v2.rest.route(model, b"GET", "/v2/health/live", lambda: None) == (200, {"live": True})
+    assert v2.rest.route(model, b"GET", "/v2/health/ready", lambda: None) == (200, {"ready": True})
+    _status, metadata = v2.rest.route(model, b"GET", "/v2/models/Picky", lambda: None)
     assert metadata == {
         "name": "Picky",
         "versions": ["7"],
@@ -193,14 +194,14 @@ def test_grpc_contents_carry_every_datatype_but_fp16(datatype):
     request = pb.ModelInferRequest(model_name="Echo", id="g1")
     tensor = request.inputs.add(name="x", datatype=datatype, shape=[4])
     values = SAMPLES[datatype]
-    field = getattr(tensor.contents, v2.CONTENTS_FIELD[datatype])
+    field = getattr(tensor.contents, v2_grpc.CONTENTS_FIELD[datatype])
     field.extend([v.encode() for v in values] if datatype == "BYTES" else values)
     code, reply = call(grpc_table(echo), "ModelInfer", request)
     assert code == 0, reply
     assert echo.seen[0].dtype == v2.DATATYPES[datatype]
     output = reply.outputs[0]
     assert (output.name, output.datatype, list(output.shape), reply.id) == ("output-0", datatype, [4], "g1")
-    got = list(getattr(output.contents, v2.CONTENTS_FIELD[datatype]))
+    got = list(getattr(output.contents, v2_grpc.CONTENTS_FIELD[datatype]))
     assert got == ([v.encode() for v in values] if datatype == "BYTES" else list(field))
 
 

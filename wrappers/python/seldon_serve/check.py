@@ -20,9 +20,11 @@ from .user_model import implemented
 # Every module a request can reach: a dependency the model's requirements moved (protobuf,
 # numpy, grpcio, ...) breaks one of these at import, so the build fails rather than the pod.
 TRANSPORTS = (
-    "seldon_serve.cli", "seldon_serve.rest", "seldon_serve.grpc_server", "seldon_serve.v2",
-    "seldon_serve.metrics", "seldon_serve.proto.prediction_pb2", "seldon_serve.proto.open_inference_pb2",
-    "seldon_core", "seldon_core.user_model", "seldon_core.utils",
+    "seldon_serve.cli", "seldon_serve.supervisor", "seldon_serve.deadlines", "seldon_serve.http_server",
+    "seldon_serve.rest", "seldon_serve.bridge", "seldon_serve.grpc_server", "seldon_serve.v2",
+    "seldon_serve.v2.codec", "seldon_serve.v2.raw", "seldon_serve.v2.dataplane", "seldon_serve.v2.rest",
+    "seldon_serve.v2.grpc", "seldon_serve.metrics", "seldon_serve.proto.prediction_pb2",
+    "seldon_serve.proto.open_inference_pb2", "seldon_core", "seldon_core.user_model", "seldon_core.utils",
 )  # fmt: skip
 ENTRY_POINT = "seldon-core-microservice"
 

@@ -57,6 +57,15 @@ class MethodNotAllowed(SeldonMicroserviceException):
         self.allowed = allowed
 
 
+class UserCodeError(SeldonMicroserviceException):
+    """An exception escaped the user's code: HTTP 500 with its message."""
+
+    def __init__(self, exc: BaseException):
+        # Errors from another language's code name their own kind (an R condition class).
+        kind = getattr(exc, "error_class", None) or type(exc).__name__
+        super().__init__(f"{kind}: {exc}", status_code=500, reason=INTERNAL_ERROR)
+
+
 class StartupError(RuntimeError):
     """The microservice cannot start; the message tells the user what to fix."""
 
@@ -68,3 +77,10 @@ class StartupError(RuntimeError):
 def error_body(info: str, reason: str) -> dict[str, Any]:
     # Seldon's error body: status 1 is FAILURE, code -1 marks an error raised by the wrapper.
     return {"status": {"status": 1, "info": info, "code": -1, "reason": reason}}
+
+
+def http_headers(exc: SeldonMicroserviceException) -> tuple[tuple[bytes, bytes], ...]:
+    """The header lines an error's HTTP answer carries besides the body: a 405's Allow."""
+    if isinstance(exc, MethodNotAllowed):
+        return ((b"Allow", ", ".join(exc.allowed).encode()),)
+    return ()

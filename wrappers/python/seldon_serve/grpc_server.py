@@ -178,9 +178,9 @@ def methods(endpoints: Endpoints) -> dict[str, Answer]:
         for name, (request_class, handler) in METHODS.items():
             table[name] = (request_class, lambda request, h=handler: h(service, request))
     if endpoints.v2 is not None:
-        from . import v2
+        from .v2.grpc import grpc_methods  # loads the v2 stubs only when v2 is served
 
-        table.update(v2.grpc_methods(endpoints.v2))
+        table.update(grpc_methods(endpoints.v2))
     return table
 
 

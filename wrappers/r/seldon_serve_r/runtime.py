@@ -12,7 +12,7 @@ import sys
 from importlib import resources
 from typing import Any
 
-from seldon_serve import microservice
+from seldon_serve import deadlines
 from seldon_serve.contract import REASONS
 from seldon_serve.errors import SeldonMicroserviceException
 
@@ -62,8 +62,8 @@ def invoke(fun: Any, *args: Any, flatten: bool = False) -> Any:
     condition class), logged with the R call stack."""
     ri = session()
     call_args = ri.ListSexpVector(list(args))
-    timeout = ri.FloatSexpVector([microservice.deadline_seconds()])
-    microservice.callee_enforces_deadline()
+    timeout = ri.FloatSexpVector([deadlines.deadline_seconds()])
+    deadlines.callee_enforces_deadline()
     outcome = _fields(function("seldon_invoke")(fun, call_args, ri.BoolSexpVector([flatten]), timeout))
     for warning in outcome["warnings"]:
         log.warning("R warning: %s", warning)

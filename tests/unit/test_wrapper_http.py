@@ -1,0 +1,367 @@
+"""The python wrapper's HTTP/1.1 transport (seldon_serve.http_server) fed bytes, and the Seldon
+REST router (seldon_serve.rest) handed requests without a socket; the gRPC bridge on a real
+Unix socket."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+import orjson
+import pytest
+from google.protobuf import json_format
+
+from seldon_serve import bridge, http_server, rest
+from seldon_serve.endpoints import Endpoints
+from seldon_serve.http_server import HttpProtocol, Request, Response, ServerState
+from seldon_serve.microservice import Microservice
+from seldon_serve.proto import prediction_pb2 as pb
+from seldon_serve.v2 import OpenInference
+
+pytestmark = pytest.mark.unit
+
+LIMIT = 64  # the body limit of the transport tests
+
+
+class FakeTransport(asyncio.Transport):
+    """What the protocol writes, and whether it closed the connection."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = bytearray()
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        assert not self.closed, "written after close"
+        self.written += data
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+
+class Echo:
+    """A handler answering what it was asked: method, path, query and body."""
+
+    headers = frozenset((b"content-type",))
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+
+    def __call__(self, request: Request) -> Response:
+        self.requests.append(request)
+        if request.too_large:
+            return Response(413, b"text/plain", request.too_large.encode())
+        body = b"%s %s %s %s" % (request.method, request.path, request.query or b"-", request.body)
+        return Response(200, b"text/plain", body, ((b"X-Seen", b"%d" % len(self.requests)),))
+
+    def error(self, status: int, message: str) -> Response:
+        return Response(status, b"text/plain", message.encode())
+
+
+def connection(handler: Any = None, **state: Any) -> tuple[HttpProtocol, FakeTransport]:
+    protocol = HttpProtocol(handler or Echo(), ServerState(LIMIT, "TEST_LIMIT", **state))
+    transport = FakeTransport()
+    protocol.connection_made(transport)
+    return protocol, transport
+
+
+def request(method: bytes, path: bytes, body: bytes = b"", *headers: bytes, version: bytes = b"1.1") -> bytes:
+    lines = [b"%s %s HTTP/%s" % (method, path, version), b"Host: test", *headers]
+    if body:
+        lines.append(b"Content-Length: %d" % len(body))
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+def answers(data: bytes) -> list[tuple[int, dict[str, str], bytes]]:
+    """The responses in `data`: status, headers (lower-case names), body by Content-Length."""
+    found = []
+    while data:
+        head, _, data = data.partition(b"\r\n\r\n")
+        status_line, *lines = head.decode().split("\r\n")
+        headers = {name.lower(): value for name, _, value in (line.partition(": ") for line in lines)}
+        length = int(headers.get("content-length", 0))
+        found.append((int(status_line.split()[1]), headers, data[:length]))
+        data = data[length:]
+    return found
+
+
+# ---- the transport ------------------------------------------------------------------------
+
+
+def test_a_get_and_a_post_with_content_length_are_answered():
+    protocol, transport = connection()
+    protocol.data_received(request(b"GET", b"/ping?x=1"))
+    protocol.data_received(request(b"POST", b"/predict", b'{"a": 1}', b"Content-Type: application/json"))
+    (get_status, get_headers, get_body), (post_status, _, post_body) = answers(bytes(transport.written))
+    assert (get_status, get_body) == (200, b"GET /ping x=1 ")
+    assert get_headers == {"content-type": "text/plain", "content-length": "14", "x-seen": "1"}
+    assert (post_status, post_body) == (200, b'POST /predict - {"a": 1}')
+    assert not transport.closed
+
+
+def test_pipelined_requests_on_one_connection_are_answered_in_order():
+    protocol, transport = connection()
+    stream = request(b"POST", b"/a", b"first") + request(b"GET", b"/b") + request(b"POST", b"/c", b"third")
+    for at in range(0, len(stream), 7):  # in pieces that cut requests anywhere
+        protocol.data_received(stream[at : at + 7])
+    bodies = [body for _, _, body in answers(bytes(transport.written))]
+    assert bodies == [b"POST /a - first", b"GET /b - ", b"POST /c - third"]
+
+
+def test_a_connection_is_kept_alive_until_a_request_asks_to_close_it():
+    protocol, transport = connection()
+    protocol.data_received(request(b"GET", b"/one"))
+    assert not transport.closed and b"Connection: close" not in transport.written
+    protocol.data_received(request(b"GET", b"/two", b"", b"Connection: close"))
+    assert transport.closed
+    (_, first, _), (_, second, body) = answers(bytes(transport.written))
+    assert "connection" not in first and second["connection"] == "close" and body == b"GET /two - "
+
+
+@pytest.mark.parametrize(("headers", "closes"), [((), True), ((b"Connection: keep-alive",), False)])
+def test_http_1_0_closes_unless_it_asks_to_keep_alive(headers, closes):
+    protocol, transport = connection()
+    protocol.data_received(request(b"GET", b"/old", b"", *headers, version=b"1.0"))
+    assert answers(bytes(transport.written))[0][0] == 200
+    assert transport.closed is closes
+
+
+def test_a_body_over_the_limit_is_not_kept_and_the_handler_answers_413():
+    handler = Echo()
+    protocol, transport = connection(handler)
+    protocol.data_received(request(b"POST", b"/big", b"x" * (LIMIT + 1)) + request(b"GET", b"/next"))
+    (status, _, body), (next_status, _, _) = answers(bytes(transport.written))
+    assert (status, body) == (413, b"request body over 64 bytes (TEST_LIMIT)")
+    assert handler.requests[0].body == b""  # nothing of it was kept
+    assert handler.requests[1].too_large == ""
+    # As the wrapper always has: the connection goes on (the body was read to its end).
+    assert next_status == 200 and not transport.closed
+
+
+def test_a_body_at_the_limit_is_kept():
+    handler = Echo()
+    protocol, _ = connection(handler)
+    protocol.data_received(request(b"POST", b"/full", b"x" * LIMIT))
+    assert handler.requests[0].body == b"x" * LIMIT and not handler.requests[0].too_large
+
+
+def test_head_answers_the_headers_get_would_with_no_body_bytes():
+    protocol, transport = connection()
+    protocol.data_received(request(b"HEAD", b"/thing") + request(b"GET", b"/after"))
+    get_answer = b"GET /after - "
+    expected_head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 14\r\nX-Seen: 1\r\n\r\n"
+    assert bytes(transport.written).startswith(expected_head + b"HTTP/1.1 200 OK\r\n")  # no body in between
+    assert bytes(transport.written).endswith(b"\r\n\r\n" + get_answer)
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"NOT A REQUEST\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"GET /x HTTP/1.1\r\nno colon here\r\n\r\n"],
+)
+def test_a_malformed_request_is_a_400_worded_by_the_handler_and_closes(garbage):
+    protocol, transport = connection()
+    protocol.data_received(garbage)
+    ((status, headers, body),) = answers(bytes(transport.written))
+    assert status == 400 and headers["connection"] == "close" and body.startswith(b"malformed HTTP request: ")
+    assert transport.closed
+
+
+def test_a_request_asking_to_upgrade_gets_one_http_answer_and_the_connection_closes():
+    protocol, transport = connection()
+    protocol.data_received(request(b"GET", b"/ping", b"", b"Connection: Upgrade", b"Upgrade: websocket") + b"\x81\x00")
+    ((status, _, body),) = answers(bytes(transport.written))
+    assert (status, body) == (200, b"GET /ping - ")
+    assert transport.closed
+
+
+def test_a_chunked_body_is_accepted_and_counted_against_the_limit():
+    chunked = b"POST /chunks HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n"
+    protocol, transport = connection()
+    protocol.data_received(chunked + b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+    protocol.data_received(chunked + b"".join(b"20\r\n" + b"y" * 32 + b"\r\n" for _ in range(3)) + b"0\r\n\r\n")
+    (status, _, body), (big_status, _, _) = answers(bytes(transport.written))
+    assert (status, body) == (200, b"POST /chunks - hello world")
+    assert big_status == 413
+
+
+def test_expect_100_continue_is_answered_before_the_body_arrives():
+    protocol, transport = connection()
+    protocol.data_received(b"POST /up HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+    assert bytes(transport.written) == b"HTTP/1.1 100 Continue\r\n\r\n"
+    protocol.data_received(b"data")
+    assert bytes(transport.written).endswith(b"POST /up - data")
+
+
+def test_only_the_headers_the_handler_reads_are_kept():
+    handler = Echo()
+    protocol, _ = connection(handler)
+    protocol.data_received(request(b"POST", b"/h", b"{}", b"Content-TYPE: text/csv", b"X-Other: 1"))
+    assert handler.requests[0].headers == {b"content-type": b"text/csv"}
+
+
+def test_every_answer_is_counted_for_the_request_budget():
+    exhausted = []
+    budget = http_server.RequestBudget(2, lambda: exhausted.append(True))
+    protocol, _ = connection(on_answered=budget.spend)
+    protocol.data_received(request(b"GET", b"/1"))
+    assert budget.left == 1 and not exhausted
+    protocol.data_received(request(b"GET", b"/2"))
+    assert budget.left == 0 and exhausted == [True]
+
+
+def test_over_loopback_a_connection_serves_several_requests_and_shutdown_closes_it():
+    async def scenario() -> tuple[list[Any], bytes]:
+        state = ServerState(LIMIT, "TEST_LIMIT")
+        server = await http_server.serve(Echo(), "127.0.0.1", 0, state, reuse_port=False)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request(b"GET", b"/a") + request(b"POST", b"/b", b"body"))
+        await writer.drain()
+        first = await reader.readuntil(b"GET /a - ")
+        second = await reader.readuntil(b"POST /b - body")
+        await http_server.shutdown(server, state, grace=1.0)
+        rest_of_stream = await asyncio.wait_for(reader.read(), 5)  # EOF: shutdown closed the idle connection
+        writer.close()
+        return answers(first + second), rest_of_stream
+
+    found, after = asyncio.run(scenario())
+    assert [(status, body) for status, _, body in found] == [(200, b"GET /a - "), (200, b"POST /b - body")]
+    assert after == b""
+
+
+# ---- the Seldon REST router, without a socket -------------------------------------------
+
+
+def seldon_request(
+    method: bytes, path: bytes, body: bytes = b"", query: bytes | None = None, **headers: bytes
+) -> Request:
+    named = {name.replace("_", "-").encode(): value for name, value in headers.items()}
+    return Request(method, path, query, named, body, "")
+
+
+def recording_router() -> tuple[rest.Router, list[Any]]:
+    """A router whose /echo hands the decoded message, as it is, to a recorder."""
+    seen: list[Any] = []
+
+    def record(message: Any) -> Any:
+        seen.append(message)
+        return {"ok": True}
+
+    return rest.Router({b"/echo": ("json", record)}), seen
+
+
+def test_a_form_field_named_json_is_the_message():
+    router, seen = recording_router()
+    form = b"json=%7B%22strData%22%3A%22hi%22%7D&other=1"
+    response = router(seldon_request(b"POST", b"/echo", form, content_type=b"application/x-www-form-urlencoded"))
+    assert response.status == 200 and seen == [{"strData": "hi"}]
+    missing = router(seldon_request(b"POST", b"/echo", b"other=1", content_type=b"application/x-www-form-urlencoded"))
+    assert missing.status == 400 and b"no json= field" in missing.body
+
+
+def test_a_multipart_upload_is_the_message():
+    router, seen = recording_router()
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="binData"; filename="x.bin"\r\n\r\n\x00\x01\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="meta"\r\n\r\n{"tags": {"a": 1}}\r\n--b--\r\n'
+    )
+    router(seldon_request(b"POST", b"/echo", body, content_type=b"multipart/form-data; boundary=b"))
+    assert seen == [{"binData": "AAE=", "meta": {"tags": {"a": 1}}}]
+
+
+def test_a_get_takes_the_message_from_json_in_the_query():
+    router, seen = recording_router()
+    response = router(seldon_request(b"GET", b"/echo/", query=b"json=%7B%22data%22%3A%7B%22ndarray%22%3A%5B1%5D%7D%7D"))
+    assert response.status == 200 and seen == [{"data": {"ndarray": [1]}}]
+    empty = router(seldon_request(b"GET", b"/echo"))
+    assert empty.status == 400 and b"empty request" in empty.body
+
+
+def test_an_unknown_path_is_a_404_with_seldons_body_even_over_the_limit():
+    router, _ = recording_router()
+    too_large = Request(b"POST", b"/nowhere", None, {}, b"", "request body over 1 bytes (REST_MAX_BODY_BYTES)")
+    response = router(too_large)
+    assert response.status == 404
+    assert orjson.loads(response.body)["status"]["info"] == "no endpoint /nowhere"
+    assert router(Request(b"POST", b"/echo", None, {}, b"", too_large.too_large)).status == 413
+
+
+def test_a_wrong_method_is_a_405_naming_the_allowed_ones():
+    router, _ = recording_router()
+    response = router(seldon_request(b"DELETE", b"/echo"))
+    assert response.status == 405 and response.headers == ((b"Allow", b"GET, POST"),)
+    assert orjson.loads(response.body)["status"]["info"] == "this endpoint takes GET or POST, not DELETE"
+
+
+class Doubler:
+    def predict(self, X, names):
+        return X * 2
+
+
+def served(v2: bool = True) -> Endpoints:
+    service = Microservice(Doubler())
+    return Endpoints(seldon=service, v2=OpenInference(service, "1.0") if v2 else None)
+
+
+def test_the_seldon_puid_header_is_the_request_id_unless_the_message_has_one():
+    router = rest.router(served())
+    message = b'{"data": {"ndarray": [1]}}'
+    answer = orjson.loads(router(seldon_request(b"POST", b"/predict", message, seldon_puid=b"abc")).body)
+    assert answer["meta"]["puid"] == "abc" and answer["data"]["ndarray"] == [2]
+    own = b'{"meta": {"puid": "mine"}, "data": {"ndarray": [1]}}'
+    assert orjson.loads(router(seldon_request(b"POST", b"/predict", own, seldon_puid=b"abc")).body)["meta"] == {
+        "puid": "mine"
+    }
+
+
+def test_v2_paths_go_to_the_open_inference_router_only_when_it_is_served():
+    live = rest.router(served())(seldon_request(b"GET", b"/v2/health/live"))
+    assert live == (200, b"application/json", b'{"live":true}', ())
+    seldon_only = rest.router(served(v2=False))(seldon_request(b"GET", b"/v2/health/live"))
+    assert seldon_only.status == 404 and b"no endpoint /v2/health/live" in seldon_only.body
+    too_large = Request(b"POST", b"/v2/nowhere", None, {}, b"", "request body over 1 bytes (REST_MAX_BODY_BYTES)")
+    v2_answer = rest.router(served())(too_large)  # v2 answers its own 413 body, before looking at the path
+    assert v2_answer.status == 413 and orjson.loads(v2_answer.body) == {"error": too_large.too_large}
+
+
+def test_head_of_v2_health_live_sends_its_content_length_and_no_body():
+    """The issue's case: 13 bytes of {"live":true} followed the headers."""
+    protocol, transport = connection(rest.router(served()))
+    protocol.data_received(request(b"HEAD", b"/v2/health/live"))
+    assert bytes(transport.written) == (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n"
+    )
+
+
+# ---- the gRPC bridge over a Unix socket ------------------------------------------------------
+
+
+def test_the_bridge_answers_the_fronts_calls_over_a_unix_socket(tmp_path):
+    predict = json_format.ParseDict({"data": {"ndarray": [[1, 2]]}}, pb.SeldonMessage()).SerializeToString()
+
+    async def scenario() -> list[Any]:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(str(tmp_path / "grpc.sock"))
+        sock.listen(8)
+        state = ServerState(1 << 20, "GRPC_MAX_MESSAGE_BYTES")
+        server = await http_server.serve_unix(bridge.Bridge(served(v2=False)), sock, state)
+        reader, writer = await asyncio.open_unix_connection(str(tmp_path / "grpc.sock"))
+        writer.write(
+            request(b"POST", b"/grpc/seldon.protos.Model/Predict", predict)
+            + request(b"GET", b"/grpc-descriptors")
+            + request(b"POST", b"/grpc/nope", b"x", b"Connection: close")
+        )
+        data = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+        await http_server.shutdown(server, state, grace=1.0)
+        return answers(data)
+
+    (status, headers, body), (_, _, descriptors), (missing, _, _) = asyncio.run(scenario())
+    assert status == 200 and headers["content-type"] == "application/octet-stream" and body[0] == 0
+    assert json_format.MessageToDict(pb.SeldonMessage.FromString(body[1:]).data)["ndarray"] == [[2.0, 4.0]]
+    assert b"prediction.proto" in descriptors
+    assert missing == 404

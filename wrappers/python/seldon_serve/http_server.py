@@ -1,0 +1,262 @@
+"""HTTP/1.1 on asyncio + httptools, knowing nothing of what it serves.
+
+A serving wrapper spends most of its time in framework code, so there is no framework: the
+parser calls back into a protocol object per connection, and each complete request becomes a
+Request handed to the one Handler the server was given, whose Response is written back.
+Requests on one connection are answered in order, so pipelined requests need no queue.
+
+The transport keeps connections alive as HTTP/1.1 asks, answers `Expect: 100-continue`, keeps no
+body over its limit (the handler is told, and words the 413 as its protocol does), writes no
+body in answer to HEAD, counts answered requests for --max-requests, and closes connections
+gracefully on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import NamedTuple, Protocol
+
+import httptools
+
+# The names this server's lines have always been logged under (it was rest.py's), kept so that
+# a log filter on them still matches; the access log is its own logger (--access-log).
+log = logging.getLogger("seldon_serve.rest")
+access = logging.getLogger("seldon_serve.access")  # --access-log: method, path, status, bytes, time
+
+_REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
+
+Headers = tuple[tuple[bytes, bytes], ...]
+
+
+class Request:
+    """One complete request, as a handler sees it."""
+
+    __slots__ = ("body", "headers", "method", "path", "query", "too_large")
+
+    def __init__(
+        self, method: bytes, path: bytes, query: bytes | None, headers: dict[bytes, bytes], body: bytes, too_large: str
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.query = query  # after "?", undecoded; None without one
+        self.headers = headers  # only those the handler asked for (Handler.headers), by lower-case name
+        self.body = body
+        # Why the body was not kept (it was over the limit), to be answered 413; "" when it was kept.
+        self.too_large = too_large
+
+
+class Response(NamedTuple):
+    status: int
+    content_type: bytes
+    body: bytes
+    headers: Headers = ()  # more header lines, after Content-Length: (name, value) pairs
+
+
+class Handler(Protocol):
+    """What the server serves: it answers each request, and words the errors the server finds
+    before there is a request to hand over (a malformed one)."""
+
+    headers: frozenset[bytes]  # the request headers it reads, lower case; others are not kept
+
+    def __call__(self, request: Request) -> Response: ...
+
+    def error(self, status: int, message: str) -> Response: ...
+
+
+class RequestBudget:
+    """--max-requests: after this many answered requests (REST and gRPC alike) the worker
+    stops, as gracefully as on SIGTERM, and its supervisor starts a fresh one."""
+
+    def __init__(self, limit: int, exhausted: Callable[[], None]):
+        self.left = limit
+        self.exhausted = exhausted
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left == 0:
+            log.info("served --max-requests requests: this worker makes way for a new one")
+            self.exhausted()
+
+
+class ServerState:
+    """What graceful shutdown needs to know: the open connections, and that it has begun; and
+    the largest body a request may have (a larger one is not kept, and the handler answers it
+    413 with too_large's message, naming the setting), whether each request is logged, and what
+    to call after each answer (a RequestBudget's spend)."""
+
+    def __init__(
+        self,
+        max_body_bytes: int,
+        setting: str,
+        *,
+        access_log: bool = False,
+        on_answered: Callable[[], None] | None = None,
+    ) -> None:
+        self.connections: set[HttpProtocol] = set()
+        self.closing = False
+        self.max_body_bytes = max_body_bytes
+        self.too_large = f"request body over {max_body_bytes} bytes ({setting})"
+        self.access_log = access_log
+        self.on_answered = on_answered
+
+
+class HttpProtocol(asyncio.Protocol):
+    """One connection: httptools' callbacks gather a request, on_message_complete answers it."""
+
+    __slots__ = (
+        "body", "body_size", "busy", "expect_continue", "handler", "headers", "method", "parser", "state",
+        "transport", "url",
+    )  # fmt: skip
+
+    def __init__(self, handler: Handler, state: ServerState):
+        self.handler = handler
+        self.state = state
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpRequestParser(self)
+        self.busy = False
+        self._reset()
+
+    def _reset(self) -> None:
+        self.method = b""
+        self.url = b""
+        self.headers: dict[bytes, bytes] = {}
+        self.body: list[bytes] = []
+        self.body_size = 0
+        self.expect_continue = False
+
+    # ---- asyncio callbacks --------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.state.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.state.connections.discard(self)
+        self.transport = None
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            # The request asking to upgrade was answered as HTTP/1.1 (its Upgrade ignored, as RFC
+            # 9110 allows); what follows on the connection is another protocol's: close it.
+            if self.transport is not None:
+                self.transport.close()
+        except httptools.HttpParserError as exc:  # also an exception a callback (the handler) raised
+            self._send(self.handler.error(400, f"malformed HTTP request: {exc}"), keep_alive=False)
+
+    # ---- httptools callbacks -------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._reset()
+        self.busy = True
+
+    def on_url(self, url: bytes) -> None:
+        if not self.url:  # the method is parsed before the URL; known now, a HEAD gets no body
+            self.method = self.parser.get_method()
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        name = name.lower()
+        if name in self.handler.headers:
+            self.headers[name] = value
+        elif name == b"expect" and value.lower() == b"100-continue":
+            self.expect_continue = True
+
+    def on_headers_complete(self) -> None:
+        # curl asks before sending a body over 1 KiB; without this answer it waits a second.
+        if self.expect_continue and self.transport is not None:
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def on_body(self, body: bytes) -> None:
+        self.body_size += len(body)
+        if self.body_size <= self.state.max_body_bytes:
+            self.body.append(body)
+        elif self.body:
+            self.body.clear()  # over the limit: what was kept is of no use
+
+    def on_message_complete(self) -> None:
+        state = self.state
+        started = time.perf_counter() if state.access_log else 0.0
+        response = self.handler(self._request())
+        keep_alive = self.parser.should_keep_alive() and not state.closing
+        self._send(response, keep_alive=keep_alive)
+        if state.access_log:
+            took = (time.perf_counter() - started) * 1000
+            method, url = self.method.decode(errors="replace"), self.url.decode(errors="replace")
+            sent = 0 if self.method == b"HEAD" else len(response.body)
+            access.info("%s %s %d %d %.1fms", method, url, response.status, sent, took)
+        self.busy = False
+        self._reset()
+        if state.on_answered is not None:
+            state.on_answered()
+
+    # ---- answering --------------------------------------------------------------------------
+
+    def _request(self) -> Request:
+        parsed = httptools.parse_url(self.url)
+        too_large = self.state.too_large if self.body_size > self.state.max_body_bytes else ""
+        return Request(self.method, parsed.path, parsed.query, self.headers, b"".join(self.body), too_large)
+
+    def _send(self, response: Response, *, keep_alive: bool) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        status, content_type, body, headers = response
+        head = b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s%s\r\n" % (
+            status,
+            _REASONS.get(status, b"Unknown"),
+            content_type,
+            len(body),
+            b"".join(b"%s: %s\r\n" % header for header in headers) if headers else b"",
+            b"" if keep_alive else b"Connection: close\r\n",
+        )
+        if self.method == b"HEAD":  # the headers GET would have, Content-Length included; no body
+            body = b""
+        self.transport.write(head + body)
+        if not keep_alive:
+            self.transport.close()
+
+    def close_if_idle(self) -> None:
+        if self.transport is not None and not self.busy:
+            self.transport.close()
+
+
+async def serve(
+    handler: Handler, host: str, port: int, state: ServerState, *, reuse_port: bool = True
+) -> asyncio.Server:
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(
+        lambda: HttpProtocol(handler, state), host, port, reuse_port=reuse_port, backlog=2048
+    )
+
+
+async def serve_unix(handler: Handler, sock: socket.socket, state: ServerState) -> asyncio.Server:
+    """Serve on an already bound Unix socket (one every worker shares)."""
+    loop = asyncio.get_running_loop()
+    return await loop.create_unix_server(lambda: HttpProtocol(handler, state), sock=sock)
+
+
+async def shutdown(server: asyncio.Server, state: ServerState, grace: float) -> None:
+    """Stop accepting, let requests being received finish, then close the connections.
+
+    A request is answered in the callback that completes it, so a connection is either idle
+    (closed at once) or still receiving a request (closed after its answer is sent).
+    """
+    state.closing = True
+    server.close()
+    # A request sent while the worker was busy in the model may be unread still: read what has
+    # arrived before closing the connections that look idle, or it would be dropped unanswered.
+    await asyncio.sleep(0.05)
+    for connection in list(state.connections):
+        connection.close_if_idle()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    while state.connections and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+        for connection in list(state.connections):
+            connection.close_if_idle()

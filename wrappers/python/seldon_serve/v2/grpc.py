@@ -1,0 +1,119 @@
+"""The Open Inference Protocol's gRPC service (inference.GRPCInferenceService) over the
+dataplane: its methods for grpc_server's table, and its tensors' contents fields.
+
+Imported only when a worker serves v2 over gRPC, so the protobuf stubs load only then.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..errors import BadRequest
+from ..proto import open_inference_pb2 as pb
+from .codec import as_text, check_datatype, check_range, check_shape, datatype_of, fit
+from .dataplane import OUTPUT_NAME, OpenInference
+from .raw import array_from_raw, as_bytes, pack
+
+# The contents field each datatype's elements travel in (FP16 has none: raw contents only).
+CONTENTS_FIELD = {
+    "BOOL": "bool_contents",
+    "INT8": "int_contents",
+    "INT16": "int_contents",
+    "INT32": "int_contents",
+    "INT64": "int64_contents",
+    "UINT8": "uint_contents",
+    "UINT16": "uint_contents",
+    "UINT32": "uint_contents",
+    "UINT64": "uint64_contents",
+    "FP32": "fp32_contents",
+    "FP64": "fp64_contents",
+    "BYTES": "bytes_contents",
+}
+
+
+def array_from_proto(tensor: Any, raw: bytes | None) -> tuple[str, np.ndarray]:
+    """An InferInputTensor, its elements in its contents or in raw (raw_input_contents)."""
+    name, datatype = tensor.name, tensor.datatype
+    dtype = check_datatype(name, datatype)
+    shape = [int(d) for d in tensor.shape]
+    check_shape(name, shape)
+    if raw is not None:
+        return name, array_from_raw(name, datatype, raw, shape)
+    if datatype not in CONTENTS_FIELD:
+        raise BadRequest(f"input {name!r}: {datatype} elements travel in raw_input_contents only")
+    values = list(getattr(tensor.contents, CONTENTS_FIELD[datatype]))
+    if datatype == "BYTES":
+        return name, fit(name, np.array([as_text(v) for v in values], dtype=object), shape)
+    parsed = np.array(values, dtype=np.float64 if dtype.kind == "f" else np.uint64 if datatype == "UINT64" else None)
+    check_range(name, parsed, dtype, datatype)
+    return name, fit(name, parsed.astype(dtype), shape)
+
+
+def fill_output(tensor: Any, array: np.ndarray, parameters: dict[str, str], *, raw: bool) -> bytes | None:
+    """Set an InferOutputTensor from the model's answer; its raw contents when raw."""
+    datatype = datatype_of(array)
+    tensor.name, tensor.datatype = OUTPUT_NAME, datatype
+    tensor.shape.extend(array.shape)
+    for key, value in parameters.items():
+        tensor.parameters[key].string_param = value
+    if raw:
+        return pack(array, datatype)
+    values = array.ravel().tolist()
+    field = getattr(tensor.contents, CONTENTS_FIELD[datatype])
+    field.extend([as_bytes(v) for v in values] if datatype == "BYTES" else values)
+    return None
+
+
+Answer = tuple[type, Callable[[Any], Any]]
+
+
+def grpc_methods(api: OpenInference) -> dict[str, Answer]:
+    """Full method name -> (request class, answer) for inference.GRPCInferenceService."""
+    answers: dict[str, Answer] = {
+        "ServerLive": (pb.ServerLiveRequest, lambda _r: pb.ServerLiveResponse(live=True)),
+        "ServerReady": (pb.ServerReadyRequest, lambda _r: pb.ServerReadyResponse(ready=api.ready())),
+        "ModelReady": (pb.ModelReadyRequest, functools.partial(_model_ready, api)),
+        "ServerMetadata": (pb.ServerMetadataRequest, lambda _r: pb.ServerMetadataResponse(**api.server_metadata())),
+        "ModelMetadata": (pb.ModelMetadataRequest, functools.partial(_model_metadata, api)),
+        "ModelInfer": (pb.ModelInferRequest, functools.partial(_model_infer, api)),
+    }
+    service = pb.DESCRIPTOR.services_by_name["GRPCInferenceService"]
+    return {f"/{service.full_name}/{name}": answer for name, answer in answers.items()}
+
+
+def _model_ready(api: OpenInference, request: Any) -> Any:
+    api.check_model(request.name, request.version or None)
+    return pb.ModelReadyResponse(ready=api.ready())
+
+
+def _model_metadata(api: OpenInference, request: Any) -> Any:
+    metadata = api.model_metadata(request.name, request.version or None)
+    fields = {key: metadata[key] for key in ("name", "versions", "platform")}
+    response = pb.ModelMetadataResponse(**fields)
+    for key in ("inputs", "outputs"):
+        for tensor in metadata[key]:
+            getattr(response, key).add(**tensor)
+    return response
+
+
+def _model_infer(api: OpenInference, request: Any) -> Any:
+    api.check_model(request.model_name, request.model_version or None)
+    raw_inputs = list(request.raw_input_contents)
+    if raw_inputs and len(raw_inputs) != len(request.inputs):
+        raise BadRequest(f"raw_input_contents has {len(raw_inputs)} entries for {len(request.inputs)} inputs")
+    inputs = [array_from_proto(t, raw_inputs[i] if raw_inputs else None) for i, t in enumerate(request.inputs)]
+    version = request.model_version or None
+    array, parameters = api.infer(request.model_name, version, inputs, (o.name for o in request.outputs))
+    response = pb.ModelInferResponse(model_name=api.name, id=request.id)
+    if api.versions:
+        response.model_version = version or api.versions[0]
+    # FP16 has no contents field; raw answers raw, as a client sending raw contents expects
+    raw = bool(raw_inputs) or datatype_of(array) == "FP16"
+    contents = fill_output(response.outputs.add(), array, parameters, raw=raw)
+    if contents is not None:
+        response.raw_output_contents.append(contents)
+    return response
