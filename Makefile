@@ -37,7 +37,7 @@ help: ## show this help
 	@echo "  if it is not a default one, and ALL_VERSIONS=1 takes every version (as the nightly CI does)."
 	@echo "  CA_BUNDLE is a PEM file of extra CAs (a TLS-intercepting proxy) trusted inside the images,"
 	@echo "  by apt, pip, Maven and the wrapper alike. REGISTRY/NAMESPACE default to versions.yaml's."
-	@echo "  JOBS=2 images build at once; TEST_JOBS=3 test processes run side by side (pytest-xdist)."
+	@echo "  JOBS=2 images build at once; TEST_JOBS=3 test processes run side by side (0: one process)."
 	@echo "  One cell of the matrix: make test FAMILY=python VERSION=3.11; one file: PYTEST_ARGS=tests/contract/test_model.py"
 	@echo
 	@echo "  A data scientist then runs: s2i build ./src <a builder image from 'make list'> my-model"
@@ -45,6 +45,7 @@ help: ## show this help
 
 $(VENV)/.installed: pyproject.toml $(WRAPPER_SOURCES)
 	$(PYTHON) -m venv $(VENV)
+	rm -rf wrappers/python/build  # setuptools would carry a deleted module over into the new wheel
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[test]' ./wrappers/python
 	@touch $@
