@@ -20,7 +20,7 @@ CLI := $(PY) -m s2ibuilders
 SELECT := $(if $(FAMILY),--family $(FAMILY)) $(if $(VERSION),--version $(VERSION)) $(if $(ALL_VERSIONS),--all)
 # The wrapper is installed (not editable: its stubs and contract files are made while it builds),
 # so .venv is brought up to date whenever any of these changes; the tests refuse a stale one.
-WRAPPER_SOURCES := $(shell find wrappers/python wrappers/proto -name '*.py' -o -name '*.proto' -o -name '*.yaml' -o -name pyproject.toml | grep -v -e '/build/' -e '_pb2')
+WRAPPER_SOURCES := $(shell find wrappers/python wrappers/spark wrappers/proto -name '*.py' -o -name '*.proto' -o -name '*.yaml' -o -name pyproject.toml | grep -v -e '/build/' -e '_pb2')
 # The tests read these too: the matrix they test and the CA they expect to find in the images.
 export FAMILY VERSION ALL_VERSIONS CA_BUNDLE
 
@@ -47,10 +47,10 @@ $(VENV)/.installed: pyproject.toml $(WRAPPER_SOURCES)
 	$(PYTHON) -m venv $(VENV)
 	rm -rf wrappers/python/build  # setuptools would carry a deleted module over into the new wheel
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]' ./wrappers/python
+	$(VENV)/bin/pip install --quiet -e '.[test]' ./wrappers/python ./wrappers/spark
 	@touch $@
 
-venv: $(VENV)/.installed ## create .venv with the build tool, the test tools and the python wrapper
+venv: $(VENV)/.installed ## create .venv with the build tool, the test tools and the python wrapper (and Spark's plugin)
 
 list: venv ## show the image matrix from versions.yaml (* = built by default)
 	@$(CLI) list $(SELECT)

@@ -42,23 +42,28 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def _stale_wrapper_files() -> list[str]:
     import importlib.util
 
-    wrapper = ROOT / "wrappers" / "python"
     pairs: list[tuple[Path, Path]] = []
-    for package in ("seldon_serve", "seldon_core"):
+    for package, folder in INSTALLED_PACKAGES.items():
         spec = importlib.util.find_spec(package)
         if spec is None or spec.origin is None:
-            return [f"wrappers/python/{package} (not installed)"]
+            return [f"{folder.relative_to(ROOT)} (not installed)"]
         installed = Path(spec.origin).parent
-        pairs += [(path, installed / path.relative_to(wrapper / package)) for path in (wrapper / package).rglob("*.py")]
+        pairs += [(path, installed / path.relative_to(folder)) for path in folder.rglob("*.py")]
         if package == "seldon_serve":  # the contract files the wheel carries beside its stubs
             pairs += [(ROOT / "wrappers" / "proto" / name, installed / "proto" / name) for name in CARRIED]
-    return [
-        str(mine.relative_to(ROOT))
-        for mine, theirs in pairs
-        if not theirs.exists() or theirs.read_bytes() != mine.read_bytes()
-    ]
+    return [str(mine.relative_to(ROOT)) for mine, theirs in pairs if not _same_file(mine, theirs)]
 
 
+def _same_file(mine: Path, theirs: Path) -> bool:
+    return theirs.exists() and theirs.read_bytes() == mine.read_bytes()
+
+
+# The wrapper's packages make venv installs, by where their source is.
+INSTALLED_PACKAGES = {
+    "seldon_serve": ROOT / "wrappers" / "python" / "seldon_serve",
+    "seldon_core": ROOT / "wrappers" / "python" / "seldon_core",
+    "seldon_serve_spark": ROOT / "wrappers" / "spark" / "seldon_serve_spark",
+}
 CARRIED = ("contract.yaml", "openapi.yaml")
 
 

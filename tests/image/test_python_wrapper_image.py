@@ -45,7 +45,7 @@ def test_pip_and_python_trust_the_system_store(host, image_config):
 WRAPPER_PACKAGES = {
     "python": ("python/seldon_serve", "python/seldon_core"),
     "r": ("python/seldon_serve", "python/seldon_core", "r/seldon_serve_r"),
-    "spark": ("python/seldon_serve", "python/seldon_core"),
+    "spark": ("python/seldon_serve", "python/seldon_core", "spark/seldon_serve_spark"),
 }
 
 

@@ -1,10 +1,10 @@
-"""seldon_serve.spark's request handling, which needs no Spark: columns matched by name."""
+"""seldon_serve_spark's request handling, which needs no Spark: columns matched by name."""
 
 import numpy as np
 import pytest
 
 from seldon_serve.errors import BadRequest
-from seldon_serve.spark import SparkPipeline
+from seldon_serve_spark import SparkPipeline
 
 FEATURES = ["a", "b", "c"]
 

@@ -1,4 +1,5 @@
 import numpy as np
+
 from seldon_core.user_model import SeldonResponse
 
 

@@ -2,6 +2,7 @@ import json
 import os
 
 import numpy as np
+
 from seldon_core import Storage
 from seldon_core.utils import getenv_as_bool
 

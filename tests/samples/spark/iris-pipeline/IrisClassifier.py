@@ -1,4 +1,4 @@
-from seldon_serve.spark import SparkPipeline
+from seldon_serve_spark import SparkPipeline
 
 CLASSES = ["setosa", "versicolor", "virginica"]
 

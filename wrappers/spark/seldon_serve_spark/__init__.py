@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import BadRequest, StartupError
+from seldon_serve.errors import BadRequest, StartupError
 
 LOCAL_SCORING_MAX_ROWS = 64  # above this a Spark job's fixed cost is worth paying
 
