@@ -87,7 +87,6 @@ def rest(client: Any, call: dict[str, Any]) -> dict[str, Any]:
 
 def grpc(servicer: Any, call: dict[str, Any]) -> dict[str, Any]:
     from google.protobuf import json_format, wrappers_pb2  # noqa: F401 (customData's type, for its JSON form)
-
     from seldon_core.proto import prediction_pb2
 
     request = json_format.ParseDict(call["request"], getattr(prediction_pb2, call["type"])())

@@ -10,11 +10,14 @@ versions upstream released -- and, for s2i, the build tags upstream's Makefile u
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from .paths import TOOLS_DIR
@@ -28,6 +31,17 @@ OPENSHIFT_API_MODULE = "github.com/openshift/api"
 
 class ToolError(RuntimeError):
     pass
+
+
+@contextlib.contextmanager
+def _exclusive(name: str) -> Iterator[None]:
+    """One process at a time installs a tool: test processes running side by side (pytest-xdist)
+    ask for the same ones at once, and a second install would clear the first's venv under it."""
+    locks = TOOLS_DIR / ".locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with (locks / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def ensure_s2i(tag: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
@@ -58,6 +72,11 @@ def ensure_seldon_core(version: str, *, say=print) -> Path:  # type: ignore[no-u
 
 def ensure_pypi_venv(name: str, package: str, version: str, *, extra: list[str] | None = None, say=print) -> Path:  # type: ignore[no-untyped-def]
     """.tools/<name>: a venv holding package==version from PyPI (reinstalled when the pin moves)."""
+    with _exclusive(name):
+        return _ensure_pypi_venv(name, package, version, extra=extra, say=say)
+
+
+def _ensure_pypi_venv(name: str, package: str, version: str, *, extra: list[str] | None, say) -> Path:  # type: ignore[no-untyped-def]
     venv = TOOLS_DIR / name
     stamp = venv / f".{package}-version"
     if stamp.exists() and stamp.read_text().strip() == version:
@@ -74,6 +93,32 @@ def ensure_pypi_venv(name: str, package: str, version: str, *, extra: list[str] 
     return venv
 
 
+def ensure_in_this_venv(package: str, version: str, *, say=print) -> None:  # type: ignore[no-untyped-def]
+    """package==version from PyPI in the running interpreter's venv, beside the wrapper (a peer
+    the benchmark serves the wrapper's own code with: uvicorn)."""
+    import importlib.metadata
+    import sys
+
+    try:
+        if importlib.metadata.version(package) == version:
+            return
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    say(f"installing {package} {version} (PyPI) into {sys.prefix}")
+    with _exclusive(f"venv-{package}"):
+        _pip_install(package, version)
+
+
+def _pip_install(package: str, version: str) -> None:
+    import sys
+
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", f"{package}=={version}"]
+    try:
+        subprocess.run(pip, check=True, capture_output=True, text=True)
+    except subprocess.CalledProcessError as exc:
+        raise ToolError(f"cannot install {package} {version}: {exc.stderr.strip()[-500:]}") from None
+
+
 def openshift_openapi(version: str) -> Path:
     """openshift/api's openapi.json (OpenShift's types and the Kubernetes core types they use),
     from the Go module cache; the proxy serves it like any module."""
@@ -88,6 +133,13 @@ def openshift_openapi(version: str) -> Path:
 
 def ensure_go_tool(  # type: ignore[no-untyped-def]
     name: str, module: str, tag: str, package: str, *, tags: str = "", version_var: str | None, say=print
+) -> Path:
+    with _exclusive(name):
+        return _ensure_go_tool(name, module, tag, package, tags=tags, version_var=version_var, say=say)
+
+
+def _ensure_go_tool(  # type: ignore[no-untyped-def]
+    name: str, module: str, tag: str, package: str, *, tags: str, version_var: str | None, say
 ) -> Path:
     binary = TOOLS_DIR / "bin" / name
     stamp = binary.with_name(f".{name}.version")
@@ -121,7 +173,8 @@ def build_grpc_front(source: Path, *, say=print) -> Path:  # type: ignore[no-unt
     binary = TOOLS_DIR / "bin" / "seldon-grpc-front"
     binary.parent.mkdir(parents=True, exist_ok=True)
     env_overrides = {"CGO_ENABLED": "0"}
-    _go(go, ["build", "-trimpath", "-o", str(binary), "."], cwd=source, env_overrides=env_overrides)
+    with _exclusive("seldon-grpc-front"):
+        _go(go, ["build", "-trimpath", "-o", str(binary), "."], cwd=source, env_overrides=env_overrides)
     say(f"seldon-grpc-front: {binary}")
     return binary
 

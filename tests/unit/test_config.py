@@ -66,6 +66,8 @@ def mutated(change):
         (lambda d: d["user"].update(uid=0), "must not run as root"),
         (lambda d: d["tools"].update(s2i="1.5"), "tools.s2i: '1.5' is not a valid version"),
         (lambda d: d.update(release=1.0), "release: 1.0 must be a quoted string"),
+        (lambda d: d["families"]["java"].update(extends="cobol"), "families.java.extends: 'cobol' is not a family"),
+        (lambda d: d["families"]["python"].update(extends="spark"), "families.python.extends: 'spark' is not"),
     ],
 )
 def test_a_bad_versions_file_is_refused_naming_the_key(change, message):

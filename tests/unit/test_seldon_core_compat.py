@@ -26,15 +26,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-import yaml
-
 import seldon_core
+import yaml
+from seldon_core import flask_utils, metadata, microservice, storage, user_model, utils
+from seldon_core.proto import prediction_pb2
+
 import seldon_serve.errors
 import seldon_serve.proto.prediction_pb2
 import seldon_serve.proto.prediction_pb2_grpc
 import seldon_serve.user_model
-from seldon_core import flask_utils, metadata, microservice, storage, user_model, utils
-from seldon_core.proto import prediction_pb2
 from seldon_serve import tftensor
 
 ROOT = Path(__file__).resolve().parents[2]

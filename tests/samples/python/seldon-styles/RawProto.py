@@ -1,5 +1,4 @@
 import numpy as np
-
 from seldon_core.proto import prediction_pb2
 from seldon_core.utils import get_data_from_proto, json_to_seldon_message, seldon_message_to_json
 

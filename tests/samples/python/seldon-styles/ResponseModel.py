@@ -1,5 +1,4 @@
 import numpy as np
-
 from seldon_core.user_model import SeldonResponse
 
 

@@ -2,7 +2,6 @@ import json
 import os
 
 import numpy as np
-
 from seldon_core import Storage
 from seldon_core.utils import getenv_as_bool
 
