@@ -171,7 +171,7 @@ def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> 
     )
 
     tools = _mapping(top["tools"], "tools")
-    _keys(tools, "tools", {"s2i", "ghz", "seldon-core", "actionlint", "syft", "openshift-api"})
+    _keys(tools, "tools", {"s2i", "ghz", "seldon-core", "uvicorn", "actionlint", "syft", "openshift-api"})
     user = _mapping(top["user"], "user")
     _keys(user, "user", {"uid", "gid"})
     for key in ("uid", "gid"):
@@ -190,6 +190,7 @@ def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> 
             "s2i": _string(tools["s2i"], "tools.s2i", TOOL_TAG_RE),
             "ghz": _string(tools["ghz"], "tools.ghz", TOOL_TAG_RE),
             "seldon-core": _string(tools["seldon-core"], "tools.seldon-core", VERSION_RE),
+            "uvicorn": _string(tools["uvicorn"], "tools.uvicorn", VERSION_RE),
             "actionlint": _string(tools["actionlint"], "tools.actionlint", TOOL_TAG_RE),
             "syft": _string(tools["syft"], "tools.syft", VERSION_RE),
             "openshift-api": _string(tools["openshift-api"], "tools.openshift-api", GO_PSEUDO_VERSION_RE),

@@ -3,6 +3,8 @@
     make bench            # or: .venv/bin/python tests/benchmark/bench_wrappers.py --seconds 10
 
 Both wrappers serve the `model` sample (identity, tests/samples/python/model) with one worker,
+and so do our routers behind a bare ASGI callable on uvicorn's httptools protocol (asgi_router.py:
+a maintained HTTP/1.1 implementation in place of ours, the same run),
 pinned to CPU 0; the load generators run pinned to CPU 1: wrk for REST (POST
 /api/v1.0/predictions) and ghz for gRPC (seldon.protos.Model/Predict), 8 connections, a
 4-float ndarray. Seldon's wrapper is the `seldon-core` release pinned in versions.yaml,
@@ -47,6 +49,7 @@ SELDON_PATH = "/api/v1.0/predictions"
 V2_MODEL = "identity"  # the images' model name for the Open Inference Protocol (MODEL_METADATA)
 V2_PATH = f"/v2/models/{V2_MODEL}/infer"
 V2_BODY = {"inputs": [{"name": "x", "datatype": "FP64", "shape": [1, 4], "data": [1.0, 2.0, 3.0, 4.0]}]}
+V2_NAMED = {"MODEL_METADATA": json.dumps({"name": V2_MODEL})}  # as the images' runs name it
 SELDON_CALL = ("prediction.proto", "seldon.protos.Model/Predict", BODY)
 V2_CALL = (
     "open_inference.proto",
@@ -81,16 +84,27 @@ def ensure_wrk() -> str:
     return "wrk"
 
 
-def start(
-    executable: Path, extra: list[str], env: dict[str, str], http: int, grpc: int, metrics: int
-) -> subprocess.Popen[bytes]:
-    cmd = ["taskset", "-c", SERVER_CPU, str(executable), "MyModel", "--service-type", "MODEL"]
-    cmd += ["--http-port", str(http), "--grpc-port", str(grpc), "--metrics-port", str(metrics), "--workers", "1"]
-    cmd += ["--log-level", "WARNING"]
+def wrapper_command(executable: Path, extra: list[str], http: int) -> list[str]:
+    """A Seldon wrapper's command line (ours or Seldon's): one worker, REST on http, gRPC and
+    metrics on the next two ports."""
+    cmd = [str(executable), "MyModel", "--service-type", "MODEL", "--workers", "1", "--log-level", "WARNING"]
+    return [*cmd, "--http-port", str(http), "--grpc-port", str(http + 1), "--metrics-port", str(http + 2), *extra]
+
+
+def uvicorn_command(http: int) -> list[str]:
+    """The wrapper's routers behind a bare ASGI callable (asgi_router.py) on uvicorn's httptools
+    protocol and uvloop: a maintained HTTP/1.1 implementation in place of ours."""
+    app_dir = str(Path(__file__).resolve().parent)
+    cmd = [sys.executable, "-m", "uvicorn", "--app-dir", app_dir, "asgi_router:app", "--port", str(http)]
+    return [*cmd, "--http", "httptools", "--loop", "uvloop", "--log-level", "warning", "--no-access-log"]
+
+
+def start(cmd: list[str], env: dict[str, str], http: int) -> subprocess.Popen[bytes]:
+    """cmd on the server's CPU, in the sample's folder, once it answers a prediction on http."""
     # Logs go to a file: an unread pipe fills up, and a server writing to it stalls or fails.
     log_file = tempfile.NamedTemporaryFile(prefix=f"bench-{http}-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
-        [*cmd, *extra],
+        ["taskset", "-c", SERVER_CPU, *cmd],
         cwd=SAMPLE,
         env={**os.environ, **env},
         stdout=log_file,
@@ -100,7 +114,7 @@ def start(
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{executable} exited: {Path(log_file.name).read_text()[-2000:]}")
+            raise RuntimeError(f"{cmd[0]} exited: {Path(log_file.name).read_text()[-2000:]}")
         try:
             if requests.post(f"http://127.0.0.1:{http}/api/v1.0/predictions", json=BODY, timeout=1).ok:
                 time.sleep(1)  # let gRPC (a separate process in Seldon's wrapper) come up too
@@ -108,7 +122,7 @@ def start(
         except requests.ConnectionError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"{executable} did not answer on :{http}")
+    raise RuntimeError(f"{cmd[0]} did not answer on :{http}")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -185,15 +199,31 @@ def measure(
     results = []
     for offset, protocol in enumerate(protocols):
         http = ports + 10 * offset
-        process = start(executable, extra, env, http, http + 1, http + 2)
+        process = start(wrapper_command(executable, extra, http), env, http)
         try:
             if protocol == "REST":
                 results.append(Result(name, "REST", *wrk(http, args.seconds)))
+            elif protocol == "v2 REST":
+                results.append(Result(name, "v2 REST", *wrk(http, args.seconds, V2_BODY, path=V2_PATH)))
             else:
                 results.append(Result(name, "gRPC", *ghz(args.ghz, http + 1, args.seconds)))
         finally:
             stop(process)
     return results
+
+
+def measure_uvicorn(version: str, ports: int, args: Any) -> list[Result]:
+    """The same routers and model on uvicorn: Seldon's and the Open Inference Protocol's REST."""
+    tools.ensure_in_this_venv("uvicorn", version)
+    name = f"seldon_serve routers on uvicorn {version}"
+    process = start(uvicorn_command(ports), V2_NAMED, ports)
+    try:
+        return [
+            Result(name, "REST", *wrk(ports, args.seconds)),
+            Result(name, "v2 REST", *wrk(ports, args.seconds, V2_BODY, path=V2_PATH)),
+        ]
+    finally:
+        stop(process)
 
 
 def s2i_build(cfg: config.Config, source: Path, builder: str, image: str) -> None:
@@ -309,6 +339,11 @@ def main() -> int:
     theirs = tools.ensure_seldon_core(seldon_version) / "bin" / "seldon-core-microservice"
     both = ("REST", "gRPC")
     results = measure("seldon_serve (this repo)", ours, [], {"SELDON_GRPC_FRONT": str(front)}, both, 19100, args)
+    results += measure(
+        "seldon_serve (this repo)", ours, ["--protocol", "both"], {**V2_NAMED, "SELDON_GRPC_FRONT": "off"},
+        ("v2 REST",), 19130, args,
+    )  # fmt: skip
+    results += measure_uvicorn(cfg.tools["uvicorn"], 19140, args)
     results += measure(
         "seldon_serve, grpc.aio in the worker", ours, [], {"SELDON_GRPC_FRONT": "off"}, ("gRPC",), 19160, args
     )
