@@ -42,7 +42,7 @@ def session() -> Any:
     runtime = resources.files(__package__).joinpath("seldon.R").read_text()
     seldon = ri.evalr("new.env()")
     # The error reasons seldon_error() answers with, from the contract (wrappers/proto/contract.yaml).
-    seldon["seldon_reasons"] = ri.baseenv["setNames"](
+    seldon["seldon_reasons"] = ri.baseenv["names<-"](
         ri.StrSexpVector(list(REASONS.values())), ri.StrSexpVector(list(REASONS))
     )
     ri.baseenv["eval"](ri.baseenv["parse"](text=ri.StrSexpVector([runtime])), seldon)
