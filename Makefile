@@ -77,7 +77,7 @@ test-unit: venv ## unit tests only: no Docker engine needed
 	$(PY) -m pytest -m unit $(PYTEST_ARGS)
 
 test: images s2i ## build the images, then run every test: unit, image (testinfra), s2i, contract
-	$(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup --durations=10 $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadscope --durations=10 $(PYTEST_ARGS)
 
 push: venv ## push the images `make test` passed, under all their tags (REGISTRY=, NAMESPACE=, DRY_RUN=1)
 	$(CLI) push $(SELECT) $(if $(REGISTRY),--registry $(REGISTRY)) $(if $(NAMESPACE),--namespace $(NAMESPACE)) $(if $(DRY_RUN),--dry-run)

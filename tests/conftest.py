@@ -110,11 +110,8 @@ _RESULTS = testresults.Results(
 )
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test by its folder, so `pytest -m unit` runs exactly what needs no engine; and
-    group a test file's tests of one cell, which share module-scoped containers, so that
-    `pytest -n N --dist loadgroup` runs each group in one process and the groups side by side."""
+    """Mark each test by its folder, so `pytest -m unit` runs exactly what needs no engine."""
     for item in items:
         tier = _TIER_BY_DIRECTORY.get(Path(item.fspath).parent.name, "other")
         if tier != "other":
@@ -124,8 +121,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         # A family FAMILY= leaves out has no cells: pytest parametrizes its tests with NOTSET (skipped).
         slug = cell.slug if isinstance(cell, config.ImageVersion) else ""
         item.user_properties.append((_CELL_AND_TIER, f"{slug} {tier}"))
-        if slug:
-            item.add_marker(pytest.mark.xdist_group(f"{Path(item.fspath).stem}-{slug}"))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`pytest -n N --dist loadscope` (make test): a test file's tests of one cell go to one
+    process, since they share module-scoped containers, and the (file, cell) groups run side by
+    side -- finer than pytest-xdist's own scope, the file, which would test every cell of a file
+    in one process."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFileAndCell(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return scope_of(nodeid)
+
+    return ByFileAndCell(config, log)
+
+
+_SLUGS = sorted((c.slug for c in config.load(ROOT / "versions.yaml").matrix(all_versions=True)), key=len, reverse=True)
+
+
+def scope_of(nodeid: str) -> str:
+    """The file and the cell a test's id names ("tests/contract/test_model.py python-3.11"), or
+    its file alone when it tests no cell."""
+    path, _, rest = nodeid.partition("::")
+    params = rest.partition("[")[2].removesuffix("]")
+    for slug in _SLUGS:
+        if params == slug or params.startswith(f"{slug}-") or params.endswith(f"-{slug}") or f"-{slug}-" in params:
+            return f"{path} {slug}"
+    return path
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

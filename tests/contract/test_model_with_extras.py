@@ -57,6 +57,7 @@ def test_class_names_tags_and_metrics_are_in_the_response(model):
 
 
 def test_user_metrics_reach_prometheus_and_health_probes_do_not_count(model):
+    ok_json(post(model, "/predict", ROW))  # the model's metrics exist from its first call on
     before = metric_value(metrics_text(model), "extras_calls_total", model_name="extras-unit")
     for _ in range(3):
         requests.get(f"{model.http}/health/status", timeout=5)
