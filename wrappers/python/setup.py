@@ -1,6 +1,7 @@
 """Generate the gRPC stubs from wrappers/proto/ while the wheel is built, bring along the REST
-contract (openapi.yaml, served at /seldon.json) and the contract's facts (contract.yaml), and
-version the wheel with the project's release.
+contract (openapi.yaml, served at /seldon.json) and the contract's facts (contract.yaml), version
+the wheel with the project's release and tell seldon_core which Seldon release it stands in for
+(both from versions.yaml).
 
 The contract lives once, in ../proto, for every language's wrapper; nothing generated or copied is
 committed. protoc writes top-level imports (`import tf_tensor_pb2`), which are rewritten to
@@ -20,18 +21,29 @@ PROTO_DIR = HERE.parent / "proto"
 OUT_DIR = HERE / "seldon_serve" / "proto"
 TOP_LEVEL_IMPORT = re.compile(r"^import (\w+_pb2) as (\w+)$", re.MULTILINE)
 CARRIED = ("openapi.yaml", "contract.yaml")  # read by the wrapper at run time
+SELDON_CORE_VERSION_FILE = "SELDON_CORE_VERSION"  # written into seldon_core, read by seldon_core.version
 VERSIONS_FILE = HERE.parents[1] / "versions.yaml"  # in the repository; an image's build passes the release
 
 
 def release() -> str:
-    """The release versions.yaml gives: SELDON_SERVE_VERSION when the image's build sets it (its
-    context holds no versions.yaml), else read from the repository's versions.yaml."""
-    if os.environ.get("SELDON_SERVE_VERSION"):
-        return os.environ["SELDON_SERVE_VERSION"]
+    """This project's release, which versions the wheel."""
+    return from_versions("SELDON_SERVE_VERSION", "release", r'^release:\s*"?([^"\s#]+)')
+
+
+def seldon_core_release() -> str:
+    """The Seldon Core release whose API the seldon_core package stands in for."""
+    return from_versions("SELDON_CORE_VERSION", "tools.seldon-core", r'^\s+seldon-core:\s*"?([^"\s#]+)')
+
+
+def from_versions(variable: str, key: str, pattern: str) -> str:
+    """A value of versions.yaml: the variable when the image's build sets it (its context holds
+    no versions.yaml), else read from the repository's versions.yaml."""
+    if os.environ.get(variable):
+        return os.environ[variable]
     text = VERSIONS_FILE.read_text() if VERSIONS_FILE.exists() else ""
-    found = re.search(r'^release:\s*"?([^"\s#]+)', text, re.MULTILINE)
+    found = re.search(pattern, text, re.MULTILINE)
     if not found:
-        raise SystemExit(f"no release: set SELDON_SERVE_VERSION, or build from the repository (no {VERSIONS_FILE})")
+        raise SystemExit(f"no {key}: set {variable}, or build from the repository (no {VERSIONS_FILE})")
     return found.group(1)
 
 
@@ -56,6 +68,7 @@ class BuildPyWithStubs(build_py):
         # Into the build tree, not the source tree: the source stays as git has it.
         for name in CARRIED:
             shutil.copyfile(PROTO_DIR / name, Path(self.build_lib) / "seldon_serve" / "proto" / name)
+        (Path(self.build_lib) / "seldon_core" / SELDON_CORE_VERSION_FILE).write_text(seldon_core_release() + "\n")
 
 
 if __name__ == "__main__":  # as setuptools runs it; the R plugin's setup.py imports release()
