@@ -1,9 +1,9 @@
 package io.seldon.serve;
 
-import com.google.gson.JsonElement;
 import com.google.protobuf.Empty;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
+import io.grpc.BindableService;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Metadata;
@@ -12,7 +12,6 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
@@ -31,7 +30,6 @@ import io.seldon.protos.PredictionProtos.SeldonModelMetadataRequest;
 import io.seldon.protos.RouterGrpc;
 import io.seldon.protos.SeldonGrpc;
 import io.seldon.protos.TransformerGrpc;
-import io.seldon.protos.v2.GRPCInferenceServiceGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -39,13 +37,12 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * The gRPC side: every service of wrappers/proto/prediction.proto and/or open_inference.proto
- * (stubs generated at build time) over the same Microservice as REST, plus server reflection
- * and gRPC health.
+ * The gRPC side: every service of wrappers/proto/prediction.proto (stubs generated at build
+ * time) over the same Microservice as REST, the services of other protocols Main hands it
+ * (open_inference.proto's), plus server reflection and gRPC health.
  */
 final class GrpcServer {
   /** The puid Seldon's executor sends as metadata (as the Seldon-Puid header over REST). */
@@ -57,10 +54,12 @@ final class GrpcServer {
   private final ExecutorService executor;
 
   /**
-   * The Seldon services when `seldon` is given, inference.GRPCInferenceService when `v2` is.
-   * Calls run on a fixed pool of `threads` (a pool that grows per call costs a quarter of the rate).
+   * The Seldon services when `seldon` is given, and `others` (the Open Inference Protocol's,
+   * from Main). Calls run on a fixed pool of `threads` (a pool that grows per call costs a
+   * quarter of the rate).
    */
-  GrpcServer(Microservice seldon, OpenInference v2, String host, int port, int maxMessageBytes, int threads) {
+  GrpcServer(Microservice seldon, List<BindableService> others, String host, int port, int maxMessageBytes,
+      int threads) {
     executor = Executors.newFixedThreadPool(threads, Threads.named("grpc"));
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
         .maxInboundMessageSize(maxMessageBytes)
@@ -74,8 +73,8 @@ final class GrpcServer {
         builder.addService(ServerInterceptors.intercept(UnparsableRequests.refused(service), GrpcServer::withPuid));
       }
     }
-    if (v2 != null) {
-      builder.addService(UnparsableRequests.refused(GRPCInferenceServiceGrpc.bindService(v2.new GrpcService())));
+    for (BindableService service : others) {
+      builder.addService(UnparsableRequests.refused(service.bindService()));
     }
     server = builder
         .addService(ProtoReflectionServiceV1.newInstance())
@@ -115,14 +114,6 @@ final class GrpcServer {
   void shutdownNow() {
     server.shutdownNow();
     executor.shutdownNow();
-  }
-
-  /**
-   * Seldon's wrapper lets every exception become UNKNOWN; a client deserves the real category:
-   * the contract's status for the HTTP status REST answers the same error with.
-   */
-  static Status.Code code(int httpStatus) {
-    return Contract.grpcCode(httpStatus);
   }
 
   /** One implementation behind all seven services: a method answers the same in each. */
@@ -188,32 +179,14 @@ final class GrpcServer {
     }
 
     private static <T> void answer(StreamObserver<T> out, Supplier<T> call) {
-      GrpcServer.answer(out, call, e -> code(e.status()));
+      GrpcCalls.answer(out, call, e -> GrpcCalls.code(e.status()));
     }
-  }
-
-  /** One unary call: its reply, or the status its exception maps to (a wrapper bug is INTERNAL). */
-  static <T> void answer(StreamObserver<T> out, Supplier<T> call, Function<SeldonException, Status.Code> code) {
-    T reply;
-    try {
-      reply = call.get();
-    } catch (SeldonException e) {
-      out.onError(Status.fromCode(code.apply(e)).withDescription(e.getMessage()).asRuntimeException());
-      return;
-    } catch (RuntimeException e) {
-      Log.error("unexpected error serving gRPC: " + Log.stackTrace(e));
-      out.onError(Status.INTERNAL.withDescription(UserCode.describe(e)).asRuntimeException());
-      return;
-    }
-    out.onNext(reply);
-    out.onCompleted();
   }
 
   static SeldonModelMetadata toProto(Map<String, Object> metadata) {
-    JsonElement json = JsonIn.parse(JsonOut.plain(metadata), "metadata");
     SeldonModelMetadata.Builder builder = SeldonModelMetadata.newBuilder();
     try {
-      JsonFormat.parser().ignoringUnknownFields().merge(json.toString(), builder);
+      JsonFormat.parser().ignoringUnknownFields().merge(Json.plain(metadata), builder);
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalArgumentException("model metadata does not fit SeldonModelMetadata: " + e.getMessage(), e);
     }

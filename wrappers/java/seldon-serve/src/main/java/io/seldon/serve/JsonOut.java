@@ -1,8 +1,8 @@
 package io.seldon.serve;
 
+import com.google.gson.stream.JsonWriter;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
-import com.google.protobuf.Value;
 import com.google.protobuf.util.JsonFormat;
 import io.seldon.protos.PredictionProtos.DefaultData;
 import io.seldon.protos.PredictionProtos.Meta;
@@ -10,15 +10,16 @@ import io.seldon.protos.PredictionProtos.Metric;
 import io.seldon.protos.PredictionProtos.SeldonMessage;
 import io.seldon.protos.PredictionProtos.Status;
 import io.seldon.protos.PredictionProtos.Tensor;
+import java.io.IOException;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiConsumer;
 
 /**
- * Messages as JSON text, written field by field: the REST hot path. It matches the python
- * wrapper's answers: data always carries names, empty meta parts are left out, numbers that
- * JSON cannot hold (NaN, infinities) are null.
+ * SeldonMessages as JSON text, written field by field with Gson's JsonWriter: the REST hot path.
+ * It matches the python wrapper's answers, which proto3's JSON printer does not: data always
+ * carries names, empty meta parts are left out, a 0-d ndarray is a bare value, and numbers are
+ * Json's (NaN and infinities null).
  */
 final class JsonOut {
   private static final JsonFormat.Printer PROTO_PRINTER = JsonFormat.printer().omittingInsignificantWhitespace();
@@ -26,226 +27,134 @@ final class JsonOut {
   private JsonOut() {}
 
   static String message(SeldonMessage message) {
-    StringBuilder out = new StringBuilder(128);
-    out.append('{');
-    boolean first = true;
-    if (message.hasStatus()) {
-      first = field(out, "status", first);
-      status(out, message.getStatus());
-    }
-    if (message.hasMeta()) {
-      first = field(out, "meta", first);
-      meta(out, message.getMeta());
-    }
-    switch (message.getDataOneofCase()) {
-      case DATA -> {
-        field(out, "data", first);
-        data(out, message.getData());
-      }
-      case JSONDATA -> {
-        field(out, "jsonData", first);
-        value(out, message.getJsonData());
-      }
-      case STRDATA -> {
-        field(out, "strData", first);
-        string(out, message.getStrData());
-      }
-      case BINDATA -> {
-        field(out, "binData", first);
-        string(out, Base64.getEncoder().encodeToString(message.getBinData().toByteArray()));
-      }
-      case CUSTOMDATA -> {
-        field(out, "customData", first);
-        out.append(proto(message.getCustomData()));
-      }
-      default -> {}
-    }
-    return out.append('}').toString();
+    return Json.write(out -> message(out, message));
   }
 
   /** Seldon's error body: status 1 is FAILURE, code -1 an error raised by the wrapper. */
   static String error(String info, String reason) {
-    StringBuilder out = new StringBuilder(96 + info.length());
-    out.append("{\"status\":{\"status\":1,\"info\":");
-    string(out, info);
-    out.append(",\"code\":-1,\"reason\":");
-    string(out, reason);
-    return out.append("}}").toString();
+    return Json.write(out -> out.beginObject().name("status").beginObject()
+        .name("status").value(1)
+        .name("info").value(info)
+        .name("code").value(-1)
+        .name("reason").value(reason)
+        .endObject().endObject());
   }
 
-  /** Maps, lists, strings, numbers, booleans and null (metadata, a default health answer). */
-  static String plain(Object object) {
-    StringBuilder out = new StringBuilder();
-    value(out, Values.toValue(object));
-    return out.toString();
-  }
-
-  private static boolean field(StringBuilder out, String name, boolean first) {
-    if (!first) {
-      out.append(',');
+  private static void message(JsonWriter out, SeldonMessage message) throws IOException {
+    out.beginObject();
+    if (message.hasStatus()) {
+      status(out.name("status"), message.getStatus());
     }
-    string(out, name);
-    out.append(':');
-    return false;
-  }
-
-  private static void status(StringBuilder out, Status status) {
-    out.append("{\"code\":").append(status.getCode()).append(",\"info\":");
-    string(out, status.getInfo());
-    out.append(",\"reason\":");
-    string(out, status.getReason());
-    out.append(",\"status\":");
-    string(out, status.getStatus().name());
-    out.append('}');
-  }
-
-  private static void meta(StringBuilder out, Meta meta) {
-    out.append('{');
-    boolean first = true;
-    if (!meta.getPuid().isEmpty()) {
-      first = field(out, "puid", first);
-      string(out, meta.getPuid());
+    if (message.hasMeta()) {
+      meta(out.name("meta"), message.getMeta());
     }
-    if (meta.getTagsCount() > 0) {
-      first = field(out, "tags", first);
-      object(out, meta.getTagsMap(), JsonOut::value);
-    }
-    if (meta.getRoutingCount() > 0) {
-      first = field(out, "routing", first);
-      object(out, meta.getRoutingMap(), StringBuilder::append);
-    }
-    if (meta.getRequestPathCount() > 0) {
-      first = field(out, "requestPath", first);
-      object(out, meta.getRequestPathMap(), JsonOut::string);
-    }
-    if (meta.getMetricsCount() > 0) {
-      field(out, "metrics", first);
-      array(out, meta.getMetricsList(), JsonOut::metric);
-    }
-    out.append('}');
-  }
-
-  private static void metric(StringBuilder out, Metric metric) {
-    out.append("{\"key\":");
-    string(out, metric.getKey());
-    out.append(",\"type\":");
-    string(out, metric.getType().name());
-    out.append(",\"value\":");
-    // Metric.value is a float: print its shortest form, not the double it widens to.
-    number(out, Double.parseDouble(Float.toString(metric.getValue())));
-    if (metric.getTagsCount() > 0) {
-      out.append(",\"tags\":");
-      object(out, metric.getTagsMap(), JsonOut::string);
-    }
-    out.append('}');
-  }
-
-  private static void data(StringBuilder out, DefaultData data) {
-    out.append("{\"names\":");
-    array(out, data.getNamesList(), JsonOut::string);
-    switch (data.getDataOneofCase()) {
-      case NDARRAY -> {
-        out.append(",\"ndarray\":");
-        if (ScalarNdarray.is(data)) {
-          value(out, data.getNdarray().getValues(0));
-        } else {
-          array(out, data.getNdarray().getValuesList(), JsonOut::value);
-        }
-      }
-      case TENSOR -> {
-        out.append(",\"tensor\":");
-        tensor(out, data.getTensor());
-      }
-      case TFTENSOR -> out.append(",\"tftensor\":").append(proto(data.getTftensor()));
+    switch (message.getDataOneofCase()) {
+      case DATA -> data(out.name("data"), message.getData());
+      case JSONDATA -> Json.value(out.name("jsonData"), message.getJsonData());
+      case STRDATA -> out.name("strData").value(message.getStrData());
+      case BINDATA -> out.name("binData").value(Base64.getEncoder().encodeToString(message.getBinData().toByteArray()));
+      case CUSTOMDATA -> out.name("customData").jsonValue(proto(message.getCustomData()));
       default -> {}
     }
-    out.append('}');
+    out.endObject();
+  }
+
+  private static void status(JsonWriter out, Status status) throws IOException {
+    out.beginObject()
+        .name("code").value(status.getCode())
+        .name("info").value(status.getInfo())
+        .name("reason").value(status.getReason())
+        .name("status").value(status.getStatus().name())
+        .endObject();
+  }
+
+  private static void meta(JsonWriter out, Meta meta) throws IOException {
+    out.beginObject();
+    if (!meta.getPuid().isEmpty()) {
+      out.name("puid").value(meta.getPuid());
+    }
+    if (meta.getTagsCount() > 0) {
+      object(out.name("tags"), meta.getTagsMap(), Json::value);
+    }
+    if (meta.getRoutingCount() > 0) {
+      object(out.name("routing"), meta.getRoutingMap(), (o, child) -> o.value((long) child));
+    }
+    if (meta.getRequestPathCount() > 0) {
+      object(out.name("requestPath"), meta.getRequestPathMap(), JsonWriter::value);
+    }
+    if (meta.getMetricsCount() > 0) {
+      array(out.name("metrics"), meta.getMetricsList(), JsonOut::metric);
+    }
+    out.endObject();
+  }
+
+  private static void metric(JsonWriter out, Metric metric) throws IOException {
+    out.beginObject()
+        .name("key").value(metric.getKey())
+        .name("type").value(metric.getType().name());
+    // Metric.value is a float: print its shortest form, not the double it widens to.
+    Json.number(out.name("value"), Double.parseDouble(Float.toString(metric.getValue())));
+    if (metric.getTagsCount() > 0) {
+      object(out.name("tags"), metric.getTagsMap(), JsonWriter::value);
+    }
+    out.endObject();
+  }
+
+  private static void data(JsonWriter out, DefaultData data) throws IOException {
+    out.beginObject();
+    array(out.name("names"), data.getNamesList(), JsonWriter::value);
+    switch (data.getDataOneofCase()) {
+      case NDARRAY -> {
+        if (ScalarNdarray.is(data)) {
+          Json.value(out.name("ndarray"), data.getNdarray().getValues(0));
+        } else {
+          Json.list(out.name("ndarray"), data.getNdarray());
+        }
+      }
+      case TENSOR -> tensor(out.name("tensor"), data.getTensor());
+      case TFTENSOR -> out.name("tftensor").jsonValue(proto(data.getTftensor()));
+      default -> {}
+    }
+    out.endObject();
   }
 
   /** Index loops, not array(): a tensor's values stay unboxed doubles on this hot path. */
-  private static void tensor(StringBuilder out, Tensor tensor) {
-    out.append("{\"shape\":[");
+  private static void tensor(JsonWriter out, Tensor tensor) throws IOException {
+    out.beginObject().name("shape").beginArray();
     for (int i = 0; i < tensor.getShapeCount(); i++) {
-      if (i > 0) {
-        out.append(',');
-      }
-      out.append(tensor.getShape(i));
+      out.value(tensor.getShape(i));
     }
-    out.append("],\"values\":[");
+    out.endArray().name("values").beginArray();
     for (int i = 0; i < tensor.getValuesCount(); i++) {
-      if (i > 0) {
-        out.append(',');
-      }
-      number(out, tensor.getValues(i));
+      Json.number(out, tensor.getValues(i));
     }
-    out.append("]}");
+    out.endArray().endObject();
+  }
+
+  /** Writes one value of type V. */
+  private interface Writer<V> {
+    void write(JsonWriter out, V value) throws IOException;
   }
 
   /** {"name": value, ...}, each value written by `write`. */
-  private static <V> void object(StringBuilder out, Map<String, V> fields, BiConsumer<StringBuilder, V> write) {
-    out.append('{');
-    boolean first = true;
-    for (Map.Entry<String, V> entry : fields.entrySet()) {
-      first = field(out, entry.getKey(), first);
-      write.accept(out, entry.getValue());
+  private static <V> void object(JsonWriter out, Map<String, V> fields, Writer<? super V> write) throws IOException {
+    out.beginObject();
+    for (Map.Entry<String, V> field : fields.entrySet()) {
+      write.write(out.name(field.getKey()), field.getValue());
     }
-    out.append('}');
+    out.endObject();
   }
 
   /** [item, ...], each item written by `write`. */
-  private static <T> void array(StringBuilder out, List<T> items, BiConsumer<StringBuilder, T> write) {
-    out.append('[');
-    for (int i = 0; i < items.size(); i++) {
-      if (i > 0) {
-        out.append(',');
-      }
-      write.accept(out, items.get(i));
+  private static <T> void array(JsonWriter out, List<T> items, Writer<? super T> write) throws IOException {
+    out.beginArray();
+    for (T item : items) {
+      write.write(out, item);
     }
-    out.append(']');
+    out.endArray();
   }
 
-  static void value(StringBuilder out, Value value) {
-    switch (value.getKindCase()) {
-      case NUMBER_VALUE -> number(out, value.getNumberValue());
-      case STRING_VALUE -> string(out, value.getStringValue());
-      case BOOL_VALUE -> out.append(value.getBoolValue());
-      case STRUCT_VALUE -> object(out, value.getStructValue().getFieldsMap(), JsonOut::value);
-      case LIST_VALUE -> array(out, value.getListValue().getValuesList(), JsonOut::value);
-      default -> out.append("null");
-    }
-  }
-
-  private static void number(StringBuilder out, double number) {
-    if (Double.isFinite(number)) {
-      out.append(number);
-    } else {
-      out.append("null");
-    }
-  }
-
-  static void string(StringBuilder out, String text) {
-    out.append('"');
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        case '\n' -> out.append("\\n");
-        case '\r' -> out.append("\\r");
-        case '\t' -> out.append("\\t");
-        default -> {
-          if (c < 0x20 || c == '\u2028' || c == '\u2029') {
-            out.append(String.format("\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
-      }
-    }
-    out.append('"');
-  }
-
-  static String proto(MessageOrBuilder message) {
+  private static String proto(MessageOrBuilder message) {
     try {
       return PROTO_PRINTER.print(message);
     } catch (InvalidProtocolBufferException e) {

@@ -1,6 +1,9 @@
 package io.seldon.serve;
 
+import io.grpc.BindableService;
+import io.seldon.serve.v2.OpenInference;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,18 +37,21 @@ public final class Main {
     PrometheusMetrics metrics = new PrometheusMetrics(env);
     Microservice service = new Microservice(model, settings.serviceType(), env, metrics);
     String version = Main.class.getPackage().getImplementationVersion();
+    // The Open Inference Protocol over the same model: its gRPC service and its /v2 paths.
     OpenInference v2 = settings.servesV2() ? new OpenInference(service, version == null ? "unknown" : version) : null;
+    List<BindableService> v2Grpc = v2 == null ? List.of() : List.of(v2.grpc());
+    RestProtocol v2Rest = v2 == null ? null : v2.rest();
     Microservice seldon = settings.servesSeldon() ? service : null;
     GrpcServer grpc;
     try {
-      grpc = new GrpcServer(seldon, v2, settings.host(), settings.grpcPort(), settings.maxMessageBytes(),
+      grpc = new GrpcServer(seldon, v2Grpc, settings.host(), settings.grpcPort(), settings.maxMessageBytes(),
           settings.threads());
     } catch (IllegalArgumentException e) {
       throw new StartupException(e.getMessage());
     }
     MetricsServer metricsServer = new MetricsServer(metrics, settings.host(), settings.metricsPort(),
         settings.metricsPath());
-    RestServer rest = new RestServer(seldon, v2, settings.host(), settings.httpPort(), settings.threads(),
+    RestServer rest = new RestServer(seldon, v2Rest, settings.host(), settings.httpPort(), settings.threads(),
         settings.restMaxBodyBytes());
     grpc.start();
     metricsServer.start();

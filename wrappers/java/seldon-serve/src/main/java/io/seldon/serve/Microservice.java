@@ -18,7 +18,7 @@ import java.util.Map;
  * lacks answers as Seldon's wrapper does: predict an empty result, the transforms the identity,
  * feedback an empty answer, route and aggregate a 400.
  */
-final class Microservice {
+final class Microservice implements ServedModel {
   /** Seldon's image for a unit whose PREDICTIVE_UNIT_IMAGE is not set. */
   static final String NO_IMAGE = "NOT_IMPLEMENTED:NOT_IMPLEMENTED";
 
@@ -59,7 +59,8 @@ final class Microservice {
     this.metadata = ModelMetadata.merge(modelName, initMetadata);
   }
 
-  Map<String, Object> metadata() {
+  @Override
+  public Map<String, Object> metadata() {
     return metadata;
   }
 
@@ -185,10 +186,11 @@ final class Microservice {
   }
 
   /**
-   * The Open Inference Protocol's call (OpenInference): the unit's one-message verb on a v2
+   * The Open Inference Protocol's call (io.seldon.serve.v2): the unit's one-message verb on a v2
    * request's payload, answering what the model returned.
    */
-  Payload infer(Payload input) {
+  @Override
+  public Payload infer(Payload input) {
     if (inferVerb == null) {
       throw SeldonException.notServed("a " + serviceType
           + " aggregates several messages; an Open Inference Protocol request is one", 400);
@@ -244,6 +246,17 @@ final class Microservice {
           + input.tensor());
     }
     return Payload.string(strings[0]);
+  }
+
+  /** Whether healthStatus answers (the Open Inference Protocol's readiness). */
+  @Override
+  public boolean ready() {
+    try {
+      healthStatus();
+      return true;
+    } catch (SeldonException e) {
+      return false;
+    }
   }
 
   /** The model's own health answer, or null when it has none. */

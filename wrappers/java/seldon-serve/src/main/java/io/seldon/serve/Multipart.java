@@ -61,14 +61,14 @@ final class Multipart {
       case "binData" -> message.addProperty("binData", Base64.getEncoder().encodeToString(content));
       case "strData" -> message.addProperty("strData", new String(content, StandardCharsets.UTF_8));
       case "json" -> {
-        JsonObject whole = JsonIn.object(JsonIn.parse(new String(content, StandardCharsets.UTF_8), "json"), "json");
+        JsonObject whole = Json.object(Json.parse(new String(content, StandardCharsets.UTF_8), "json"), "json");
         for (Map.Entry<String, JsonElement> field : whole.entrySet()) {
           message.add(field.getKey(), field.getValue());
         }
       }
       default -> {
         try {
-          message.add(name, JsonIn.parse(new String(content, StandardCharsets.UTF_8), "part"));
+          message.add(name, Json.parse(new String(content, StandardCharsets.UTF_8), "part"));
         } catch (SeldonException e) {
           throw SeldonException.badData("multipart part " + new JsonPrimitive(name) + " is not JSON");
         }

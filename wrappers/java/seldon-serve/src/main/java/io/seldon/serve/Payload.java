@@ -165,10 +165,6 @@ public final class Payload {
     }
   }
 
-  static Payload fromTensor(TypedTensor tensor, List<String> names) {
-    return new Payload(Kind.TYPED_TENSOR, names, Meta.EMPTY, null, null, null, tensor);
-  }
-
   static Payload fromJson(Value value, Meta meta) {
     return new Payload(Kind.JSON, List.of(), meta, null, null, null, Values.toJava(value));
   }
@@ -264,7 +260,8 @@ public final class Payload {
     return other;
   }
 
-  static String describe(Kind kind) {
+  /** Where a message carries a kind ("data.ndarray", "jsonData", ...), as error messages name it. */
+  public static String describe(Kind kind) {
     return switch (kind) {
       case NDARRAY -> "data.ndarray";
       case TENSOR -> "data.tensor";

@@ -28,7 +28,7 @@ final class RestServer {
   private static final String JSON = "application/json";
 
   private final Microservice service; // null when the Seldon protocol is not served
-  private final OpenInference v2; // null when the Open Inference Protocol is not
+  private final RestProtocol other; // the Open Inference Protocol's /v2, or null when it is not served
   private final HttpServer server;
   private final ExecutorService executor;
   private final Map<String, Route> routes = new HashMap<>();
@@ -55,16 +55,16 @@ final class RestServer {
     DOCUMENT // the OpenAPI document (/seldon.json)
   }
 
-  RestServer(Microservice service, OpenInference v2, String host, int port, int threads, int maxBodyBytes)
+  RestServer(Microservice service, RestProtocol other, String host, int port, int threads, int maxBodyBytes)
       throws IOException {
     this.service = service;
-    this.v2 = v2;
+    this.other = other;
     this.maxBodyBytes = maxBodyBytes;
     if (service != null) {
       seldonRoutes(service);
     }
     // Built on first use: a model that is never asked for its contract never parses it.
-    Supplier<String> contract = memoized(() -> OpenApi.document(service != null, v2 != null));
+    Supplier<String> contract = memoized(() -> OpenApi.document(service != null, other != null));
     add(Kind.DOCUMENT, in -> Reply.ok(contract.get()), OpenApi.PATH);
     server = HttpServer.create(new InetSocketAddress(host, port), 2048);
     executor = Executors.newFixedThreadPool(threads, Threads.named("rest"));
@@ -85,7 +85,7 @@ final class RestServer {
         service.sendFeedback(Messages.withPuid(JsonIn.feedback(in.body().get()), in.puid())))),
         "/send-feedback", "/api/v1.0/feedback", "/api/v0.1/feedback");
     add(Kind.GET, in -> Reply.ok(healthStatus(service)), "/health/status", "/api/v1.0/health/status");
-    String metadata = JsonOut.plain(service.metadata());
+    String metadata = Json.plain(service.metadata());
     add(Kind.GET, in -> Reply.ok(metadata), "/metadata", "/api/v1.0/metadata");
     add(Kind.PING, in -> Reply.ok("pong"), "/health/ping", "/ping");
   }
@@ -191,16 +191,13 @@ final class RestServer {
     if (path.length() > 1 && path.endsWith("/")) {
       path = path.substring(0, path.length() - 1);
     }
-    if (v2 != null && (path.equals("/v2") || path.startsWith("/v2/"))) {
-      OpenInference.RestAnswer answer = v2.rest(exchange.getRequestMethod(), path, () -> {
+    if (other != null && other.serves(path)) {
+      RestProtocol.Reply reply = other.reply(exchange.getRequestMethod(), path, () -> {
         byte[] body = read(exchange);
-        if (body.length == 0) {
-          throw SeldonException.badData("empty request: send an inference request as the JSON body");
-        }
-        return JsonIn.parse(new String(body, StandardCharsets.UTF_8), "request");
+        return body.length == 0 ? null : Json.parse(new String(body, StandardCharsets.UTF_8), "request");
       });
       drain(exchange);
-      return new Answer(answer.status(), JSON, answer.json(), answer.allow());
+      return new Answer(reply.status(), JSON, reply.json(), reply.allow());
     }
     Route route = routes.get(path);
     try {
@@ -256,7 +253,7 @@ final class RestServer {
       throw SeldonException.badData(
           "empty request: send a SeldonMessage as the JSON body, a json= form field or ?json=");
     }
-    return JsonIn.parse(text, "request");
+    return Json.parse(text, "request");
   }
 
   private static String formField(String encoded, String name) {

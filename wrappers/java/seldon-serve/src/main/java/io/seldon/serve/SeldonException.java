@@ -48,8 +48,8 @@ public class SeldonException extends RuntimeException {
     return new SeldonException(message, status, NOT_IMPLEMENTED);
   }
 
-  /** The path exists but does not take this HTTP method: 405, with the methods it takes. */
-  static MethodNotAllowed methodNotAllowed(String method, String... allowed) {
+  /** The path exists but does not take this HTTP method: 405, with the methods it takes (its Allow header). */
+  public static SeldonException methodNotAllowed(String method, String... allowed) {
     return new MethodNotAllowed(method, String.join(", ", allowed));
   }
 

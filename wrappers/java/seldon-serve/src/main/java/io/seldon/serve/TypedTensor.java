@@ -37,12 +37,15 @@ public final class TypedTensor {
     FP64(Kind.DOUBLE, 8, 0, 0),
     BYTES(Kind.BYTES, 0, 0, 0);
 
-    enum Kind { BOOLEAN, INTEGER, FLOAT, DOUBLE, BYTES }
+    /** The Java type of the elements: boolean, long, float, double or byte[]. */
+    public enum Kind { BOOLEAN, INTEGER, FLOAT, DOUBLE, BYTES }
 
-    final Kind kind;
-    final int bytes; // an element's size in raw contents (BYTES: length-prefixed, 0)
-    final long min;
-    final long max;
+    public final Kind kind;
+    /** An element's size in raw contents (BYTES: length-prefixed, 0). */
+    public final int bytes;
+    /** An integer datatype's range (UINT64: the whole of long, read as unsigned). */
+    public final long min;
+    public final long max;
 
     Datatype(Kind kind, int bytes, long min, long max) {
       this.kind = kind;
@@ -53,16 +56,6 @@ public final class TypedTensor {
 
     boolean unsigned() {
       return name().startsWith("UINT");
-    }
-
-    /** The datatype of this name, or a 400 naming the tensor. */
-    static Datatype named(String name, String tensor) {
-      try {
-        return valueOf(name);
-      } catch (IllegalArgumentException | NullPointerException e) {
-        throw SeldonException.badData("input '" + tensor + "': datatype " + (name == null ? "null" : "'" + name + "'")
-            + " is not one of " + Arrays.toString(values()));
-      }
     }
   }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.seldon.protos.PredictionProtos.SeldonMessage;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -30,7 +31,7 @@ class JsonTest {
       "{\"meta\": {\"routing\": {\"a\": 1e20}}}|meta.routing values are child indexes",
   })
   void badMessagesAreBadData(String body, String fragment) {
-    SeldonException error = assertThrows(SeldonException.class, () -> JsonIn.message(JsonIn.parse(body, "request")));
+    SeldonException error = assertThrows(SeldonException.class, () -> JsonIn.message(Json.parse(body, "request")));
     assertEquals(400, error.status());
     assertTrue(error.getMessage().contains(fragment), error.getMessage());
   }
@@ -43,18 +44,32 @@ class JsonTest {
   }
 
   @Test
+  void numbersAreWrittenAsJavaPrintsDoublesAndNonFiniteOnesAsNull() {
+    SeldonMessage message = JsonIn.message(Json.parse("{\"data\": {\"tensor\": {\"shape\": [8],"
+        + " \"values\": [1, 0.1, 1e10, 1e-7, 123456789, -0.0, 1e999, 9007199254740993]}}}", "request"));
+    assertEquals("{\"data\":{\"names\":[],\"tensor\":{\"shape\":[8],\"values\":[1.0,0.1,1.0E10,1.0E-7,"
+        + "1.23456789E8,-0.0,null,9.007199254740992E15]}}}", JsonOut.message(message));
+  }
+
+  @Test
+  void valuesNestedPastJsonFormatsLimitAreRead() {
+    String nested = "[".repeat(200) + "]".repeat(200);
+    String json = JsonOut.message(JsonIn.message(Json.parse("{\"jsonData\": " + nested + "}", "request")));
+    assertEquals("{\"jsonData\":" + nested + "}", json);
+  }
+
+  @Test
   void aScalarNdarrayRoundTrips() {
-    String json = JsonOut.message(JsonIn.message(JsonIn.parse("{\"data\": {\"ndarray\": \"abc\"}}", "request")));
+    String json = JsonOut.message(JsonIn.message(Json.parse("{\"data\": {\"ndarray\": \"abc\"}}", "request")));
     assertEquals("{\"data\":{\"names\":[],\"ndarray\":\"abc\"}}", json);
-    String list = JsonOut.message(JsonIn.message(JsonIn.parse("{\"data\": {\"ndarray\": [\"abc\"]}}", "request")));
+    String list = JsonOut.message(JsonIn.message(Json.parse("{\"data\": {\"ndarray\": [\"abc\"]}}", "request")));
     assertEquals("{\"data\":{\"names\":[],\"ndarray\":[\"abc\"]}}", list);
   }
 
   @Test
   void stringsAreEscaped() {
-    StringBuilder out = new StringBuilder();
-    JsonOut.string(out, "a\"b\\c\n\u0001");
-    assertEquals("\"a\\\"b\\\\c\\n\\u0001\"", out.toString());
+    SeldonMessage message = SeldonMessage.newBuilder().setStrData("a\"b\\c\n\u0001\u2028<é").build();
+    assertEquals("{\"strData\":\"a\\\"b\\\\c\\n\\u0001\\u2028<é\"}", JsonOut.message(message));
   }
 
   @Test
@@ -66,7 +81,7 @@ class JsonTest {
   @Test
   void feedbackRewardsMustBeNumbers() {
     SeldonException error = assertThrows(SeldonException.class,
-        () -> JsonIn.feedback(JsonIn.parse("{\"reward\": \"lots\"}", "request")));
+        () -> JsonIn.feedback(Json.parse("{\"reward\": \"lots\"}", "request")));
     assertTrue(error.getMessage().contains("reward must be a number"));
   }
 

@@ -68,11 +68,11 @@ class MicroserviceTest {
   }
 
   private static SeldonMessage message(String json) {
-    return JsonIn.message(JsonIn.parse(json, "test"));
+    return JsonIn.message(Json.parse(json, "test"));
   }
 
   private static SeldonMessageList messages(String json) {
-    return JsonIn.messageList(JsonIn.parse(json, "test"));
+    return JsonIn.messageList(Json.parse(json, "test"));
   }
 
   private static Microservice serve(PredictionService model, String serviceType) throws StartupException {
@@ -131,7 +131,7 @@ class MicroserviceTest {
     assertEquals(400, aggregate.status());
     assertEquals(SeldonException.BAD_DATA, aggregate.reason());
     assertTrue(aggregate.getMessage().startsWith("Aggregate not defined: "), aggregate.getMessage());
-    assertEquals(GrpcServer.code(route.status()), io.grpc.Status.Code.INVALID_ARGUMENT);
+    assertEquals(GrpcCalls.code(route.status()), io.grpc.Status.Code.INVALID_ARGUMENT);
   }
 
   @Test
@@ -195,7 +195,7 @@ class MicroserviceTest {
 
   @Test
   void aScalarNdarrayIsZeroDimensionalAndAnsweredAsAScalar() throws StartupException {
-    OpenInferenceTest.Echo echo = new OpenInferenceTest.Echo();
+    TestModels.Echo echo = new TestModels.Echo();
     SeldonMessage answer = serve(echo, "MODEL").predict(message("{\"data\": {\"ndarray\": 3}}"));
     assertEquals(0, echo.seen.shape().length);
     assertEquals(3.0, echo.seen.values()[0]);

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 class PayloadTest {
   private static Payload decode(String json) {
-    return Messages.decode(JsonIn.message(JsonIn.parse(json, "test")));
+    return Messages.decode(JsonIn.message(Json.parse(json, "test")));
   }
 
   @Test

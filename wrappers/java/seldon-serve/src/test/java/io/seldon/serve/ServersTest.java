@@ -75,7 +75,7 @@ class ServersTest {
       Microservice service = new Microservice(model, "MODEL", Map.of(), null);
       rest = new RestServer(service, null, "127.0.0.1", 0, 2, 1 << 20);
       rest.start();
-      grpc = new GrpcServer(service, null, "127.0.0.1", 0, 1 << 20, 2);
+      grpc = new GrpcServer(service, List.of(), "127.0.0.1", 0, 1 << 20, 2);
       grpc.start();
       channel = Grpc.newChannelBuilderForAddress("127.0.0.1", grpc.port(), InsecureChannelCredentials.create())
           .build();
@@ -101,12 +101,12 @@ class ServersTest {
 
   private static String puidOf(HttpResponse<String> response) {
     assertEquals(200, response.statusCode(), response.body());
-    JsonObject answer = JsonIn.parse(response.body(), "answer").getAsJsonObject();
+    JsonObject answer = Json.parse(response.body(), "answer").getAsJsonObject();
     return answer.getAsJsonObject("meta").get("puid").getAsString();
   }
 
   private static SeldonMessage row() {
-    return JsonIn.message(JsonIn.parse(ROW, "test"));
+    return JsonIn.message(Json.parse(ROW, "test"));
   }
 
   @Test

@@ -1,4 +1,4 @@
-package io.seldon.serve;
+package io.seldon.serve.v2;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,37 +7,39 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import com.google.protobuf.ByteString;
 import io.seldon.protos.v2.OpenInferenceProtos.ModelInferRequest;
 import io.seldon.protos.v2.OpenInferenceProtos.ModelInferResponse;
+import io.seldon.serve.Payload;
+import io.seldon.serve.PredictionService;
+import io.seldon.serve.RestProtocol;
+import io.seldon.serve.SeldonException;
+import io.seldon.serve.StartupException;
+import io.seldon.serve.TestModels;
+import io.seldon.serve.TestModels.Echo;
+import io.seldon.serve.TypedTensor;
 import io.seldon.serve.TypedTensor.Datatype;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 
 class OpenInferenceTest {
-  /** Answers its input and keeps what it was given. */
-  static class Echo implements PredictionService {
-    volatile Payload seen;
-
-    @Override
-    public Payload predict(Payload input) {
-      seen = input;
-      return input;
-    }
+  private static OpenInference api(PredictionService model) throws StartupException {
+    return new OpenInference(TestModels.served(model), "0.1.0");
   }
 
-  private static OpenInference api(PredictionService model) throws StartupException {
-    return new OpenInference(new Microservice(model, "MODEL", Map.of(), null), "0.1.0");
+  /** The REST answer, as the REST server sends it. */
+  private static RestProtocol.Reply rest(OpenInference api, String method, String path) {
+    return api.rest().reply(method, path, () -> null);
   }
 
   private static JsonObject infer(OpenInference api, String body) {
-    OpenInference.RestAnswer answer = api.rest("POST", "/v2/models/Echo/infer", () -> JsonIn.parse(body, "test"));
-    JsonObject json = JsonIn.parse(answer.json(), "answer").getAsJsonObject();
+    RestProtocol.Reply answer = api.rest().reply("POST", "/v2/models/Echo/infer", () -> JsonParser.parseString(body));
+    JsonObject json = JsonParser.parseString(answer.json()).getAsJsonObject();
     json.addProperty("status", answer.status());
     return json;
   }
@@ -72,7 +74,7 @@ class OpenInferenceTest {
     assertEquals("r1", answer.get("id").getAsString());
     assertEquals("output-0", output.get("name").getAsString());
     assertEquals(datatype, output.get("datatype").getAsString());
-    assertEquals(JsonIn.parse(data, "expected"), output.get("data"));
+    assertEquals(JsonParser.parseString(data), output.get("data"));
   }
 
   @ParameterizedTest
@@ -112,27 +114,29 @@ class OpenInferenceTest {
   @Test
   void unknownModelsPathsAndMethodsAnswerTheProtocolsErrors() throws StartupException {
     OpenInference api = api(new Echo());
-    assertEquals(404, api.rest("GET", "/v2/models/Other", () -> null).status());
-    assertEquals(404, api.rest("GET", "/v2/models/Echo/versions/3", () -> null).status());
-    assertEquals(404, api.rest("GET", "/v2/models/Echo/explain", () -> null).status());
-    assertEquals(405, api.rest("GET", "/v2/models/Echo/infer", () -> null).status());
-    OpenInference.RestAnswer refused = api.rest("GET", "/v2/models/Echo/infer", () -> null);
+    assertEquals(404, rest(api, "GET", "/v2/models/Other").status());
+    assertEquals(404, rest(api, "GET", "/v2/models/Echo/versions/3").status());
+    assertEquals(404, rest(api, "GET", "/v2/models/Echo/explain").status());
+    RestProtocol.Reply refused = rest(api, "GET", "/v2/models/Echo/infer");
+    assertEquals(405, refused.status());
     assertEquals("{\"error\":\"this endpoint takes POST, not GET\"}", refused.json());
     assertEquals("POST", refused.allow());
-    assertEquals("GET, HEAD", api.rest("PUT", "/v2/health/live", () -> null).allow());
-    assertEquals("{\"live\":true}", api.rest("GET", "/v2/health/live", () -> null).json());
-    assertEquals("{\"name\":\"seldon-serve\",\"version\":\"0.1.0\",\"extensions\":[]}",
-        api.rest("GET", "/v2", () -> null).json());
+    assertEquals("GET, HEAD", rest(api, "PUT", "/v2/health/live").allow());
+    assertEquals("{\"live\":true}", rest(api, "GET", "/v2/health/live").json());
+    assertEquals("{\"name\":\"seldon-serve\",\"version\":\"0.1.0\",\"extensions\":[]}", rest(api, "GET", "/v2").json());
+    RestProtocol.Reply empty = rest(api, "POST", "/v2/models/Echo/infer");
+    assertEquals(400, empty.status());
+    assertEquals("{\"error\":\"empty request: send an inference request as the JSON body\"}", empty.json());
   }
 
   @Test
   void grpcContentsAndRawContentsCarryTheirDatatypes() throws StartupException {
     Echo echo = new Echo();
-    OpenInference api = api(echo);
+    V2Grpc api = new V2Grpc(api(echo));
     ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName("Echo").setId("g1");
     request.addInputsBuilder().setName("x").setDatatype("UINT32").addShape(2).getContentsBuilder()
         .addUintContents(-1).addUintContents(7);
-    ModelInferResponse reply = api.inferProto(request.build());
+    ModelInferResponse reply = api.infer(request.build());
     assertArrayEquals(new long[] {4_294_967_295L, 7}, (long[]) echo.seen.tensor().data());
     assertEquals(List.of(-1, 7), reply.getOutputs(0).getContents().getUintContentsList());
     assertEquals("g1", reply.getId());
@@ -142,13 +146,13 @@ class OpenInferenceTest {
     ModelInferRequest.Builder fp16 = ModelInferRequest.newBuilder().setModelName("Echo");
     fp16.addInputsBuilder().setName("h").setDatatype("FP16").addShape(2);
     fp16.addRawInputContents(ByteString.copyFrom(half.array()));
-    reply = api.inferProto(fp16.build());
+    reply = api.infer(fp16.build());
     assertArrayEquals(new float[] {0.5f, -2.0f}, (float[]) echo.seen.tensor().data());
     assertEquals(ByteString.copyFrom(half.array()), reply.getRawOutputContents(0));
 
     ModelInferRequest.Builder noContents = ModelInferRequest.newBuilder().setModelName("Echo");
     noContents.addInputsBuilder().setName("h").setDatatype("FP16").addShape(1);
-    SeldonException error = assertThrows(SeldonException.class, () -> api.inferProto(noContents.build()));
+    SeldonException error = assertThrows(SeldonException.class, () -> api.infer(noContents.build()));
     assertTrue(error.getMessage().contains("raw_input_contents only"), error.getMessage());
   }
 
@@ -156,18 +160,18 @@ class OpenInferenceTest {
   void halfPrecisionRoundTripsEveryHalfAndRoundsToNearestEven() {
     for (int bits = 0; bits < 0x10000; bits++) {
       short half = (short) bits;
-      float value = OpenInference.Half.toFloat(half);
+      float value = Half.toFloat(half);
       if (!Float.isNaN(value)) {
-        assertEquals(half, OpenInference.Half.fromFloat(value), "half 0x" + Integer.toHexString(bits));
+        assertEquals(half, Half.fromFloat(value), "half 0x" + Integer.toHexString(bits));
       }
     }
-    assertEquals((short) 0x3c00, OpenInference.Half.fromFloat(1.0f + 0x1p-11f)); // a tie: to even (1.0)
-    assertEquals((short) 0x7c00, OpenInference.Half.fromFloat(70000f)); // past 65504: infinity
+    assertEquals((short) 0x3c00, Half.fromFloat(1.0f + 0x1p-11f)); // a tie: to even (1.0)
+    assertEquals((short) 0x7c00, Half.fromFloat(70000f)); // past 65504: infinity
   }
 
   @Test
   void aModelAnsweringItsInputAnswersTheVeryTensor() throws StartupException {
-    Payload input = Payload.fromTensor(TypedTensor.strings(new long[] {1}, "x"), List.of());
+    Payload input = Payload.of(TypedTensor.strings(new long[] {1}, "x"));
     assertSame(input.tensor(), OpenInference.output(input).tensor());
     assertEquals(Datatype.FP64, OpenInference.output(Payload.of(new double[] {1, 2})).tensor().datatype());
     assertEquals("application/json",

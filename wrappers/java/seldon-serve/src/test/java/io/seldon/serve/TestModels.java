@@ -1,0 +1,24 @@
+package io.seldon.serve;
+
+import java.util.Map;
+
+/** Models for the tests, and the wrapper serving them, for tests outside this package (v2's). */
+public final class TestModels {
+  private TestModels() {}
+
+  /** Answers its input and keeps what it was given. */
+  public static class Echo implements PredictionService {
+    public volatile Payload seen;
+
+    @Override
+    public Payload predict(Payload input) {
+      seen = input;
+      return input;
+    }
+  }
+
+  /** The model as the wrapper serves it (a MODEL), as the Open Inference Protocol calls it. */
+  public static ServedModel served(PredictionService model) throws StartupException {
+    return new Microservice(model, "MODEL", Map.of(), null);
+  }
+}
