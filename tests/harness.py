@@ -153,7 +153,11 @@ def run_model(
         grpc=f"127.0.0.1:{host_port('grpc')}",
     )
     # The Open Inference Protocol alone has its own health path.
-    wait_ready(model, ready_path="/v2/health/ready" if (env or {}).get("PROTOCOL") == "v2" else "/health/ping")
+    try:
+        wait_ready(model, ready_path="/v2/health/ready" if (env or {}).get("PROTOCOL") == "v2" else "/health/ping")
+    except BaseException:
+        remove_container(model)  # the caller never gets it to remove: it would outlive the run
+        raise
     return model
 
 
