@@ -152,10 +152,17 @@ def test_sigterm_under_load_finishes_every_call_in_progress_and_fails_none(start
                 return  # draining: the server no longer takes connections
 
     slow = {"jsonData": {"sleep": 3}}
+    # The slow REST calls go on connections the server has already taken (one call each first):
+    # a connection still waiting in the listen backlog when draining starts is refused by design,
+    # and with one worker busy in predict, a new one could still be waiting there.
+    slow_sessions = [requests.Session() for _ in range(2)]
+    for session in slow_sessions:
+        session.post(f"{model.http}/predict", json=ROW, timeout=10).raise_for_status()
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         load = [pool.submit(fast_calls) for _ in range(4)]
         time.sleep(1.0)
-        pending = [pool.submit(lambda: post(model, "/predict", slow)) for _ in range(2)]
+        url = f"{model.http}/predict"
+        pending = [pool.submit(session.post, url, json=slow, timeout=30) for session in slow_sessions]
         pending.append(pool.submit(lambda: to_dict(rpc(model, "Model", "Predict", to_proto(slow)))))
         # The slow calls are inside predict now (with margin: tests share the CPUs), the fast ones
         # keep coming.
