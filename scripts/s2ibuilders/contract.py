@@ -26,16 +26,12 @@ def settings() -> list[dict[str, str]]:
     return [
         {
             "name": item["name"],
-            "default": _shown(item["default"]),
+            "default": str(item["default"]),
             "when": item["when"],
             "description": _described(item),
         }
         for item in load()["settings"]
     ]
-
-
-def _shown(default: Any) -> str:
-    return str(default)
 
 
 def _described(item: dict[str, Any]) -> str:

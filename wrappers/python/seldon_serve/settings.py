@@ -94,10 +94,6 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(f"{name}={value!r} is not a whole number") from None
 
 
-def _read(name: str) -> object:
-    return setting(name).read()
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="seldon-core-microservice",
@@ -106,14 +102,14 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("interface", help="MyModel (MyModel.py defines class MyModel) or package.module.Class")
     p.add_argument("api_type", nargs="?", help=argparse.SUPPRESS)  # Seldon's old positional REST|GRPC: ignored
-    p.add_argument("--service-type", type=str.upper, choices=SERVICE_TYPES, default=_read("SERVICE_TYPE"))
+    p.add_argument("--service-type", type=str.upper, choices=SERVICE_TYPES, default=setting("SERVICE_TYPE").read())
     p.add_argument(
         "--parameters", default=os.environ.get("PREDICTIVE_UNIT_PARAMETERS"), help="JSON list of {name, value, type}"
     )
     p.add_argument(
         "--log-level",
         type=str.upper,
-        default=_read("LOG_LEVEL"),
+        default=setting("LOG_LEVEL").read(),
         choices=setting("LOG_LEVEL").type,
         help="SELDON_LOG_LEVEL, when set, wins (as in Seldon's wrapper)",
     )
@@ -121,13 +117,13 @@ def parser() -> argparse.ArgumentParser:
         "--protocol",
         type=str.lower,
         choices=PROTOCOLS,
-        default=_read("PROTOCOL"),
+        default=setting("PROTOCOL").read(),
         help="seldon (Seldon Core 1), v2 (the Open Inference Protocol), or both on the same ports",
     )
     p.add_argument("--host", default="0.0.0.0")
-    p.add_argument("--http-port", type=int, default=_read("PREDICTIVE_UNIT_HTTP_SERVICE_PORT"))
-    p.add_argument("--grpc-port", type=int, default=_read("PREDICTIVE_UNIT_GRPC_SERVICE_PORT"))
-    p.add_argument("--metrics-port", type=int, default=_read("PREDICTIVE_UNIT_METRICS_SERVICE_PORT"))
+    p.add_argument("--http-port", type=int, default=setting("PREDICTIVE_UNIT_HTTP_SERVICE_PORT").read())
+    p.add_argument("--grpc-port", type=int, default=setting("PREDICTIVE_UNIT_GRPC_SERVICE_PORT").read())
+    p.add_argument("--metrics-port", type=int, default=setting("PREDICTIVE_UNIT_METRICS_SERVICE_PORT").read())
     p.add_argument(
         "--workers",
         type=int,
@@ -165,8 +161,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--persistence", nargs="?", help=argparse.SUPPRESS)
     p.add_argument("--tracing", nargs="?", help=argparse.SUPPRESS)
     p.add_argument("--pidfile", help="write the server's process id to this file")
-    p.add_argument("--grace-seconds", type=float, default=float(_read("GRACEFUL_SHUTDOWN_SECONDS")))  # type: ignore[arg-type]
-    p.add_argument("--max-message-bytes", type=int, default=_read("GRPC_MAX_MESSAGE_BYTES"))
+    p.add_argument("--grace-seconds", type=float, default=float(setting("GRACEFUL_SHUTDOWN_SECONDS").read()))  # type: ignore[arg-type]
+    p.add_argument("--max-message-bytes", type=int, default=setting("GRPC_MAX_MESSAGE_BYTES").read())
     return p
 
 
