@@ -34,7 +34,7 @@ final class Multipart {
       if (next < 0) {
         throw SeldonException.badData("multipart body ends inside a part (no closing boundary)");
       }
-      int partEnd = next >= 2 && body[next - 2] == '\r' && body[next - 1] == '\n' ? next - 2 : next;
+      int partEnd = lineBreakBefore(body, next, partStart);
       part(message, Arrays.copyOfRange(body, partStart, partEnd));
       start = next;
     }
@@ -42,14 +42,21 @@ final class Multipart {
   }
 
   private static void part(JsonObject message, byte[] part) {
+    // Headers end at a blank line; like Seldon's (werkzeug's) parser, bare line feeds count too.
     int headerEnd = indexOf(part, "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), 0);
+    int contentStart = headerEnd + 4;
+    int bare = indexOf(part, "\n\n".getBytes(StandardCharsets.ISO_8859_1), 0);
+    if (bare >= 0 && (headerEnd < 0 || bare < headerEnd)) {
+      headerEnd = bare;
+      contentStart = bare + 2;
+    }
     if (headerEnd < 0) {
       throw SeldonException.badData("multipart part without headers");
     }
     String headers = new String(part, 0, headerEnd, StandardCharsets.UTF_8);
-    byte[] content = Arrays.copyOfRange(part, headerEnd + 4, part.length);
+    byte[] content = Arrays.copyOfRange(part, contentStart, part.length);
     String name = null;
-    for (String line : headers.split("\r\n")) {
+    for (String line : headers.split("\r?\n")) {
       if (line.toLowerCase(Locale.ROOT).startsWith("content-disposition:")) {
         name = parameter(line, "name");
       }
@@ -104,6 +111,14 @@ final class Multipart {
       return at + 2;
     }
     return at < body.length && body[at] == '\n' ? at + 1 : at;
+  }
+
+  /** Where a part that runs up to a delimiter at {@code at} ends: before its CRLF or LF. */
+  private static int lineBreakBefore(byte[] body, int at, int from) {
+    if (at - 2 >= from && body[at - 2] == '\r' && body[at - 1] == '\n') {
+      return at - 2;
+    }
+    return at - 1 >= from && body[at - 1] == '\n' ? at - 1 : at;
   }
 
   static int indexOf(byte[] haystack, byte[] needle, int from) {

@@ -182,6 +182,38 @@ class ServersTest {
   }
 
   @Test
+  void aMessageComesAsJsonAFormFieldAQueryOrAnUpload() throws Exception {
+    try (Served served = new Served(new Identity())) {
+      String base = "http://127.0.0.1:" + served.rest.port();
+      String json = "{\"strData\":\"x y\"}";
+      HttpRequest form = HttpRequest.newBuilder(URI.create(base + "/predict"))
+          .header("Content-Type", "application/x-www-form-urlencoded")
+          .POST(HttpRequest.BodyPublishers.ofString("json=" + java.net.URLEncoder.encode(json, "UTF-8")))
+          .build();
+      HttpRequest query = HttpRequest.newBuilder(
+          URI.create(base + "/predict?json=" + java.net.URLEncoder.encode(json, "UTF-8"))).GET().build();
+      HttpRequest upload = HttpRequest.newBuilder(URI.create(base + "/predict"))
+          .header("Content-Type", "multipart/form-data; boundary=b0")
+          .POST(HttpRequest.BodyPublishers.ofString("--b0\r\nContent-Disposition: form-data; name=\"strData\""
+              + "\r\n\r\nx y\r\n--b0--\r\n"))
+          .build();
+      for (HttpRequest request : List.of(form, query, upload)) {
+        HttpResponse<String> answer = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, answer.statusCode(), answer.body());
+        assertEquals("x y", Json.parse(answer.body(), "answer").getAsJsonObject().get("strData").getAsString());
+      }
+      HttpRequest broken = HttpRequest.newBuilder(URI.create(base + "/predict"))
+          .header("Content-Type", "multipart/form-data")
+          .POST(HttpRequest.BodyPublishers.ofString("--b0--"))
+          .build();
+      HttpResponse<String> refused = HTTP.send(broken, HttpResponse.BodyHandlers.ofString());
+      assertEquals(400, refused.statusCode());
+      assertEquals(JsonOut.error("multipart Content-Type without a boundary", SeldonException.BAD_DATA),
+          refused.body());
+    }
+  }
+
+  @Test
   void aRawPredictAnswerChoosesTheHttpStatusWithItsStatusCode() throws Exception {
     try (Served served = new Served(new RawStatus())) {
       HttpResponse<String> made = served.post("/predict", ROW, null);
