@@ -4,6 +4,7 @@ image brings what a model's build needs), incremental builds, and the mistakes u
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 
@@ -157,12 +158,20 @@ def test_a_maven_dependency_is_downloaded_once_then_reused_incrementally(
     image = f"s2i-test/java-zscore:{cell.version}"
     offline = s2i_build(source, builder_image, image, "--network", "none")
     assert offline.returncode != 0, "commons-math3 is not in the image: an offline cold build must fail"
-    cold = s2i_build(source, builder_image, image)
+    # A shared library from Debian (DEBIAN_PACKAGES, as in every family) on the JVM's library path.
+    library = ("-e", "DEBIAN_PACKAGES=libsndfile1")
+    cold = s2i_build(source, builder_image, image, *library)
     built.append(image)
     assert cold.returncode == 0, cold.output
-    warm = s2i_build(source, builder_image, image, "--incremental", "--network", "none")
+    assert re.search(r"Downloading .*libsndfile1=", cold.output), cold.output
+    warm = s2i_build(source, builder_image, image, "--incremental", "--network", "none", *library)
     assert warm.returncode == 0, warm.output
     assert "Restoring the Maven repository of the previous build" in warm.output
+    assert "DEBIAN_PACKAGES: every package is already unpacked" in warm.output
+    library_path = docker_client.containers.run(
+        image, ["sh", "-c", "ls $LD_LIBRARY_PATH; java -XshowSettings:properties -version 2>&1"], remove=True
+    ).decode()
+    assert "libsndfile.so.1" in library_path and "/opt/app-root/lib" in library_path.split("java.library.path")[1]
     record_build(cell, "zscore", "cold", cold.seconds)
     record_build(cell, "zscore", "incremental", warm.seconds)
     model = run_model(docker_client, image, user="123456:0")

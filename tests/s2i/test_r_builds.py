@@ -4,6 +4,7 @@ builds, a package that needs a shared library, and the mistakes users make."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -43,7 +44,7 @@ def test_iris_model_builds_from_debian_packages_and_install_r_then_incrementally
         warm = s2i_build(sample, builder_image, image, "--incremental")
         assert warm.returncode == 0, warm.output
         assert "Restoring the R packages of the previous build" in warm.output
-        assert "R_DEBIAN_PACKAGES: every package is already in R_LIBS_USER" in warm.output
+        assert "R_DEBIAN_PACKAGES: every package is already unpacked" in warm.output
         assert "Downloading" not in warm.output and "Installing package into" not in warm.output
         record_build(cell, "iris", "cold", cold.seconds)
         record_build(cell, "iris", "incremental", warm.seconds)
@@ -110,6 +111,16 @@ ENVIRONMENT = "MODEL_NAME=MyModel.R\n"
             "install.R failed (see R's messages above)",
         ),
         (
+            # Seldon's r_iris example: install.packages() only warns when CRAN cannot be reached.
+            {
+                "MyModel.R": IDENTITY,
+                ".s2i/environment": ENVIRONMENT + "CRAN_MIRROR=http://127.0.0.1:9\n",
+                "install.R": "install.packages('rpart')\n",
+            },
+            "install.R asked for packages that are not installed after it ran: rpart (see R's warnings above)."
+            " CRAN_MIRROR=http://127.0.0.1:9 may be unreachable from the build. Debian ships r-cran-rpart",
+        ),
+        (
             {"MyModel.R": IDENTITY, ".s2i/environment": ENVIRONMENT + "R_DEBIAN_PACKAGES=r-cran-nosuchthing\n"},
             "apt cannot resolve R_DEBIAN_PACKAGES=r-cran-nosuchthing",
         ),
@@ -123,6 +134,7 @@ ENVIRONMENT = "MODEL_NAME=MyModel.R\n"
         "no-initialise-seldon",
         "missing-package",
         "install-r-fails",
+        "install-r-installs-nothing",
         "no-such-debian-package",
         "typo",
     ],
@@ -132,6 +144,24 @@ def test_user_mistakes_fail_the_build_with_a_clear_message(cell, builder_image, 
     assert build.returncode != 0, build.output
     assert message in build.output
     assert "Traceback" not in build.output
+
+
+def test_what_install_r_could_not_install_comes_from_debian_when_asked(cell, builder_image, docker_client, tmp_path):
+    model = "library(rpart)\n" + IDENTITY  # sourced by the build's model check: rpart must be there
+    files = {
+        "MyModel.R": model,
+        ".s2i/environment": ENVIRONMENT + "CRAN_MIRROR=http://127.0.0.1:9\nR_CRAN_FALLBACK=debian\n",
+        "install.R": "install.packages('rpart')\n",
+    }
+    image = f"s2i-test/r-cran-fallback:{uuid.uuid4().hex[:8]}"
+    build = s2i_build(source_tree(tmp_path, files), builder_image, image)
+    try:
+        assert build.returncode == 0, build.output
+        assert "install.R could not install rpart; R_CRAN_FALLBACK=debian: installing them from Debian" in build.output
+        assert re.search(r"Downloading .*r-cran-rpart=", build.output), build.output
+    finally:
+        if build.returncode == 0:
+            docker_client.images.remove(image, force=True)
 
 
 def test_a_failing_initialise_seldon_stops_start_up_with_one_clear_line(cell, builder_image, docker_client, tmp_path):
