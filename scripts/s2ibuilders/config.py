@@ -14,6 +14,7 @@ from . import contract
 
 VERSION_RE = re.compile(r"^\d+(\.\d+){0,2}$")
 PIN_RE = re.compile(r"^\d+(\.\d+)*([a-z0-9.+-]*)$")
+DEBIAN_PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
 TOOL_TAG_RE = re.compile(r"^v\d+\.\d+\.\d+$")
 GO_PSEUDO_VERSION_RE = re.compile(r"^v\d+\.\d+\.\d+-(\d+\.)?\d{14}-[0-9a-f]{12}$")
 
@@ -76,6 +77,7 @@ class Family:
     packages: dict[str, str]
     contract_samples: str  # the tests/samples/<folder> of the contract samples (model, router, ...)
     extends: str = ""  # the family whose images/<folder> this one's files are laid over (render)
+    system_packages: tuple[str, ...] = ()  # Debian packages models' wheels expect (libgomp1)
     versions: dict[str, ImageVersion] = field(default_factory=dict, compare=False)
 
     @property
@@ -236,12 +238,17 @@ def _parse_family(config: Config, name: str, raw: Any) -> Family:
         spec,
         where,
         {"image", "display_name", "description", "tags", "default_version", "versions"},
-        frozenset({"packages", "contract_samples", "extends"}),
+        frozenset({"packages", "contract_samples", "extends", "system_packages"}),
     )
     tags = spec["tags"]
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise ConfigError(f"{where}.tags: expected a list of strings")
     packages = _mapping(spec.get("packages") or {}, f"{where}.packages")
+    system_packages = spec.get("system_packages") or []
+    if not isinstance(system_packages, list) or not all(
+        isinstance(p, str) and DEBIAN_PACKAGE_RE.match(p) for p in system_packages
+    ):
+        raise ConfigError(f"{where}.system_packages: expected a list of Debian package names, got {system_packages!r}")
     family = Family(
         config=config,
         name=name,
@@ -253,6 +260,7 @@ def _parse_family(config: Config, name: str, raw: Any) -> Family:
         packages={pkg: _string(pin, f"{where}.packages.{pkg}", PIN_RE) for pkg, pin in packages.items()},
         contract_samples=_string(spec.get("contract_samples", name), f"{where}.contract_samples"),
         extends=_string(spec.get("extends", ""), f"{where}.extends") if "extends" in spec else "",
+        system_packages=tuple(system_packages),
     )
     versions = _mapping(spec["versions"], f"{where}.versions")
     for version, cell in versions.items():

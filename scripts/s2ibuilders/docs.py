@@ -48,7 +48,8 @@ def usage_blocks(cell: ImageVersion) -> dict[str, str]:
 
 def examples(family: Family) -> list[Example]:
     folder = SAMPLES_DIR / family.name
-    names = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    # A sample has its .s2i/environment; other folders hold parts tests assemble (lock files).
+    names = sorted(p.name for p in folder.iterdir() if (p / ".s2i" / "environment").is_file())
     ordered = [n for n in SAMPLE_ORDER if n in names] + [n for n in names if n not in SAMPLE_ORDER]
     return [_example(folder / name) for name in ordered]
 

@@ -7,6 +7,7 @@ the repository's code and never from a package index.
 
 from __future__ import annotations
 
+import runpy
 import shutil
 import stat
 from pathlib import Path
@@ -71,9 +72,17 @@ def _included(cell: ImageVersion, include: str) -> list[dict[str, str]]:
     return contract.settings() if include == "contract" else _env_file(cell, IMAGES_DIR / include)
 
 
+def dependency_files() -> tuple[str, ...]:
+    """The files assemble installs a model's dependencies from, in the order it looks for them:
+    the python wrapper's own list (seldon_serve.dependency_files), for usage and the README."""
+    module = runpy.run_path(str(WRAPPERS_DIR / "python" / "seldon_serve" / "dependency_files.py"))
+    return module["DEPENDENCY_FILES"]
+
+
 def template_vars(cell: ImageVersion) -> dict[str, Any]:
     config = cell.family.config
     return {
+        "dependency_files": dependency_files(),
         "cell": cell,
         "family": cell.family,
         "version": cell.version,

@@ -68,6 +68,10 @@ def mutated(change):
         (lambda d: d.update(release=1.0), "release: 1.0 must be a quoted string"),
         (lambda d: d["families"]["java"].update(extends="cobol"), "families.java.extends: 'cobol' is not a family"),
         (lambda d: d["families"]["python"].update(extends="spark"), "families.python.extends: 'spark' is not"),
+        (
+            lambda d: d["families"]["python"].update(system_packages=["libgomp1; rm -rf /"]),
+            "families.python.system_packages: expected a list of Debian package names",
+        ),
     ],
 )
 def test_a_bad_versions_file_is_refused_naming_the_key(change, message):
