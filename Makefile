@@ -24,7 +24,7 @@ WRAPPER_SOURCES := $(shell find wrappers/python wrappers/spark wrappers/proto -n
 # The tests read these too: the matrix they test and the CA they expect to find in the images.
 export FAMILY VERSION ALL_VERSIONS CA_BUNDLE
 
-.PHONY: help venv generate base images s2i test test-unit lint docs bench bench-spark fuzz soak sbom list matrix push clean
+.PHONY: help venv generate base images s2i test test-unit lint docs bench bench-spark bench-build fuzz soak sbom list matrix push clean
 
 help: ## show this help
 	@echo "Seldon s2i builder images -- versions.yaml -> images/ templates -> images -> s2i-built samples -> tests"
@@ -94,6 +94,9 @@ fuzz: venv ## bad input, REST (schemathesis from /seldon.json) and gRPC, at ever
 
 soak: venv ## minutes of steady REST and gRPC load at every family's image, memory sampled (reports/soak.md)
 	$(PY) tests/benchmark/soak_wrappers.py
+
+bench-build: venv ## s2i build seconds of the identity and scikit-learn samples, pip against uv, cold and incremental (reports/benchmark-build.md)
+	$(PY) tests/benchmark/bench_build.py
 
 bench-spark: venv ## single-row latency of a Spark pipeline: scored by the model alone vs a Spark job (reports/benchmark-spark.md)
 	$(PY) tests/benchmark/bench_spark.py

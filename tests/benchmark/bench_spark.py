@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_wrappers import ROOT, s2i_build, start_container, wrk
+from bench_wrappers import ROOT, s2i_build, start_container, write_report, wrk
 
 from s2ibuilders import config
 
@@ -62,11 +62,7 @@ def main() -> int:
         name = "the model alone (on)" if scoring == "on" else "a Spark job (off)"
         lines.append(f"| {name} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {errors} | {ready:.1f} s |")
     header = f"one iris row a request, one connection, server on CPU 0, {args.seconds} s per run"
-    report = header + "\n\n" + "\n".join(lines) + "\n"
-    out = ROOT / "reports" / "benchmark-spark.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(report)
-    print(report)
+    write_report("benchmark-spark.md", header + "\n\n" + "\n".join(lines) + "\n")
     return 0
 
 

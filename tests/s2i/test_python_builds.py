@@ -56,6 +56,19 @@ def identity_model(identity_image, docker_client):
     remove_container(model)
 
 
+def test_a_models_layer_holds_what_assemble_added_and_nothing_of_the_builders(identity_image, docker_client):
+    """The source of a few lines makes a layer of a few kB: the builder's files stay in its own
+    layers (a chmod on one would copy it up), and every file is the group's as much as the owner's."""
+    added = docker_client.images.get(identity_image).history()[0]  # newest first: s2i's commit
+    assert added["Size"] < 1_000_000, added
+    lacking = ["(", "-perm", "-u=w", "!", "-perm", "-g=w", ")", "-o", "(", "-perm", "-u=x", "!", "-perm", "-g=x", ")"]
+    mine = ["-user", str(docker_client.images.get(identity_image).attrs["Config"]["User"])]
+    out = docker_client.containers.run(
+        identity_image, ["find", "/opt/app-root", *mine, "(", *lacking, ")"], remove=True
+    )
+    assert out.decode() == ""
+
+
 def test_identity_model_answers_rest_predictions(identity_model):
     body = {"meta": {"puid": "abc"}, "data": {"names": ["a", "b"], "ndarray": [[1, 2]]}}
     response = requests.post(f"{identity_model.http}/api/v1.0/predictions", json=body, timeout=5)
