@@ -1,7 +1,7 @@
 """seldon_core, the compatibility package: models written for Seldon Core's python wrapper import it.
 
 Differential where it can be: the same snippet runs, each in a fresh interpreter, under Seldon's
-own seldon_core (the release versions.yaml pins, which `make bench` installs in .tools/seldon-venv)
+own seldon_core (the release versions.yaml pins, installed in .tools/seldon-venv on first use)
 and under ours (this interpreter, where wrappers/python is installed), and the two answers, made
 JSON by `encode`, must be equal. The rest checks what Seldon has no counterpart for: that the
 classes and stub modules are seldon_serve's own, the http(s) and unsupported storage URIs, and the
@@ -35,20 +35,32 @@ import seldon_serve.errors
 import seldon_serve.proto.prediction_pb2
 import seldon_serve.proto.prediction_pb2_grpc
 import seldon_serve.user_model
+from s2ibuilders import config, tools
 from seldon_serve import tftensor
 
 ROOT = Path(__file__).resolve().parents[2]
-SELDON_PYTHON = ROOT / ".tools" / "seldon-venv" / "bin" / "python"
+
+
+@functools.cache
+def seldon_python() -> Path:
+    """The Python of Seldon's own wrapper (installed once, under a lock, beside the other tools)."""
+    version = config.load(ROOT / "versions.yaml").tools["seldon-core"]
+    return tools.ensure_seldon_core(version, say=lambda *_: None) / "bin" / "python"
+
 
 # Shared by both sides: makes a result JSON (arrays with their dtype and shape, protobuf messages
-# in their JSON form, bytes in base64) and turns an exception into its kind, status and reason.
+# in their JSON form, bytes in base64, floats to 12 significant digits: numpy's releases differ in
+# the last bits of the same computation, e.g. metrics.BINS' logspace) and turns an exception into
+# its kind, status and reason.
 PRELUDE = """
-import base64, copy, json, os, sys
+import base64, copy, json, math, os, re, sys
 import numpy as np
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
 def encode(value):
+    if isinstance(value, float) and math.isfinite(value):  # numpy's float64 too
+        return float(f"{value:.12g}")
     if isinstance(value, np.ndarray):
         return {"array": encode(value.tolist()), "dtype": str(value.dtype), "shape": list(value.shape)}
     if isinstance(value, Message):
@@ -147,9 +159,7 @@ def run(python: Path | str, body: str, env: dict[str, str] | None = None, cwd: P
 
 def both(body: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[Any, Any]:
     """(Seldon's answer, ours) to the same snippet."""
-    if not SELDON_PYTHON.exists():
-        pytest.skip(f"{SELDON_PYTHON.parent.parent} is absent: `make bench` installs Seldon Core there")
-    return run(SELDON_PYTHON, body, env, cwd), run(sys.executable, body, env, cwd)
+    return run(seldon_python(), body, env, cwd), run(sys.executable, body, env, cwd)
 
 
 def assert_same(theirs: dict[str, Any], ours: dict[str, Any]) -> None:
@@ -648,6 +658,7 @@ def test_seldon_metrics_expose_the_same_prometheus_text():
         seldon_metrics.update_reward(0)
         text, content_type = seldon_metrics.generate_metrics()
         samples = sorted(line for line in text.splitlines() if line and not line.startswith("#"))
+        samples = [re.sub(r'le="([0-9.e+-]+)"', lambda m: f'le="{float(m[1]):.12g}"', s) for s in samples]
         seldon_metrics.clear()
         result = {"samples": samples, "content type": content_type.split(";")[0],
                   "after clear": seldon_metrics.generate_metrics()[0]}
