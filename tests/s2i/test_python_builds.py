@@ -155,6 +155,38 @@ def test_incremental_build_installs_from_the_saved_cache_even_offline(cell, buil
         docker_client.images.remove(image, force=True)
 
 
+def test_a_package_cache_mounted_from_the_host_serves_the_next_build_with_no_network(
+    cell, builder_image, docker_client, tmp_path
+):
+    """`s2i build -v <dir>:/opt/app-root/.cache/uv` (the image's usage): uv fills the host's folder,
+    the next build installs from it alone, and the images hold none of it."""
+    cache = tmp_path / "uv-cache"
+    cache.mkdir(mode=0o777)
+    cache.chmod(0o777)  # the builder's user writes it
+    files = {
+        "MyModel.py": "import six  # noqa: F401\n\n" + IDENTITY,
+        "requirements.txt": "six==1.16.0\n",
+        ".s2i/environment": "MODEL_NAME=MyModel\n",
+    }
+    source = source_tree(tmp_path, files)
+    mount = ("-v", f"{cache}:/opt/app-root/.cache/uv")
+    images = [f"s2i-test/mounted-cache:{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    try:
+        first = s2i_build(source, builder_image, images[0], *mount)
+        assert first.returncode == 0, first.output
+        assert "Using the package cache mounted at /opt/app-root/.cache/uv" in first.output
+        assert any(cache.iterdir()), "uv left nothing in the mounted cache"
+        second = s2i_build(source, builder_image, images[1], *mount, "--network", "none")
+        assert second.returncode == 0, second.output
+        assert "Installed requirements.txt from the package cache: nothing downloaded" in second.output
+        kept = docker_client.containers.run(images[1], ["ls", "-A", "/opt/app-root/.cache/uv"], remove=True)
+        assert kept.decode() == ""
+    finally:
+        for image in images:
+            with contextlib.suppress(docker.errors.ImageNotFound):
+                docker_client.images.remove(image, force=True)
+
+
 def test_the_most_used_ml_wheels_find_their_system_libraries(cell, builder_image, docker_client):
     """lightgbm needs libgomp.so.1 from the system (versions.yaml's system_packages); the others
     bundle theirs. The build's model check imports every one; the model then trains and predicts
