@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from jinja2 import nodes
+
 from . import manifests
 from .config import Config, Family, ImageVersion
 from .paths import IMAGES_DIR, ROOT
@@ -40,10 +42,20 @@ def default_cell(family: Family) -> ImageVersion:
 
 def usage_blocks(cell: ImageVersion) -> dict[str, str]:
     """The family's usage blocks (source layout, example request, incremental builds), as the
-    image's `usage` prints them."""
-    template = environment().get_template(f"{cell.family.name}/s2i/bin/usage.j2")
-    context = template.new_context({**template_vars(cell), "template_path": ""})
-    return {name: "".join(block(context)).strip("\n") for name, block in template.blocks.items()}
+    image's `usage` prints them: its own, and those it inherits from the usage it extends (spark's
+    from python's), below common/usage.j2's frame."""
+    env = environment()
+    chain = []  # the family's usage.j2, then each template it extends
+    name: str | None = f"{cell.family.name}/s2i/bin/usage.j2"
+    while name:
+        chain.append(env.get_template(name))
+        extends = env.parse(env.loader.get_source(env, name)[0]).find(nodes.Extends)
+        name = extends.template.value if extends and isinstance(extends.template, nodes.Const) else None
+    blocks = {}
+    for template in reversed(chain):  # a block of a template overrides the one it extends
+        blocks.update(template.blocks)
+    context = chain[0].new_context({**template_vars(cell), "template_path": ""})
+    return {name: "".join(block(context)).strip("\n") for name, block in blocks.items()}
 
 
 def examples(family: Family) -> list[Example]:
