@@ -7,6 +7,7 @@ the repository's code and never from a package index.
 
 from __future__ import annotations
 
+import functools
 import runpy
 import shutil
 import stat
@@ -72,6 +73,7 @@ def _included(cell: ImageVersion, include: str) -> list[dict[str, str]]:
     return contract.settings() if include == "contract" else _env_file(cell, IMAGES_DIR / include)
 
 
+@functools.cache
 def dependency_files() -> tuple[str, ...]:
     """The files assemble installs a model's dependencies from, in the order it looks for them:
     the python wrapper's own list (seldon_serve.dependency_files), for usage and the README."""
