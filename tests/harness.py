@@ -8,7 +8,9 @@ import functools
 import hashlib
 import json
 import os
+import random
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +33,21 @@ from s2ibuilders import config  # noqa: E402
 PORTS = config.load(ROOT / "versions.yaml").ports
 SAMPLES = ROOT / "tests" / "samples"
 S2I = Path(os.environ.get("S2I", ROOT / ".tools" / "bin" / "s2i"))
+
+
+def free_port() -> int:
+    """A port for a server this test starts on the host. Chosen below the kernel's ephemeral
+    range: a port the kernel hands out (bind to 0) may be handed again -- to a client socket or
+    to docker-proxy publishing a container -- before our server binds it."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    while True:
+        port = random.randrange(10000, low)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
 
 
 @functools.cache

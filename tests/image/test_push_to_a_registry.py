@@ -7,7 +7,6 @@ The registry is distribution's (Debian's docker-registry package); the engine pu
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 
@@ -16,7 +15,7 @@ import requests
 
 from s2ibuilders import publish
 
-from harness import selected_cells
+from harness import free_port, selected_cells
 
 REGISTRY_BINARY = "docker-registry"
 MANIFEST_TYPES = ", ".join(
@@ -26,12 +25,6 @@ MANIFEST_TYPES = ", ".join(
         "application/vnd.oci.image.index.v1+json",
     ]
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -69,7 +69,9 @@ def test_payload_passthrough_hands_predict_raw_the_body_and_answers_its_bytes(tm
     from pathlib import Path
 
     import requests
-    from test_wrapper_supervisor import free_port, wait_for
+    from test_wrapper_supervisor import wait_for
+
+    from harness import free_port
 
     (tmp_path / "Reverser.py").write_text(
         "class Reverser:\n    def predict_raw(self, body):\n        return b'{\"reversed\": \"' + body[::-1] + b'\"}'\n"
@@ -80,11 +82,13 @@ def test_payload_passthrough_hands_predict_raw_the_body_and_answers_its_bytes(tm
         "--http-port", str(http), "--grpc-port", str(free_port()), "--metrics-port", str(free_port()),
     ]  # fmt: skip
     env = {**os.environ, "SELDON_GRPC_FRONT": "off", "PAYLOAD_PASSTHROUGH": "true"}
-    server = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.DEVNULL)
+    log = tmp_path / "log"
+    with log.open("w") as out:
+        server = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=out, stderr=out)
     try:
         predict = f"http://127.0.0.1:{http}/api/v1.0/predictions"
         answer = wait_for(lambda: requests.post(predict, data=b"abc not json", timeout=2))
         assert answer.status_code == 200 and answer.json() == {"reversed": "nosj ton cba"}
     finally:
         server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=30) == 0
+        assert server.wait(timeout=30) == 0, log.read_text()

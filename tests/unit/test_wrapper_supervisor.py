@@ -16,15 +16,9 @@ import requests
 
 from seldon_serve import supervisor
 
-from harness import SAMPLES
+from harness import SAMPLES, free_port
 
 pytestmark = pytest.mark.unit
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def children(pid: int) -> set[int]:
@@ -45,11 +39,12 @@ def wait_for(condition, timeout: float = 20.0):  # type: ignore[no-untyped-def]
 
 
 def serve_identity(log: Path, *flags: str) -> tuple[subprocess.Popen[bytes], int, int]:
-    """The identity sample served on this host with these flags: (server, REST port, metrics port)."""
+    """The identity sample served on this host with these flags (which come last, so they win):
+    (server, REST port, metrics port)."""
     http, grpc, metrics = free_port(), free_port(), free_port()
     command = [
-        str(Path(sys.executable).with_name("seldon-core-microservice")), "MyModel", *flags,
-        "--http-port", str(http), "--grpc-port", str(grpc), "--metrics-port", str(metrics),
+        str(Path(sys.executable).with_name("seldon-core-microservice")), "MyModel",
+        "--http-port", str(http), "--grpc-port", str(grpc), "--metrics-port", str(metrics), *flags,
     ]  # fmt: skip
     env = {**os.environ, "SELDON_GRPC_FRONT": "off", "LOG_LEVEL": "INFO"}
     with log.open("w") as out:
@@ -109,3 +104,17 @@ def test_a_worker_that_served_max_requests_makes_way_for_a_new_one(tmp_path):
     finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0, log.read_text()
+
+
+def test_a_taken_grpc_port_stops_the_start_with_a_clear_message(tmp_path):
+    """grpcio raises RuntimeError for a port it cannot bind; the service says which port, exit
+    status 2 (a start that cannot succeed), no traceback."""
+    log = tmp_path / "log"
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server, _http, _metrics = serve_identity(log, "--grpc-port", str(port))
+        assert server.wait(timeout=30) == 2, log.read_text()
+    assert f"cannot start: cannot bind gRPC port {port}" in log.read_text()
+    assert "Traceback" not in log.read_text()

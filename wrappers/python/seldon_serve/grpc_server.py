@@ -277,7 +277,11 @@ async def serve(endpoints: Endpoints, host: str, port: int, max_message_bytes: i
     server = grpc.aio.server(options=options)
     server.add_generic_rpc_handlers(_generic_handlers(methods(endpoints)))
     reflection.enable_server_reflection([*service_names(endpoints), reflection.SERVICE_NAME], server)
-    if server.add_insecure_port(f"{host}:{port}") == 0:
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError as exc:  # grpcio raises where it used to return 0
+        raise OSError(f"cannot bind gRPC port {port} ({exc})") from exc
+    if bound == 0:
         raise OSError(f"cannot bind gRPC port {port}")
     await server.start()
     return server
