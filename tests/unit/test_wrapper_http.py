@@ -31,6 +31,7 @@ class FakeTransport(asyncio.Transport):
         super().__init__()
         self.written = bytearray()
         self.closed = False
+        self.eof = False  # write_eof: the server finished writing, the client may still send
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         assert not self.closed, "written after close"
@@ -38,6 +39,12 @@ class FakeTransport(asyncio.Transport):
 
     def close(self) -> None:
         self.closed = True
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def write_eof(self) -> None:
+        self.eof = True
 
     def is_closing(self) -> bool:
         return self.closed
@@ -58,7 +65,7 @@ class Echo:
         body = b"%s %s %s %s" % (request.method, request.path, request.query or b"-", request.body)
         return Response(200, b"text/plain", body, ((b"X-Seen", b"%d" % len(self.requests)),))
 
-    def error(self, status: int, message: str) -> Response:
+    def error(self, status: int, message: str, path: bytes = b"") -> Response:
         return Response(status, b"text/plain", message.encode())
 
 
@@ -211,6 +218,107 @@ def test_every_answer_is_counted_for_the_request_budget():
     assert budget.left == 1 and not exhausted
     protocol.data_received(request(b"GET", b"/2"))
     assert budget.left == 0 and exhausted == [True]
+
+
+def refused(data: bytes, **limits: Any) -> tuple[int, dict[str, str], bytes, FakeTransport]:
+    """`data` sent on a connection with these Limits, in a running loop: the one answer, and the
+    transport once the lingering after it is over."""
+
+    async def scenario() -> FakeTransport:
+        protocol, transport = connection(limits=http_server.Limits(**limits))
+        protocol.data_received(data)
+        assert transport.eof and not transport.closed  # answered, half-closed, still reading
+        protocol.data_received(b"more of the request, dropped")
+        await asyncio.sleep(http_server.LINGER_SECONDS + 0.1)
+        return transport
+
+    transport = asyncio.run(scenario())
+    ((status, headers, body),) = answers(bytes(transport.written))
+    return status, headers, body, transport
+
+
+def test_a_request_target_over_the_limit_is_answered_414_and_the_connection_closes():
+    status, headers, body, transport = refused(request(b"GET", b"/predict?json=" + b"x" * 100), max_url_bytes=64)
+    assert (status, body) == (414, b"request target over 64 bytes (HTTP_MAX_URL_BYTES)")
+    assert headers["connection"] == "close" and transport.closed
+
+
+def test_header_lines_over_the_limit_are_answered_431_and_the_connection_closes():
+    headers_sent = [b"X-Header-%d: %s" % (n, b"v" * 20) for n in range(4)]
+    status, headers, body, transport = refused(request(b"GET", b"/ping", b"", *headers_sent), max_header_bytes=80)
+    assert (status, body) == (431, b"request header lines over 80 bytes (HTTP_MAX_HEADER_BYTES)")
+    assert headers["connection"] == "close" and transport.closed
+
+
+def test_requests_within_the_limits_are_served():
+    protocol, transport = connection(limits=http_server.Limits(max_url_bytes=64, max_header_bytes=80))
+    protocol.data_received(request(b"GET", b"/" + b"x" * 63, b"", b"X-Header: " + b"v" * 60))
+    assert answers(bytes(transport.written))[0][0] == 200 and not transport.closed
+
+
+def test_a_connection_past_the_cap_is_answered_503_while_the_others_are_served():
+    async def scenario() -> tuple[FakeTransport, FakeTransport]:
+        state = ServerState(LIMIT, "TEST_LIMIT", limits=http_server.Limits(max_connections=1))
+        first, first_transport = HttpProtocol(Echo(), state), FakeTransport()
+        second, second_transport = HttpProtocol(Echo(), state), FakeTransport()
+        first.connection_made(first_transport)
+        second.connection_made(second_transport)
+        second.data_received(request(b"POST", b"/predict", b"body"))
+        first.data_received(request(b"GET", b"/ping"))
+        await asyncio.sleep(http_server.LINGER_SECONDS + 0.1)
+        return first_transport, second_transport
+
+    served, refused_ = asyncio.run(scenario())
+    assert answers(bytes(served.written))[0][0] == 200 and not served.closed
+    ((status, headers, body),) = answers(bytes(refused_.written))
+    assert (status, headers["connection"]) == (503, "close") and refused_.closed
+    assert body == b"over 1 connections at once (HTTP_MAX_CONNECTIONS): try again"
+
+
+def test_a_connection_silent_past_the_keepalive_is_closed_and_one_mid_request_answered_408():
+    limits = http_server.Limits(keepalive_seconds=2)
+    idle, idle_transport = connection(limits=limits)
+    idle.data_received(request(b"GET", b"/ping"))
+    for _ in range(3):
+        idle.sweep(3)
+    idle.data_received(request(b"GET", b"/ping"))  # bytes arriving start the count again
+    for _ in range(3):
+        idle.sweep(3)
+    assert not idle_transport.closed
+    idle.sweep(3)
+    assert idle_transport.closed
+
+    async def mid_request() -> FakeTransport:
+        protocol, transport = connection(limits=limits)
+        protocol.data_received(b"POST /predict HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nhalf")
+        for _ in range(4):
+            protocol.sweep(3)
+        await asyncio.sleep(http_server.LINGER_SECONDS + 0.1)
+        return transport
+
+    transport = asyncio.run(mid_request())
+    ((status, _, body),) = answers(bytes(transport.written))
+    assert (status, body) == (408, b"no bytes of the request for 2 s (HTTP_KEEPALIVE_SECONDS)") and transport.closed
+
+
+def test_over_loopback_an_idle_connection_is_closed_after_the_keepalive():
+    async def scenario() -> tuple[bytes, float]:
+        state = ServerState(LIMIT, "TEST_LIMIT", limits=http_server.Limits(keepalive_seconds=0.4))
+        server = await http_server.serve(Echo(), "127.0.0.1", 0, state, reuse_port=False)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request(b"GET", b"/a"))
+        answer = await reader.readuntil(b"GET /a - ")
+        answered = asyncio.get_running_loop().time()
+        assert await asyncio.wait_for(reader.read(), 5) == b""  # EOF: the server closed it
+        idle_for = asyncio.get_running_loop().time() - answered
+        writer.close()
+        await http_server.shutdown(server, state, grace=1.0)
+        return answer, idle_for
+
+    answer, idle_for = asyncio.run(scenario())
+    assert answers(answer)[0][0] == 200
+    assert 0.4 <= idle_for < 1.0
 
 
 def test_over_loopback_a_connection_serves_several_requests_and_shutdown_closes_it():

@@ -9,6 +9,8 @@ from seldon_serve import settings
 SELDON_VARIABLES = (
     "SELDON_LOG_LEVEL", "LOG_LEVEL", "SELDON_DEBUG", "GUNICORN_ACCESS_LOG", "GUNICORN_MAX_REQUESTS",
     "GUNICORN_MAX_REQUESTS_JITTER", "PAYLOAD_PASSTHROUGH", "REQUEST_TIMEOUT_SECONDS", "GRPC_MAX_MESSAGE_BYTES",
+    "GUNICORN_KEEPALIVE", "HTTP_KEEPALIVE_SECONDS", "HTTP_MAX_CONNECTIONS", "HTTP_MAX_URL_BYTES",
+    "HTTP_MAX_HEADER_BYTES",
 )  # fmt: skip
 
 
@@ -29,6 +31,25 @@ def test_seldons_log_level_variable_wins_and_debug_means_debug(monkeypatch):
     assert parse("--log-level", "ERROR").log_level == "WARNING"
     monkeypatch.setenv("SELDON_LOG_LEVEL", "LOUD")
     with pytest.raises(SystemExit, match="SELDON_LOG_LEVEL='LOUD'"):
+        parse()
+
+
+def test_keepalive_from_our_variable_else_seldons_else_the_contracts_default(monkeypatch):
+    assert parse().keepalive_seconds == 75 and parse("--keepalive", "5").keepalive_seconds == 5
+    monkeypatch.setenv("GUNICORN_KEEPALIVE", "2")
+    assert parse().keepalive_seconds == 2
+    monkeypatch.setenv("HTTP_KEEPALIVE_SECONDS", "30")
+    assert parse().keepalive_seconds == 30 and parse("--keepalive", "0").keepalive_seconds == 0
+
+
+def test_http_limits_are_read_and_must_be_positive(monkeypatch):
+    defaults = parse()
+    assert (defaults.max_connections, defaults.max_url_bytes, defaults.max_header_bytes) == (1000, 65536, 65536)
+    monkeypatch.setenv("HTTP_MAX_CONNECTIONS", "8")
+    monkeypatch.setenv("HTTP_MAX_URL_BYTES", "100")
+    assert (parse().max_connections, parse().max_url_bytes) == (8, 100)
+    monkeypatch.setenv("HTTP_MAX_HEADER_BYTES", "0")
+    with pytest.raises(SystemExit, match="HTTP_MAX_HEADER_BYTES=0 must be at least 1"):
         parse()
 
 

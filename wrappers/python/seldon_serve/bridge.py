@@ -50,7 +50,7 @@ class Bridge:
     def __init__(self, endpoints: Endpoints):
         self.routes = build_bridge_routes(endpoints)
 
-    def error(self, status: int, message: str) -> Response:
+    def error(self, status: int, message: str, path: bytes = b"") -> Response:
         return _error(status, message)
 
     def __call__(self, request: Request) -> Response:

@@ -62,9 +62,13 @@ async def serve_worker(plan: Plan, stop: asyncio.Event) -> int:
         metrics.serve(config.host, config.metrics_port, config.metrics_path, multiprocess=False)
     budget = _budget(config, stop)
     on_answered = budget.spend if budget is not None else None
-    state = http_server.ServerState(
-        config.max_body_bytes, "REST_MAX_BODY_BYTES", access_log=config.access_log, on_answered=on_answered
+    limits = http_server.Limits(
+        config.keepalive_seconds, config.max_connections, config.max_url_bytes, config.max_header_bytes
     )
+    state = http_server.ServerState(
+        config.max_body_bytes, "REST_MAX_BODY_BYTES", limits=limits, access_log=config.access_log,
+        on_answered=on_answered,
+    )  # fmt: skip
     router = rest.router(served, config.payload_passthrough)
     http = await http_server.serve(router, config.host, config.http_port, state)
     grpc_via, stop_grpc = await _serve_grpc(plan, served, on_answered)

@@ -5,10 +5,12 @@ parser calls back into a protocol object per connection, and each complete reque
 Request handed to the one Handler the server was given, whose Response is written back.
 Requests on one connection are answered in order, so pipelined requests need no queue.
 
-The transport keeps connections alive as HTTP/1.1 asks, answers `Expect: 100-continue`, keeps no
-body over its limit (the handler is told, and words the 413 as its protocol does), writes no
-body in answer to HEAD, counts answered requests for --max-requests, and closes connections
-gracefully on shutdown.
+The transport keeps connections alive as HTTP/1.1 asks and closes one idle for longer than
+HTTP_KEEPALIVE_SECONDS, answers `Expect: 100-continue`, keeps no body over its limit (the handler
+is told, and words the 413 as its protocol does), answers 414 and 431 to a request target or
+headers over theirs and 503 on a connection past HTTP_MAX_CONNECTIONS, writes no body in answer
+to HEAD, counts answered requests for --max-requests, and closes connections gracefully on
+shutdown.
 """
 
 from __future__ import annotations
@@ -59,13 +61,14 @@ class Response(NamedTuple):
 
 class Handler(Protocol):
     """What the server serves: it answers each request, and words the errors the server finds
-    before there is a request to hand over (a malformed one)."""
+    before there is a request to hand over (a malformed one, one over a limit; its path when
+    known, as a protocol may word errors by path)."""
 
     headers: frozenset[bytes]  # the request headers it reads, lower case; others are not kept
 
     def __call__(self, request: Request) -> Response: ...
 
-    def error(self, status: int, message: str) -> Response: ...
+    def error(self, status: int, message: str, path: bytes = b"") -> Response: ...
 
 
 class RequestBudget:
@@ -83,17 +86,31 @@ class RequestBudget:
             self.exhausted()
 
 
+class Limits(NamedTuple):
+    """What a client may ask of the REST port (the contract's HTTP_* settings). The gRPC front's
+    connections to the workers have none: it holds its own."""
+
+    keepalive_seconds: float = 0  # an idle connection is closed after this long; 0: never
+    max_connections: int = 1 << 30
+    max_url_bytes: int = 1 << 30
+    max_header_bytes: int = 1 << 30
+
+
+UNLIMITED = Limits()
+
+
 class ServerState:
     """What graceful shutdown needs to know: the open connections, and that it has begun; and
     the largest body a request may have (a larger one is not kept, and the handler answers it
-    413 with too_large's message, naming the setting), whether each request is logged, and what
-    to call after each answer (a RequestBudget's spend)."""
+    413 with too_large's message, naming the setting), the other limits, whether each request
+    is logged, and what to call after each answer (a RequestBudget's spend)."""
 
     def __init__(
         self,
         max_body_bytes: int,
         setting: str,
         *,
+        limits: Limits = UNLIMITED,
         access_log: bool = False,
         on_answered: Callable[[], None] | None = None,
     ) -> None:
@@ -101,16 +118,28 @@ class ServerState:
         self.closing = False
         self.max_body_bytes = max_body_bytes
         self.too_large = f"request body over {max_body_bytes} bytes ({setting})"
+        self.limits = limits
+        self.idle_watch: asyncio.Task[None] | None = None  # watch_idle, when keep-alive is limited
         self.access_log = access_log
         self.on_answered = on_answered
+
+
+class _Refused(Exception):
+    """Raised from a parser callback: the request is answered `status` without being read further."""
+
+
+# After a refusal the connection is half-closed and what the client still sends is read and
+# dropped for this long before closing: closing with unread bytes would reset the connection,
+# and a reset can destroy the answer before the client reads it.
+LINGER_SECONDS = 1.0
 
 
 class HttpProtocol(asyncio.Protocol):
     """One connection: httptools' callbacks gather a request, on_message_complete answers it."""
 
     __slots__ = (
-        "body", "body_size", "busy", "expect_continue", "handler", "headers", "method", "parser", "state",
-        "transport", "url",
+        "body", "body_size", "busy", "expect_continue", "handler", "header_bytes", "headers", "idle_ticks",
+        "lingering", "method", "over_capacity", "parser", "refusal", "state", "transport", "url",
     )  # fmt: skip
 
     def __init__(self, handler: Handler, state: ServerState):
@@ -119,12 +148,17 @@ class HttpProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpRequestParser(self)
         self.busy = False
+        self.idle_ticks = 0  # sweeps (watch_idle) since bytes last arrived
+        self.over_capacity = False
+        self.lingering = False
+        self.refusal: Response | None = None
         self._reset()
 
     def _reset(self) -> None:
         self.method = b""
         self.url = b""
         self.headers: dict[bytes, bytes] = {}
+        self.header_bytes = 0
         self.body: list[bytes] = []
         self.body_size = 0
         self.expect_continue = False
@@ -133,6 +167,8 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        # Past the cap, the request is read (its body no further than a kept one) and answered 503.
+        self.over_capacity = len(self.state.connections) >= self.state.limits.max_connections
         self.state.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -140,6 +176,9 @@ class HttpProtocol(asyncio.Protocol):
         self.transport = None
 
     def data_received(self, data: bytes) -> None:
+        self.idle_ticks = 0
+        if self.lingering:
+            return
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -148,7 +187,10 @@ class HttpProtocol(asyncio.Protocol):
             if self.transport is not None:
                 self.transport.close()
         except httptools.HttpParserError as exc:  # also an exception a callback (the handler) raised
-            self._send(self.handler.error(400, f"malformed HTTP request: {exc}"), keep_alive=False)
+            if self.refusal is not None:
+                self._refuse(self.refusal)
+            else:
+                self._send(self.handler.error(400, f"malformed HTTP request: {exc}"), keep_alive=False)
 
     # ---- httptools callbacks -------------------------------------------------------------
 
@@ -160,8 +202,15 @@ class HttpProtocol(asyncio.Protocol):
         if not self.url:  # the method is parsed before the URL; known now, a HEAD gets no body
             self.method = self.parser.get_method()
         self.url += url
+        if len(self.url) > self.state.limits.max_url_bytes:
+            limit = self.state.limits.max_url_bytes
+            raise self._refusing(414, f"request target over {limit} bytes (HTTP_MAX_URL_BYTES)")
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self.header_bytes += len(name) + len(value)
+        if self.header_bytes > self.state.limits.max_header_bytes:
+            limit = self.state.limits.max_header_bytes
+            raise self._refusing(431, f"request header lines over {limit} bytes (HTTP_MAX_HEADER_BYTES)")
         name = name.lower()
         if name in self.handler.headers:
             self.headers[name] = value
@@ -182,6 +231,9 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         state = self.state
+        if self.over_capacity:
+            limit = state.limits.max_connections
+            raise self._refusing(503, f"over {limit} connections at once (HTTP_MAX_CONNECTIONS): try again")
         started = time.perf_counter() if state.access_log else 0.0
         response = self.handler(self._request())
         keep_alive = self.parser.should_keep_alive() and not state.closing
@@ -206,6 +258,12 @@ class HttpProtocol(asyncio.Protocol):
     def _send(self, response: Response, *, keep_alive: bool) -> None:
         if self.transport is None or self.transport.is_closing():
             return
+        self._write(response, keep_alive=keep_alive)
+        if not keep_alive:
+            self.transport.close()
+
+    def _write(self, response: Response, *, keep_alive: bool) -> None:
+        assert self.transport is not None
         status, content_type, body, headers = response
         head = b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s%s\r\n" % (
             status,
@@ -218,21 +276,68 @@ class HttpProtocol(asyncio.Protocol):
         if self.method == b"HEAD":  # the headers GET would have, Content-Length included; no body
             body = b""
         self.transport.write(head + body)
-        if not keep_alive:
-            self.transport.close()
+
+    def _refusing(self, status: int, message: str) -> _Refused:
+        """The exception a callback raises to stop reading a request it answers `status`."""
+        self.refusal = self.handler.error(status, message, self.url.partition(b"?")[0])
+        return _Refused(message)
+
+    def _refuse(self, response: Response) -> None:
+        """Answer, stop writing, and read and drop what still comes for a while (LINGER_SECONDS)."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        log.warning("refused a request (%d): %s", response.status, _message_of(response))
+        self._write(response, keep_alive=False)  # closed below, after the lingering
+        self.lingering = True
+        if transport.can_write_eof():
+            transport.write_eof()
+        asyncio.get_running_loop().call_later(LINGER_SECONDS, transport.close)
 
     def close_if_idle(self) -> None:
         if self.transport is not None and not self.busy:
             self.transport.close()
+
+    def sweep(self, idle_ticks_allowed: int) -> None:
+        """Called every tick of watch_idle: close the connection if nothing arrived for too long;
+        a request it was still receiving is answered 408."""
+        self.idle_ticks += 1
+        if self.idle_ticks <= idle_ticks_allowed or self.transport is None or self.lingering:
+            return
+        if self.busy:
+            seconds = self.state.limits.keepalive_seconds
+            message = f"no bytes of the request for {seconds:g} s (HTTP_KEEPALIVE_SECONDS)"
+            self._refuse(self.handler.error(408, message, self.url.partition(b"?")[0]))
+        else:
+            self.transport.close()
+
+
+def _message_of(response: Response) -> str:
+    return response.body.decode(errors="replace")[:200]
 
 
 async def serve(
     handler: Handler, host: str, port: int, state: ServerState, *, reuse_port: bool = True
 ) -> asyncio.Server:
     loop = asyncio.get_running_loop()
-    return await loop.create_server(
+    server = await loop.create_server(
         lambda: HttpProtocol(handler, state), host, port, reuse_port=reuse_port, backlog=2048
     )
+    if state.limits.keepalive_seconds > 0:
+        state.idle_watch = loop.create_task(watch_idle(state))
+    return server
+
+
+async def watch_idle(state: ServerState) -> None:
+    """HTTP_KEEPALIVE_SECONDS: sweep the connections a few times a keep-alive period. A request
+    costs the sweep one attribute store (data_received); a connection closes between the
+    setting and a tick past it."""
+    tick = min(1.0, state.limits.keepalive_seconds / 4)
+    allowed = round(state.limits.keepalive_seconds / tick)
+    while True:
+        await asyncio.sleep(tick)
+        for connection in list(state.connections):
+            connection.sweep(allowed)
 
 
 async def serve_unix(handler: Handler, sock: socket.socket, state: ServerState) -> asyncio.Server:
@@ -249,6 +354,8 @@ async def shutdown(server: asyncio.Server, state: ServerState, grace: float) -> 
     """
     state.closing = True
     server.close()
+    if state.idle_watch is not None:
+        state.idle_watch.cancel()
     # A request sent while the worker was busy in the model may be unread still: read what has
     # arrived before closing the connections that look idle, or it would be dropped unanswered.
     await asyncio.sleep(0.05)

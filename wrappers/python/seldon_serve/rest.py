@@ -113,12 +113,14 @@ class Router:
         self.routes = routes
         self.v2 = v2_api
 
-    def error(self, status: int, message: str) -> Response:
+    def error(self, status: int, message: str, path: bytes = b"") -> Response:
+        if self.v2 is not None and _under_v2(path):
+            return Response(status, _JSON, orjson.dumps(v2_rest.error_body(message)))
         return _error(status, message)
 
     def __call__(self, request: Request) -> Response:
         path = request.path
-        if self.v2 is not None and (path == b"/v2" or path.startswith(b"/v2/")):
+        if self.v2 is not None and _under_v2(path):
             return v2_rest.handle(self.v2, request)
         route = self.routes.get(path.rstrip(b"/") or b"/")
         if route is None:
@@ -132,6 +134,10 @@ class Router:
         except Exception as exc:  # a wrapper bug must still answer with Seldon's body
             log.exception("unexpected error serving %s", path)
             return _error(500, f"{type(exc).__name__}: {exc}", INTERNAL_ERROR)
+
+
+def _under_v2(path: bytes) -> bool:
+    return path == b"/v2" or path.startswith(b"/v2/")
 
 
 def _answer(kind: str, handler: RouteHandler, request: Request) -> Response:

@@ -38,6 +38,10 @@ class Settings:
     payload_passthrough: bool = False
     max_requests: int = 0  # a worker serving this many requests is replaced (0: never)
     max_requests_jitter: int = 0
+    keepalive_seconds: float = setting("HTTP_KEEPALIVE_SECONDS").default  # 0: idle connections stay open
+    max_connections: int = setting("HTTP_MAX_CONNECTIONS").default
+    max_url_bytes: int = setting("HTTP_MAX_URL_BYTES").default
+    max_header_bytes: int = setting("HTTP_MAX_HEADER_BYTES").default
 
 
 # Seldon's operator writes the pod's annotations here (the downward API); two of them tune
@@ -92,6 +96,14 @@ def _env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise SystemExit(f"{name}={value!r} is not a whole number") from None
+
+
+def _keepalive_default() -> int:
+    """HTTP_KEEPALIVE_SECONDS, else Seldon's GUNICORN_KEEPALIVE (which Seldon defaults to 2 s,
+    we to the contract's default: README, differences from Seldon)."""
+    if os.environ.get("HTTP_KEEPALIVE_SECONDS", "").strip() or not os.environ.get("GUNICORN_KEEPALIVE", "").strip():
+        return int(setting("HTTP_KEEPALIVE_SECONDS").read())
+    return _env_int("GUNICORN_KEEPALIVE", 0)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -150,13 +162,16 @@ def parser() -> argparse.ArgumentParser:
         "--debug", nargs="?", const="true", default=os.environ.get("SELDON_DEBUG", ""),
         help="log at DEBUG, with an access log line per request (SELDON_DEBUG)",
     )  # fmt: skip
+    p.add_argument(
+        "--keepalive", type=int, default=_keepalive_default(),
+        help="close an idle REST connection after this many seconds (HTTP_KEEPALIVE_SECONDS, GUNICORN_KEEPALIVE)",
+    )  # fmt: skip
     # Seldon's flags, accepted so its commands and manifests work unchanged. Threads and a
     # separate pool of gRPC workers have no meaning for a single-threaded event-loop worker that
     # serves both transports (--single-threaded is what it always is).
     p.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     p.add_argument("--grpc-workers", type=int, help=argparse.SUPPRESS)
     p.add_argument("--grpc-threads", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--keepalive", type=int, help=argparse.SUPPRESS)
     p.add_argument("--single-threaded", help=argparse.SUPPRESS)
     p.add_argument("--persistence", nargs="?", help=argparse.SUPPRESS)
     p.add_argument("--tracing", nargs="?", help=argparse.SUPPRESS)
@@ -213,4 +228,15 @@ def from_args(argv: list[str] | None = None, annotations_file: str = ANNOTATIONS
         payload_passthrough=truthy(os.environ.get("PAYLOAD_PASSTHROUGH")),
         max_requests=max(0, args.max_requests),
         max_requests_jitter=max(0, args.max_requests_jitter),
+        keepalive_seconds=max(0, args.keepalive),
+        max_connections=_positive("HTTP_MAX_CONNECTIONS"),
+        max_url_bytes=_positive("HTTP_MAX_URL_BYTES"),
+        max_header_bytes=_positive("HTTP_MAX_HEADER_BYTES"),
     )
+
+
+def _positive(name: str) -> int:
+    value: int = setting(name).read()
+    if value < 1:
+        raise SystemExit(f"{name}={value} must be at least 1")
+    return value

@@ -28,6 +28,7 @@ public final class Main {
 
   private static void serve(Settings settings) throws StartupException, IOException {
     Log.setLevel(settings.logLevel());
+    settings.httpLimits().applyToJdk(); // before the first JDK HTTP server (metrics or REST) is made
     long started = System.nanoTime();
     Class<? extends PredictionService> cls = ModelLoader.find(settings.modelName());
     PredictionService model = ModelLoader.construct(cls, Parameters.parse(settings.parameters()));
@@ -52,7 +53,7 @@ public final class Main {
     MetricsServer metricsServer = new MetricsServer(metrics, settings.host(), settings.metricsPort(),
         settings.metricsPath());
     RestServer rest = new RestServer(seldon, v2Rest, settings.host(), settings.httpPort(), settings.threads(),
-        settings.restMaxBodyBytes());
+        settings.restMaxBodyBytes(), settings.httpLimits());
     grpc.start();
     metricsServer.start();
     rest.start();

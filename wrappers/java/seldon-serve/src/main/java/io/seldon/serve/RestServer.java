@@ -31,10 +31,16 @@ final class RestServer {
   private final RestProtocol other; // the Open Inference Protocol's /v2, or null when it is not served
   private final HttpServer server;
   private final ExecutorService executor;
+  private final ExecutorService refusals; // answers 503 to requests past HttpLimits.maxConnections
   private final Map<String, Route> routes = new HashMap<>();
   private final int maxBodyBytes; // a larger body is answered 413 (REST_MAX_BODY_BYTES)
+  private final HttpLimits limits;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger admitted = new AtomicInteger(); // in progress or waiting for a thread
   private volatile boolean closing;
+
+  /** Set on a refusal thread while it runs an exchange: that request is answered 503. */
+  private static final ThreadLocal<Boolean> REFUSING = ThreadLocal.withInitial(() -> false);
 
   private record Route(Kind kind, Function<Incoming, Reply> handler) {}
 
@@ -55,11 +61,12 @@ final class RestServer {
     DOCUMENT // the OpenAPI document (/seldon.json)
   }
 
-  RestServer(Microservice service, RestProtocol other, String host, int port, int threads, int maxBodyBytes)
-      throws IOException {
+  RestServer(Microservice service, RestProtocol other, String host, int port, int threads, int maxBodyBytes,
+      HttpLimits limits) throws IOException {
     this.service = service;
     this.other = other;
     this.maxBodyBytes = maxBodyBytes;
+    this.limits = limits;
     if (service != null) {
       seldonRoutes(service);
     }
@@ -68,8 +75,36 @@ final class RestServer {
     add(Kind.DOCUMENT, in -> Reply.ok(contract.get()), OpenApi.PATH);
     server = HttpServer.create(new InetSocketAddress(host, port), 2048);
     executor = Executors.newFixedThreadPool(threads, Threads.named("rest"));
-    server.setExecutor(executor);
+    refusals = Executors.newFixedThreadPool(2, Threads.named("rest-refusal"));
+    server.setExecutor(this::admit);
     server.createContext("/", this::handle);
+  }
+
+  /**
+   * The JDK hands each request (as a task that reads and answers it) here: up to
+   * maxConnections wait for a thread, the rest are answered 503 by the refusal threads at once
+   * rather than queued without bound.
+   */
+  private void admit(Runnable exchange) {
+    if (admitted.incrementAndGet() > limits.maxConnections()) {
+      admitted.decrementAndGet();
+      refusals.execute(() -> {
+        REFUSING.set(true);
+        try {
+          exchange.run();
+        } finally {
+          REFUSING.remove();
+        }
+      });
+      return;
+    }
+    executor.execute(() -> {
+      try {
+        exchange.run();
+      } finally {
+        admitted.decrementAndGet();
+      }
+    });
   }
 
   private void seldonRoutes(Microservice service) {
@@ -154,14 +189,19 @@ final class RestServer {
     // stop(0): on JDK 17 and 21, stop(n) waits all n seconds even when nothing is in progress.
     server.stop(0);
     executor.shutdown();
+    refusals.shutdown();
     executor.awaitTermination(1, TimeUnit.SECONDS);
   }
 
   private void handle(HttpExchange exchange) throws IOException {
     inFlight.incrementAndGet();
     try {
-      Answer answer = answer(exchange);
-      if (closing) {
+      Answer refusal = refusal(exchange);
+      if (refusal != null) {
+        drain(exchange); // a body left unread would reset the connection, and the answer with it
+      }
+      Answer answer = refusal != null ? refusal : answer(exchange);
+      if (closing || refusal != null) {
         exchange.getResponseHeaders().set("Connection", "close");
       }
       byte[] bytes = answer.body.getBytes(StandardCharsets.UTF_8);
@@ -177,6 +217,38 @@ final class RestServer {
       exchange.close();
       inFlight.decrementAndGet();
     }
+  }
+
+  /** The answer to a request this server will not serve (HttpLimits), or null to serve it. */
+  private Answer refusal(HttpExchange exchange) {
+    String path = exchange.getRequestURI().getRawPath();
+    if (REFUSING.get()) {
+      // Worded as the python family's: each request in progress or waiting holds a connection.
+      return refused(path, 503,
+          "over " + limits.maxConnections() + " connections at once (HTTP_MAX_CONNECTIONS): try again");
+    }
+    if (exchange.getRequestURI().toString().length() > limits.maxUrlBytes()) {
+      return refused(path, 414, "request target over " + limits.maxUrlBytes() + " bytes (HTTP_MAX_URL_BYTES)");
+    }
+    long headerBytes = 0;
+    for (Map.Entry<String, java.util.List<String>> header : exchange.getRequestHeaders().entrySet()) {
+      for (String value : header.getValue()) {
+        headerBytes += header.getKey().length() + value.length();
+      }
+    }
+    if (headerBytes > limits.maxHeaderBytes()) {
+      return refused(path, 431,
+          "request header lines over " + limits.maxHeaderBytes() + " bytes (HTTP_MAX_HEADER_BYTES)");
+    }
+    return null;
+  }
+
+  /** A refusal worded as the path's protocol words errors. */
+  private Answer refused(String path, int status, String message) {
+    Log.warning("refused a request (" + status + "): " + message);
+    boolean v2 = other != null && other.serves(path.length() > 1 && path.endsWith("/")
+        ? path.substring(0, path.length() - 1) : path);
+    return new Answer(status, JSON, v2 ? other.error(message) : JsonOut.error(message, SeldonException.BAD_DATA));
   }
 
   /** allow: the Allow header of a 405, else null. */

@@ -19,7 +19,8 @@ record Settings(
     String logLevel,
     String protocol,
     int restMaxBodyBytes,
-    long requestTimeoutMillis) {
+    long requestTimeoutMillis,
+    HttpLimits httpLimits) {
 
   boolean servesSeldon() {
     return !protocol.equals("v2");
@@ -72,6 +73,7 @@ record Settings(
         Contract.choice(env, "LOG_LEVEL"),
         Contract.choice(env, "PROTOCOL"),
         Contract.whole(env, "REST_MAX_BODY_BYTES"),
-        Contract.whole(env, "REQUEST_TIMEOUT_SECONDS") * 1000L);
+        Contract.whole(env, "REQUEST_TIMEOUT_SECONDS") * 1000L,
+        HttpLimits.from(env));
   }
 }

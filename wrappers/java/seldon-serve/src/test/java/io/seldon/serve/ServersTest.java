@@ -72,8 +72,12 @@ class ServersTest {
     final ManagedChannel channel;
 
     Served(PredictionService model) throws StartupException, IOException {
+      this(model, HttpLimits.UNLIMITED);
+    }
+
+    Served(PredictionService model, HttpLimits limits) throws StartupException, IOException {
       Microservice service = new Microservice(model, "MODEL", Map.of(), null);
-      rest = new RestServer(service, null, "127.0.0.1", 0, 2, 1 << 20);
+      rest = new RestServer(service, null, "127.0.0.1", 0, 2, 1 << 20, limits);
       rest.start();
       grpc = new GrpcServer(service, List.of(), "127.0.0.1", 0, 1 << 20, 2);
       grpc.start();
@@ -107,6 +111,42 @@ class ServersTest {
 
   private static SeldonMessage row() {
     return JsonIn.message(Json.parse(ROW, "test"));
+  }
+
+  /** Takes as many milliseconds as the request's first value says. */
+  static class Slow implements PredictionService {
+    @Override
+    public Payload predict(Payload input) {
+      try {
+        Thread.sleep((long) input.values()[0]);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return input;
+    }
+  }
+
+  @Test
+  void requestsPastTheHttpLimitsAreAnsweredWithTheirStatusAndSeldonsBody() throws Exception {
+    try (Served served = new Served(new Slow(), new HttpLimits(0, 1, 100, 400))) {
+      String base = "http://127.0.0.1:" + served.rest.port();
+      HttpResponse<String> longTarget = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/ping?" + "x".repeat(100)))
+          .build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(414, longTarget.statusCode());
+      assertEquals("request target over 100 bytes (HTTP_MAX_URL_BYTES)", Json.parse(longTarget.body(), "answer")
+          .getAsJsonObject().getAsJsonObject("status").get("info").getAsString());
+      HttpResponse<String> bigHeaders = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/ping"))
+          .header("X-Big", "v".repeat(400)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(431, bigHeaders.statusCode());
+      var slow = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base + "/predict"))
+          .POST(HttpRequest.BodyPublishers.ofString("{\"data\": {\"ndarray\": [[1500]]}}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      Thread.sleep(300); // the slow one holds the one place
+      HttpResponse<String> refused = served.post("/predict", "{\"data\": {\"ndarray\": [[0]]}}", null);
+      assertEquals(503, refused.statusCode());
+      assertEquals(200, slow.get().statusCode());
+      assertEquals(200, served.post("/predict", "{\"data\": {\"ndarray\": [[0]]}}", null).statusCode());
+    }
   }
 
   @Test
