@@ -147,8 +147,10 @@ def run_model(
     user: str | None = None,
     env: dict[str, str] | None = None,
     mem_limit: str | None = None,
+    wait: bool = True,
 ) -> RunningModel:
-    """Start `image` with its ports published on random loopback ports; wait until it answers."""
+    """Start `image` with its ports published on random loopback ports; wait until it answers
+    (unless not asked to: then the caller waits, with wait_ready, and removes it if that fails)."""
     container = client.containers.run(
         image,
         detach=True,
@@ -169,6 +171,8 @@ def run_model(
         http=f"http://127.0.0.1:{host_port('http')}",
         grpc=f"127.0.0.1:{host_port('grpc')}",
     )
+    if not wait:
+        return model
     # The Open Inference Protocol alone has its own health path.
     try:
         wait_ready(model, ready_path="/v2/health/ready" if (env or {}).get("PROTOCOL") == "v2" else "/health/ping")

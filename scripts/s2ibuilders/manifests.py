@@ -182,6 +182,24 @@ def build_template(family: Family) -> dict[str, Any]:
     }
 
 
+# A model may take this long to load before its container is restarted (startupProbe).
+LOAD_ALLOWANCE_SECONDS = 600
+PROBE_PERIOD_SECONDS = 5
+
+
+def probes() -> dict[str, Any]:
+    """The probes of a unit's container, in every family. Its REST and gRPC ports stay closed until
+    the model is loaded, so /health/ping answering is both "started" and "ready"; liveness is a TCP
+    connect, which a worker busy in a long call still accepts (its HTTP ping waits for the call),
+    so a slow model is not restarted for being slow."""
+    ping = {"httpGet": {"path": "/health/ping", "port": "http"}, "periodSeconds": PROBE_PERIOD_SECONDS}
+    return {
+        "startupProbe": {**ping, "failureThreshold": LOAD_ALLOWANCE_SECONDS // PROBE_PERIOD_SECONDS},
+        "readinessProbe": {**ping, "timeoutSeconds": 5, "failureThreshold": 3},
+        "livenessProbe": {"tcpSocket": {"port": "http"}, "periodSeconds": 10, "failureThreshold": 3},
+    }
+
+
 def seldondeployment(family: Family) -> dict[str, Any]:
     node = None
     containers = []
@@ -194,8 +212,10 @@ def seldondeployment(family: Family) -> dict[str, Any]:
             **({"parameters": [{"name": n, "type": t, "value": v} for n, t, v in parameters]} if parameters else {}),
             "children": [node] if node else [],
         }
-        # Seldon Core's operator gives each container its ports, probes and PREDICTIVE_UNIT_* variables.
-        containers.insert(0, {"name": name, "image": f"{INTERNAL_REGISTRY}/{EXAMPLE_NAMESPACE}/{name}:latest"})
+        # Seldon Core's operator gives each container its ports (http, grpc) and PREDICTIVE_UNIT_*
+        # variables, and TCP probes to a container that has none: these replace them.
+        image = f"{INTERNAL_REGISTRY}/{EXAMPLE_NAMESPACE}/{name}:latest"
+        containers.insert(0, {"name": name, "image": image, **probes()})
     return {
         "apiVersion": "machinelearning.seldon.io/v1",
         "kind": "SeldonDeployment",

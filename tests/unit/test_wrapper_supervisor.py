@@ -118,3 +118,24 @@ def test_a_taken_grpc_port_stops_the_start_with_a_clear_message(tmp_path):
         assert server.wait(timeout=30) == 2, log.read_text()
     assert f"cannot start: cannot bind gRPC port {port}" in log.read_text()
     assert "Traceback" not in log.read_text()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_load_past_model_load_timeout_seconds_ends_the_service_with_one_line(tmp_path, workers):
+    (tmp_path / "SlowModel.py").write_text(
+        "import time\n\nclass SlowModel:\n    def load(self):\n        time.sleep(60)\n\n"
+        "    def predict(self, X, names):\n        return X\n"
+    )
+    command = [
+        str(Path(sys.executable).with_name("seldon-core-microservice")), "SlowModel", "--workers", workers,
+        "--http-port", str(free_port()), "--grpc-port", str(free_port()), "--metrics-port", str(free_port()),
+    ]  # fmt: skip
+    env = {**os.environ, "SELDON_GRPC_FRONT": "off", "MODEL_LOAD_TIMEOUT_SECONDS": "1"}
+    began = time.monotonic()
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert time.monotonic() - began < 10
+    lines = [line for line in done.stderr.splitlines() if "MODEL_LOAD_TIMEOUT_SECONDS" in line]
+    assert 1 <= len(lines) <= int(workers), done.stderr  # a line from each worker that was still loading
+    assert "loading SlowModel (its constructor and load()) did not finish within 1 s" in lines[0]
+    assert "Traceback" not in done.stderr

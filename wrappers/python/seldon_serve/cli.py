@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Awaitable, Callable
 
 from . import __version__, component, deadlines, endpoints, http_server, settings
-from .errors import StartupError
+from .errors import EXIT_CANNOT_START, StartupError
 from .microservice import Microservice
 from .supervisor import EXIT_RECYCLED, LOG_FORMAT, Plan, guarded, serve_single, supervise
 
@@ -38,12 +38,13 @@ def load_service(config: settings.Settings) -> Microservice:
     from .metrics import Metrics
 
     cls = component.import_class(config.interface)
-    user = component.construct(cls, component.parse_parameters(config.parameters))
-    if callable(getattr(user, "load", None)):
-        try:
-            user.load()
-        except Exception as exc:
-            raise StartupError(f"{cls.__name__}.load() failed: {type(exc).__name__}: {exc}") from exc
+    with deadlines.load_deadline(config.load_timeout, f"loading {cls.__name__} (its constructor and load())"):
+        user = component.construct(cls, component.parse_parameters(config.parameters))
+        if callable(getattr(user, "load", None)):
+            try:
+                user.load()
+            except Exception as exc:
+                raise StartupError(f"{cls.__name__}.load() failed: {type(exc).__name__}: {exc}") from exc
     return Microservice(user, config.service_type, model_name=cls.__name__, metrics=Metrics())
 
 
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
         log.error(
             "cannot start: SELDON_GRPC_FRONT=%s is not an executable (set it to off to serve gRPC in-process)", front
         )
-        sys.exit(2)
+        sys.exit(EXIT_CANNOT_START)
     runtime_dir = tempfile.mkdtemp(prefix="seldon-serve-")
     plan = Plan(config, runtime_dir, front)
     try:

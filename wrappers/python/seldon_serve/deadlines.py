@@ -8,16 +8,17 @@ says so with callee_enforces_deadline().
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from .errors import INTERNAL_ERROR, SeldonMicroserviceException, UserCodeError
+from .errors import EXIT_CANNOT_START, INTERNAL_ERROR, SeldonMicroserviceException, UserCodeError
 
 # The name these lines have always been logged under, kept so that a log filter still matches.
 log = logging.getLogger("seldon_serve.microservice")
@@ -102,6 +103,28 @@ def watch_deadlines(seconds: float, grace: float = STUCK_GRACE_SECONDS) -> None:
     still running `grace` seconds later ends the process with EXIT_STUCK (native code holding
     the GIL stops the watchdog too: then only the liveness probe notices)."""
     _deadlines.start(seconds, grace)
+
+
+@contextlib.contextmanager
+def load_deadline(seconds: float, what: str) -> Iterator[None]:
+    """MODEL_LOAD_TIMEOUT_SECONDS: a load still running `seconds` after it began ends the process
+    with one line and EXIT_CANNOT_START. A thread waits, not a signal: R and native code keep the
+    main thread, and this thread runs meanwhile (rpy2 lets it)."""
+    if seconds <= 0:
+        yield
+        return
+    loaded = threading.Event()
+
+    def watch() -> None:
+        if not loaded.wait(seconds):
+            log.critical("cannot start: %s did not finish within %g s (MODEL_LOAD_TIMEOUT_SECONDS)", what, seconds)
+            os._exit(EXIT_CANNOT_START)
+
+    threading.Thread(target=watch, name="load-deadline", daemon=True).start()
+    try:
+        yield
+    finally:
+        loaded.set()
 
 
 def callee_enforces_deadline() -> None:

@@ -66,6 +66,11 @@ class UserCodeError(SeldonMicroserviceException):
         super().__init__(f"{kind}: {exc}", status_code=500, reason=INTERNAL_ERROR)
 
 
+# The exit status of a worker that cannot start: its supervisor stops the service rather than
+# starting it again.
+EXIT_CANNOT_START = 2
+
+
 class StartupError(RuntimeError):
     """The microservice cannot start; the message tells the user what to fix."""
 

@@ -32,6 +32,7 @@ class Settings:
     log_level: str
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT_SECONDS
+    load_timeout: float = 0  # MODEL_LOAD_TIMEOUT_SECONDS (0: no limit)
     protocol: str = "seldon"
     pidfile: str | None = None
     access_log: bool = False
@@ -222,6 +223,7 @@ def from_args(argv: list[str] | None = None, annotations_file: str = ANNOTATIONS
         log_level=log_level,
         max_body_bytes=setting("REST_MAX_BODY_BYTES").read(),
         request_timeout=request_timeout,
+        load_timeout=max(0, setting("MODEL_LOAD_TIMEOUT_SECONDS").read()),
         protocol=args.protocol,
         pidfile=args.pidfile,
         access_log=debug or truthy(args.access_log),

@@ -7,9 +7,11 @@ process until told to stop and returns its exit status.
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.synchronize
 import os
 import signal
 import socket
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from . import settings
-from .errors import StartupError
+from .errors import EXIT_CANNOT_START, StartupError
 
 log = logging.getLogger("seldon_serve")
 # Every process of the tree logs in this form: the pid tells the workers' lines apart.
@@ -137,10 +139,10 @@ def serve_single(plan: Plan, run_worker: RunWorker) -> int:
 # ---- forked workers --------------------------------------------------------------------------
 
 
-def _worker_entry(plan: Plan, run_worker: RunWorker) -> None:
+def _worker_entry(plan: Plan, run_worker: RunWorker, loaded: multiprocessing.synchronize.Event) -> None:
     logging.basicConfig(level=plan.config.log_level, format=LOG_FORMAT)
     plan.metrics_in_worker = False
-    sys.exit(guarded(run_worker, plan))
+    sys.exit(guarded(functools.partial(run_worker, on_ready=loaded.set), plan))
 
 
 def supervise(plan: Plan, run_worker: RunWorker) -> int:
@@ -152,14 +154,15 @@ def supervise(plan: Plan, run_worker: RunWorker) -> int:
     os.mkdir(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     bind_bridge(plan)
     context = multiprocessing.get_context("fork")
+    loaded = context.Event()  # set by the first worker to have loaded the model
 
     def start_worker(slot: int) -> multiprocessing.process.BaseProcess:
-        worker = context.Process(target=_worker_entry, args=(plan, run_worker), name=f"worker-{slot}")
+        worker = context.Process(target=_worker_entry, args=(plan, run_worker, loaded), name=f"worker-{slot}")
         worker.start()
         return worker
 
     workers = [start_worker(slot) for slot in range(config.workers)]
-    front = start_front(plan) if plan.front else None
+    fronts: list[subprocess.Popen[bytes]] = []  # the front, once started
     stopping = threading.Event()
 
     def forward(signum: int, _frame: object = None) -> None:
@@ -167,8 +170,9 @@ def supervise(plan: Plan, run_worker: RunWorker) -> int:
         for worker in workers:
             if worker.is_alive() and worker.pid:
                 os.kill(worker.pid, signum)
-        if front is not None and front.poll() is None:
-            front.send_signal(signum)
+        for front in fronts:
+            if front.poll() is None:
+                front.send_signal(signum)
 
     failures: list[int] = []
 
@@ -176,8 +180,8 @@ def supervise(plan: Plan, run_worker: RunWorker) -> int:
         failures.append(code)
         forward(signal.SIGTERM)
 
-    if front is not None:
-        watch_front(front, stopping, stop_all)
+    launcher = threading.Thread(target=_launch_front, args=(plan, loaded, stopping, fronts, stop_all), daemon=True)
+    launcher.start()
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     _watch_workers(plan, workers, start_worker, stopping, stop_all)
@@ -185,8 +189,29 @@ def supervise(plan: Plan, run_worker: RunWorker) -> int:
         worker.join()
         if worker.exitcode and worker.exitcode != EXIT_RECYCLED and not failures:
             failures.append(worker.exitcode)
-    stop_front(front, config.grace_seconds)
+    launcher.join()
+    stop_front(fronts[0] if fronts else None, config.grace_seconds)
     return failures[0] if failures else 0
+
+
+def _launch_front(
+    plan: Plan,
+    loaded: multiprocessing.synchronize.Event,
+    stopping: threading.Event,
+    fronts: list[subprocess.Popen[bytes]],
+    stop_all: Callable[[int], None],
+) -> None:
+    """Start the gRPC front once a worker has loaded the model: until then the gRPC port stays
+    closed, as the REST port does, for a TCP readiness probe (Seldon's operator's default)."""
+    if plan.front is None:
+        return
+    while not loaded.wait(0.2):
+        if stopping.is_set():
+            return
+    if not stopping.is_set():
+        front = start_front(plan)
+        fronts.append(front)
+        watch_front(front, stopping, stop_all)
 
 
 def _watch_workers(
@@ -212,7 +237,7 @@ def _watch_workers(
                 log.info("%s served its --max-requests: starting a new one", worker.name)
                 workers[slot] = start_worker(slot)
                 continue
-            if worker.exitcode == 2 or _restarting_too_often(recent):  # 2: could not load the model
+            if worker.exitcode == EXIT_CANNOT_START or _restarting_too_often(recent):
                 log.error("%s exited (%s): stopping", worker.name, _how(worker.exitcode))
                 stop_all(worker.exitcode or 1)
                 break
@@ -239,7 +264,7 @@ def guarded(fn: Callable[[Plan], int], plan: Plan) -> int:
         return fn(plan)
     except StartupError as exc:
         log.error("cannot start (%s): %s", exc.reason, exc)
-        return 2
+        return EXIT_CANNOT_START
     except OSError as exc:
         log.error("cannot start: %s", exc)
-        return 2
+        return EXIT_CANNOT_START

@@ -1,4 +1,5 @@
 import io.seldon.serve.Metric;
+import io.seldon.serve.Parameters;
 import io.seldon.serve.Payload;
 import io.seldon.serve.PredictionService;
 import io.seldon.serve.SeldonException;
@@ -12,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and errors. jsonData {"fail": "refuse"} answers 422 through SeldonException; {"fail": "crash"}
  * throws a plain exception (500); {"sleep": s} takes s seconds. Faults
  * (tests/contract/test_faults.py): {"fail": "exit"} ends the process at once, as a crash in
- * native code would; {"leak": n} keeps n more MiB for good.
+ * native code would; {"leak": n} keeps n more MiB for good. The parameter load_seconds makes
+ * load() take that long (tests/contract/test_startup_failures.py).
  */
 public class ExtrasModel implements PredictionService {
   /** Named like Python's, so every family's sample fails with the same error name. */
@@ -25,6 +27,16 @@ public class ExtrasModel implements PredictionService {
   private final AtomicInteger calls = new AtomicInteger();
   private volatile double lastMillis;
   private final List<byte[]> hoard = new CopyOnWriteArrayList<>();
+  private final double loadSeconds;
+
+  public ExtrasModel(Parameters parameters) {
+    loadSeconds = parameters.getDouble("load_seconds", 0);
+  }
+
+  @Override
+  public void load() throws InterruptedException {
+    Thread.sleep((long) (loadSeconds * 1000));
+  }
 
   @Override
   public Payload predict(Payload input) throws InterruptedException {

@@ -11,12 +11,17 @@ class ExtrasModel:
     health, and errors. jsonData {"fail": "refuse"} answers 422 through the wrapper's exception;
     {"fail": "crash"} raises a plain exception (500); {"sleep": s} takes s seconds. Faults
     (tests/contract/test_faults.py): {"fail": "exit"} ends the worker's process at once, as a
-    crash in native code would; {"leak": n} keeps n more MiB for good."""
+    crash in native code would; {"leak": n} keeps n more MiB for good. The parameter load_seconds
+    makes load() take that long (tests/contract/test_startup_failures.py)."""
 
-    def __init__(self):
+    def __init__(self, load_seconds=0):
+        self.load_seconds = float(load_seconds)
         self.calls = 0
         self.last_ms = 0.0
         self.hoard = []
+
+    def load(self):
+        time.sleep(self.load_seconds)
 
     def predict(self, X, feature_names, meta=None):
         started = time.perf_counter()

@@ -2,10 +2,12 @@
 # and errors. jsonData list(fail = "refuse") answers 422 through seldon_error(); "crash"
 # signals a plain R error of class ValueError (500); list(sleep = s) takes s seconds. Faults
 # (tests/contract/test_faults.py): list(fail = "exit") ends the worker's process at once, as a
-# crash in native code would; list(leak = n) keeps n more MiB for good.
+# crash in native code would; list(leak = n) keeps n more MiB for good. The parameter
+# load_seconds makes loading take that long (tests/contract/test_startup_failures.py).
 #
 # S3 objects are values: state that changes between requests lives in an environment.
 initialise_seldon <- function(params) {
+  if (!is.null(params$load_seconds)) Sys.sleep(params$load_seconds)
   state <- new.env()
   state$calls <- 0
   state$last_ms <- 0

@@ -31,8 +31,7 @@ public final class Main {
     settings.httpLimits().applyToJdk(); // before the first JDK HTTP server (metrics or REST) is made
     long started = System.nanoTime();
     Class<? extends PredictionService> cls = ModelLoader.find(settings.modelName());
-    PredictionService model = ModelLoader.construct(cls, Parameters.parse(settings.parameters()));
-    ModelLoader.load(model);
+    PredictionService model = loaded(cls, settings);
     Deadlines.start(settings.requestTimeoutMillis()); // after load(), which may rightly take long
     Map<String, String> env = System.getenv();
     PrometheusMetrics metrics = new PrometheusMetrics(env);
@@ -62,6 +61,17 @@ public final class Main {
         cls.getName(), settings.serviceType(), settings.protocol(), settings.httpPort(), settings.grpcPort(),
         settings.metricsPort(),
         settings.metricsPath(), (System.nanoTime() - started) / 1e9));
+  }
+
+  /** The model constructed and loaded, within MODEL_LOAD_TIMEOUT_SECONDS. */
+  private static PredictionService loaded(Class<? extends PredictionService> cls, Settings settings)
+      throws StartupException {
+    String what = "loading " + cls.getSimpleName() + " (its constructor and load())";
+    try (ModelLoader.LoadDeadline deadline = new ModelLoader.LoadDeadline(settings.loadTimeoutSeconds(), what)) {
+      PredictionService model = ModelLoader.construct(cls, Parameters.parse(settings.parameters()));
+      ModelLoader.load(model);
+      return model;
+    }
   }
 
   /** SIGTERM: refuse new gRPC calls, answer what is in progress on both, then exit 0. */

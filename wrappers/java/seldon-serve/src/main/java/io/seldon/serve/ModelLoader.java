@@ -61,6 +61,38 @@ final class ModelLoader {
     }
   }
 
+  /**
+   * MODEL_LOAD_TIMEOUT_SECONDS: a load (constructor and load()) still running `seconds` after the
+   * deadline was made ends the JVM with one line and status 2, as a failed start does; closed once
+   * the model is loaded. 0 sets no limit.
+   */
+  static final class LoadDeadline implements AutoCloseable {
+    private final Thread watchdog;
+
+    LoadDeadline(long seconds, String what) {
+      watchdog = seconds <= 0 ? null : new Thread(() -> {
+        try {
+          Thread.sleep(seconds * 1000);
+        } catch (InterruptedException e) {
+          return; // loaded in time
+        }
+        Log.error("cannot start: " + what + " did not finish within " + seconds + " s (MODEL_LOAD_TIMEOUT_SECONDS)");
+        Runtime.getRuntime().halt(2);
+      }, "load-deadline");
+      if (watchdog != null) {
+        watchdog.setDaemon(true);
+        watchdog.start();
+      }
+    }
+
+    @Override
+    public void close() {
+      if (watchdog != null) {
+        watchdog.interrupt();
+      }
+    }
+  }
+
   static void load(PredictionService model) throws StartupException {
     try {
       model.load();

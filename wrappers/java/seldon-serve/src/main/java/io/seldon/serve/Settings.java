@@ -20,6 +20,7 @@ record Settings(
     String protocol,
     int restMaxBodyBytes,
     long requestTimeoutMillis,
+    long loadTimeoutSeconds,
     HttpLimits httpLimits) {
 
   boolean servesSeldon() {
@@ -74,6 +75,7 @@ record Settings(
         Contract.choice(env, "PROTOCOL"),
         Contract.whole(env, "REST_MAX_BODY_BYTES"),
         Contract.whole(env, "REQUEST_TIMEOUT_SECONDS") * 1000L,
+        Math.max(0, Contract.whole(env, "MODEL_LOAD_TIMEOUT_SECONDS")),
         HttpLimits.from(env));
   }
 }
