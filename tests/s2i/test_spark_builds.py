@@ -4,6 +4,7 @@ the model alone agree with a Spark job's answer; start-up mistakes."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import grpc
@@ -106,3 +107,22 @@ def test_a_folder_holding_only_the_saved_pipeline_serves_it(cell, builder_image,
         assert "Traceback" not in logs
     finally:
         docker_client.images.remove(image, force=True)
+
+
+def test_under_log_format_json_every_line_spark_writes_is_json_too(iris_image, docker_client):
+    """Spark's JVM writes its own lines (log4j's, the JVM's warnings, a native library's): under
+    LOG_FORMAT=json each becomes a record of the `spark` logger, so the whole log parses."""
+    model = run_model(docker_client, iris_image, env={"LOG_FORMAT": "json", "SPARK_LOCAL_SCORING": "off"})
+    try:
+        predict(model, {"data": {"names": FEATURES, "ndarray": IRIS_ROWS}})  # a Spark job
+        assert model.stop() == 0
+        records = []
+        for line in filter(str.strip, model.logs().splitlines()):
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise AssertionError(f"not a JSON line: {line!r}") from None
+        assert all({"time", "level", "logger", "message"} <= record.keys() for record in records)
+        assert any(record["logger"] == "spark" for record in records), "no line of Spark's own"
+    finally:
+        remove_container(model)

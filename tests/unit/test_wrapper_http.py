@@ -5,6 +5,7 @@ Unix socket."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from typing import Any
 
@@ -67,6 +68,9 @@ class Echo:
 
     def error(self, status: int, message: str, path: bytes = b"") -> Response:
         return Response(status, b"text/plain", message.encode())
+
+    def describe(self, method: bytes, url: bytes, response: Response) -> tuple[int, dict[str, object]]:
+        return logging.INFO, {"method": method.decode(), "path": url.decode(), "status": response.status}
 
 
 def connection(handler: Any = None, **state: Any) -> tuple[HttpProtocol, FakeTransport]:

@@ -13,15 +13,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -181,10 +182,8 @@ func main() {
 	grace := flag.Duration("grace", 20*time.Second, "how long calls in progress may finish after SIGTERM")
 	timeout := flag.Duration("timeout", 0, "per-call limit towards the wrapper (0: the client's deadline only)")
 	flag.Parse()
-	log.SetFlags(0)
-	log.SetPrefix("grpc-front: ")
 	if *listen == "" || *socket == "" {
-		log.Fatal("-listen <address> and -backend <unix socket> are required")
+		fatalf("-listen <address> and -backend <unix socket> are required")
 	}
 	encoding.RegisterCodec(rawCodec{})
 	f := newFront(*socket, *timeout)
@@ -193,11 +192,11 @@ func main() {
 	// refused, and are served as soon as the descriptors (so the workers) are there.
 	listener, err := net.Listen("tcp", *listen)
 	if err != nil {
-		log.Fatalf("cannot listen on %s: %v", *listen, err)
+		fatalf("cannot listen on %s: %v", *listen, err)
 	}
 	files, err := f.descriptors(context.Background(), 120*time.Second)
 	if err != nil {
-		log.Fatalf("cannot load the service descriptors: %v", err)
+		fatalf("cannot load the service descriptors: %v", err)
 	}
 	f.served = methods(files)
 	server := grpc.NewServer(
@@ -218,8 +217,30 @@ func main() {
 		server.GracefulStop()
 		timer.Stop()
 	}()
-	log.Printf("serving gRPC on %s for %s", *listen, *socket)
+	logLine("INFO", fmt.Sprintf("serving gRPC on %s for %s", *listen, *socket))
 	if err := server.Serve(listener); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
-		log.Fatal(err)
+		fatalf("%v", err)
 	}
+}
+
+// logLine writes one line of the log as the python wrapper's workers write theirs: plain text, or
+// under LOG_FORMAT=json one JSON object with the same fields (time, level, logger, pid, message).
+func logLine(level, message string) {
+	if !strings.EqualFold(os.Getenv("LOG_FORMAT"), "json") {
+		fmt.Fprintf(os.Stderr, "grpc-front: %s\n", message)
+		return
+	}
+	line, _ := json.Marshal(struct {
+		Time    string `json:"time"`
+		Level   string `json:"level"`
+		Logger  string `json:"logger"`
+		Pid     int    `json:"pid"`
+		Message string `json:"message"`
+	}{time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), level, "grpc-front", os.Getpid(), message})
+	os.Stderr.Write(append(line, '\n'))
+}
+
+func fatalf(format string, args ...any) {
+	logLine("ERROR", fmt.Sprintf(format, args...))
+	os.Exit(1)
 }

@@ -10,6 +10,7 @@ path, a body over GRPC_MAX_MESSAGE_BYTES) answer Seldon's status body, as REST's
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 
@@ -27,6 +28,14 @@ _JSON = b"application/json"
 _METHODS = (b"GET", b"POST")  # the front GETs the descriptors and POSTs the calls
 
 Route = Callable[[bytes], bytes]
+
+
+@functools.cache
+def _status_names() -> dict[int, str]:
+    """gRPC status code -> its name (OK, INVALID_ARGUMENT, ...)."""
+    import grpc
+
+    return {code.value[0]: code.name for code in grpc.StatusCode}
 
 
 def build_bridge_routes(endpoints: Endpoints) -> dict[bytes, Route]:
@@ -52,6 +61,15 @@ class Bridge:
 
     def error(self, status: int, message: str, path: bytes = b"") -> Response:
         return _error(status, message)
+
+    def describe(self, method: bytes, url: bytes, response: Response) -> tuple[int, dict[str, object]]:
+        """A gRPC call by its method and gRPC status (the answer's first byte); the front's
+        fetch of the descriptors at DEBUG."""
+        if not url.startswith(b"/grpc/"):
+            return logging.DEBUG, {"method": method.decode(errors="replace"), "path": url.decode(errors="replace")}
+        code = response.body[0] if response.status == 200 and response.body else None
+        status = _status_names().get(code, "UNKNOWN") if code is not None else response.status
+        return logging.INFO, {"grpc_method": url[len(b"/grpc") :].decode(errors="replace"), "status": status}
 
     def __call__(self, request: Request) -> Response:
         route = self.routes.get(request.path.rstrip(b"/") or b"/")

@@ -19,10 +19,10 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 
-from . import __version__, component, deadlines, endpoints, http_server, settings
+from . import __version__, component, deadlines, endpoints, http_server, logs, settings
 from .errors import EXIT_CANNOT_START, StartupError
 from .microservice import Microservice
-from .supervisor import EXIT_RECYCLED, LOG_FORMAT, Plan, guarded, serve_single, supervise
+from .supervisor import EXIT_RECYCLED, Plan, guarded, serve_single, supervise
 
 log = logging.getLogger("seldon_serve")
 
@@ -101,7 +101,9 @@ async def _serve_grpc(
 
     config = plan.config
     if plan.bridge is not None:
-        state = http_server.ServerState(config.max_message_bytes, "GRPC_MAX_MESSAGE_BYTES", on_answered=on_answered)
+        state = http_server.ServerState(
+            config.max_message_bytes, "GRPC_MAX_MESSAGE_BYTES", access_log=config.access_log, on_answered=on_answered
+        )
         server = await http_server.serve_unix(bridge.Bridge(served), plan.bridge, state)
         return "the gRPC front", functools.partial(http_server.shutdown, server, state)
     aio = await grpc_server.serve(served, config.host, config.grpc_port, config.max_message_bytes)
@@ -127,7 +129,7 @@ def run_worker(plan: Plan, on_ready: Callable[[], None] | None = None) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     config = settings.from_args(argv)
-    logging.basicConfig(level=config.log_level, format=LOG_FORMAT)
+    logs.configure(config.log_level, config.log_format)
     if config.pidfile:
         with open(config.pidfile, "w") as pidfile:
             pidfile.write(f"{os.getpid()}\n")

@@ -70,6 +70,10 @@ class Handler(Protocol):
 
     def error(self, status: int, message: str, path: bytes = b"") -> Response: ...
 
+    def describe(self, method: bytes, url: bytes, response: Response) -> tuple[int, dict[str, object]]:
+        """How the access log shows an answered request: its level and fields (logs.REQUEST_FIELDS)."""
+        ...
+
 
 class RequestBudget:
     """--max-requests: after this many answered requests (REST and gRPC alike) the worker
@@ -239,14 +243,23 @@ class HttpProtocol(asyncio.Protocol):
         keep_alive = self.parser.should_keep_alive() and not state.closing
         self._send(response, keep_alive=keep_alive)
         if state.access_log:
-            took = (time.perf_counter() - started) * 1000
-            method, url = self.method.decode(errors="replace"), self.url.decode(errors="replace")
-            sent = 0 if self.method == b"HEAD" else len(response.body)
-            access.info("%s %s %d %d %.1fms", method, url, response.status, sent, took)
+            self._log_access(response, (time.perf_counter() - started) * 1000)
         self.busy = False
         self._reset()
         if state.on_answered is not None:
             state.on_answered()
+
+    def _log_access(self, response: Response, took: float) -> None:
+        """A request's line, at the level and with the fields its handler describes it by."""
+        level, fields = self.handler.describe(self.method, self.url, response)
+        if not access.isEnabledFor(level):
+            return
+        method, url = self.method.decode(errors="replace"), self.url.decode(errors="replace")
+        sent = 0 if self.method == b"HEAD" else len(response.body)
+        fields = {**fields, "bytes": sent, "latency_ms": round(took, 3)}
+        if puid := self.headers.get(b"seldon-puid"):
+            fields["puid"] = puid.decode(errors="replace")
+        access.log(level, "%s %s %d %d %.1fms", method, url, response.status, sent, took, extra=fields)
 
     # ---- answering --------------------------------------------------------------------------
 

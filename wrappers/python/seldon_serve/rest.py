@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 _JSON = b"application/json"
 _TEXT = b"text/plain; charset=utf-8"
+# The paths a kubelet (or a load balancer) asks of every unit: the access log leaves them to DEBUG.
+_PROBES = frozenset((b"/health/ping", b"/ping", b"/health/status", b"/api/v1.0/health/status"))
 
 RouteHandler = Callable[[Any], Any]  # what a path calls (see build_routes)
 Routes = dict[bytes, tuple[str, RouteHandler]]
@@ -117,6 +119,13 @@ class Router:
         if self.v2 is not None and _under_v2(path):
             return Response(status, _JSON, orjson.dumps(v2_rest.error_body(message)))
         return _error(status, message)
+
+    def describe(self, method: bytes, url: bytes, response: Response) -> tuple[int, dict[str, object]]:
+        """Probes are logged at DEBUG only: a kubelet asks every few seconds."""
+        path = url.partition(b"?")[0]
+        level = logging.DEBUG if path.rstrip(b"/") in _PROBES or path.startswith(b"/v2/health/") else logging.INFO
+        fields = {"method": method.decode(errors="replace"), "path": url.decode(errors="replace")}
+        return level, {**fields, "status": response.status}
 
     def __call__(self, request: Request) -> Response:
         path = request.path

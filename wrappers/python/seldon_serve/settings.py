@@ -30,6 +30,7 @@ class Settings:
     grace_seconds: float
     max_message_bytes: int
     log_level: str
+    log_format: str = "text"  # LOG_FORMAT: text, or one JSON object a line
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT_SECONDS
     load_timeout: float = 0  # MODEL_LOAD_TIMEOUT_SECONDS (0: no limit)
@@ -221,12 +222,13 @@ def from_args(argv: list[str] | None = None, annotations_file: str = ANNOTATIONS
         grace_seconds=args.grace_seconds,
         max_message_bytes=args.max_message_bytes,
         log_level=log_level,
+        log_format=setting("LOG_FORMAT").read(),
         max_body_bytes=setting("REST_MAX_BODY_BYTES").read(),
         request_timeout=request_timeout,
         load_timeout=max(0, setting("MODEL_LOAD_TIMEOUT_SECONDS").read()),
         protocol=args.protocol,
         pidfile=args.pidfile,
-        access_log=debug or truthy(args.access_log),
+        access_log=debug or truthy(args.access_log) or truthy(setting("ACCESS_LOG").read()),
         payload_passthrough=truthy(os.environ.get("PAYLOAD_PASSTHROUGH")),
         max_requests=max(0, args.max_requests),
         max_requests_jitter=max(0, args.max_requests_jitter),

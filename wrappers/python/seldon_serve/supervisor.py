@@ -23,12 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from . import settings
+from . import logs, settings
 from .errors import EXIT_CANNOT_START, StartupError
 
 log = logging.getLogger("seldon_serve")
 # Every process of the tree logs in this form: the pid tells the workers' lines apart.
-LOG_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
 
 
 @dataclass
@@ -140,7 +139,7 @@ def serve_single(plan: Plan, run_worker: RunWorker) -> int:
 
 
 def _worker_entry(plan: Plan, run_worker: RunWorker, loaded: multiprocessing.synchronize.Event) -> None:
-    logging.basicConfig(level=plan.config.log_level, format=LOG_FORMAT)
+    logs.configure(plan.config.log_level, plan.config.log_format)
     plan.metrics_in_worker = False
     sys.exit(guarded(functools.partial(run_worker, on_ready=loaded.set), plan))
 

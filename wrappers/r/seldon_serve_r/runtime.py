@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 from seldon_serve import deadlines
-from seldon_serve.contract import REASONS
+from seldon_serve.contract import REASONS, setting
 from seldon_serve.errors import SeldonMicroserviceException
 
 log = logging.getLogger("seldon_serve.r")
@@ -28,15 +28,33 @@ class RError(Exception):
         self.stack = stack
 
 
+class ConsoleLines:
+    """Text R writes to its console, a log record (WARNING) for each line it completes."""
+
+    def __init__(self, logger: logging.Logger):
+        self.logger = logger
+        self.pending = ""
+
+    def write(self, text: str) -> None:
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in lines:
+            if line.strip():
+                self.logger.warning("%s", line)
+
+
 @functools.cache
 def session() -> Any:
     """rpy2's rinterface with R started and seldon.R attached (first call only)."""
     import rpy2.rinterface as ri
     from rpy2.rinterface_lib import callbacks
 
-    # R's console goes to the container's log as it is, without rpy2's prefixes.
+    # R's console goes to the container's log as it is, without rpy2's prefixes; under
+    # LOG_FORMAT=json, R's warnings and errors are log records (the model's prints stay as they are).
     callbacks.consolewrite_print = lambda text: sys.stdout.write(text)
-    callbacks.consolewrite_warnerror = lambda text: sys.stderr.write(text)
+    if setting("LOG_FORMAT").read() == "json":
+        callbacks.consolewrite_warnerror = ConsoleLines(logging.getLogger("seldon_serve.r.console")).write
+    else:
+        callbacks.consolewrite_warnerror = lambda text: sys.stderr.write(text)
     logging.getLogger("rpy2").setLevel(logging.WARNING)  # its start-up report is not ours to log
     ri.initr()
     runtime = resources.files(__package__).joinpath("seldon.R").read_text()

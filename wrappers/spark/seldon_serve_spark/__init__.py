@@ -15,13 +15,18 @@ that model already, for a source folder with no code.
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import pwd
+import re
+import subprocess
 import tempfile
+import threading
 from typing import Any
 
 import numpy as np
 
+from seldon_serve.contract import setting
 from seldon_serve.errors import BadRequest, StartupError
 
 LOCAL_SCORING_MAX_ROWS = 64  # above this a Spark job's fixed cost is worth paying
@@ -48,22 +53,56 @@ def name_this_user() -> None:
 
 def session() -> Any:
     """This worker's SparkSession: local, no UI, one shuffle partition, quiet."""
+    from pyspark import SparkConf, SparkContext
     from pyspark.sql import SparkSession
 
     name_this_user()
-    builder = (
-        SparkSession.builder.master(os.environ.get("SPARK_MASTER") or "local[1]")
-        .appName("seldon-serve")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY") or "512m")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
+    conf = (
+        SparkConf()
+        .setMaster(os.environ.get("SPARK_MASTER") or "local[1]")
+        .setAppName("seldon-serve")
+        .set("spark.ui.enabled", "false")
+        .set("spark.ui.showConsoleProgress", "false")
+        .set("spark.sql.shuffle.partitions", "1")
+        .set("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY") or "512m")
+        .set("spark.driver.host", "127.0.0.1")
+        .set("spark.driver.bindAddress", "127.0.0.1")
     )
-    spark = builder.getOrCreate()
+    gateway = jvm_logging_as_records(conf) if setting("LOG_FORMAT").read() == "json" else None
+    SparkContext(conf=conf, gateway=gateway)
+    spark = SparkSession.builder.getOrCreate()  # on the context just made
     spark.sparkContext.setLogLevel("WARN")
     return spark
+
+
+# A line of log4j's default layout, as Spark's JVM writes it: "26/12/04 18:36:08 WARN Class: text".
+LOG4J_LINE = re.compile(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d (TRACE|DEBUG|INFO|WARN|ERROR|FATAL) (.*)$")
+LOG4J_LEVELS = {"TRACE": "DEBUG", "WARN": "WARNING", "FATAL": "CRITICAL"}
+
+
+def jvm_logging_as_records(conf: Any) -> Any:
+    """LOG_FORMAT=json: Spark's JVM started with its output piped here, each line it writes (log4j's,
+    the JVM's own warnings, a native library's) becoming a record of the `spark` logger, so that
+    every line of the log is JSON. The py4j gateway to hand to the SparkContext."""
+    from pyspark.java_gateway import launch_gateway
+
+    gateway = launch_gateway(conf, popen_kwargs={"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT})
+    threading.Thread(target=_log_lines, args=(gateway.proc.stdout,), name="spark-jvm-log", daemon=True).start()
+    return gateway
+
+
+def _log_lines(stream: Any) -> None:
+    log = logging.getLogger("spark")
+    for raw in iter(stream.readline, b""):
+        line = raw.decode(errors="replace").rstrip()
+        if not line:
+            continue
+        found = LOG4J_LINE.match(line)
+        if found:
+            level = LOG4J_LEVELS.get(found[1], found[1])
+            log.log(logging.getLevelName(level), "%s", found[2])
+        else:
+            log.log(logging.WARNING if line.startswith("WARNING") else logging.INFO, "%s", line)
 
 
 class SparkPipeline:

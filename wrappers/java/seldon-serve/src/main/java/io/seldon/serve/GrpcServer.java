@@ -59,11 +59,14 @@ final class GrpcServer {
    * quarter of the rate).
    */
   GrpcServer(Microservice seldon, List<BindableService> others, String host, int port, int maxMessageBytes,
-      int threads) {
+      int threads, boolean accessLog) {
     executor = Executors.newFixedThreadPool(threads, Threads.named("grpc"));
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
         .maxInboundMessageSize(maxMessageBytes)
         .executor(executor);
+    if (accessLog) {
+      builder.intercept(AccessLog.grpc());
+    }
     if (seldon != null) {
       Services services = new Services(seldon);
       for (ServerServiceDefinition service : List.of(ModelGrpc.bindService(services),

@@ -18,6 +18,8 @@ public final class Main {
     // The JDK's HTTP server writes headers and body apart: with Nagle's algorithm on, each
     // keep-alive answer then waits for the client's delayed ACK (40 ms).
     System.setProperty("sun.net.httpserver.nodelay", "true");
+    // Before the settings are read, so that one that stops start-up is reported in the log's format.
+    Log.setFormat(System.getenv().getOrDefault("LOG_FORMAT", "").strip().equalsIgnoreCase("json") ? "json" : "text");
     try {
       serve(Settings.from(args, System.getenv()));
     } catch (StartupException | IOException e) { // IOException: a port already taken, say
@@ -28,6 +30,7 @@ public final class Main {
 
   private static void serve(Settings settings) throws StartupException, IOException {
     Log.setLevel(settings.logLevel());
+    Log.setFormat(settings.logFormat());
     settings.httpLimits().applyToJdk(); // before the first JDK HTTP server (metrics or REST) is made
     long started = System.nanoTime();
     Class<? extends PredictionService> cls = ModelLoader.find(settings.modelName());
@@ -45,14 +48,14 @@ public final class Main {
     GrpcServer grpc;
     try {
       grpc = new GrpcServer(seldon, v2Grpc, settings.host(), settings.grpcPort(), settings.maxMessageBytes(),
-          settings.threads());
+          settings.threads(), settings.accessLog());
     } catch (IllegalArgumentException e) {
       throw new StartupException(e.getMessage());
     }
     MetricsServer metricsServer = new MetricsServer(metrics, settings.host(), settings.metricsPort(),
         settings.metricsPath());
     RestServer rest = new RestServer(seldon, v2Rest, settings.host(), settings.httpPort(), settings.threads(),
-        settings.restMaxBodyBytes(), settings.httpLimits());
+        settings.restMaxBodyBytes(), settings.httpLimits(), settings.accessLog());
     grpc.start();
     metricsServer.start();
     rest.start();

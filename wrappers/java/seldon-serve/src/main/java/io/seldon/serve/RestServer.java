@@ -35,6 +35,7 @@ final class RestServer {
   private final Map<String, Route> routes = new HashMap<>();
   private final int maxBodyBytes; // a larger body is answered 413 (REST_MAX_BODY_BYTES)
   private final HttpLimits limits;
+  private final boolean accessLog; // ACCESS_LOG: a line per request
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger admitted = new AtomicInteger(); // in progress or waiting for a thread
   private volatile boolean closing;
@@ -62,11 +63,12 @@ final class RestServer {
   }
 
   RestServer(Microservice service, RestProtocol other, String host, int port, int threads, int maxBodyBytes,
-      HttpLimits limits) throws IOException {
+      HttpLimits limits, boolean accessLog) throws IOException {
     this.service = service;
     this.other = other;
     this.maxBodyBytes = maxBodyBytes;
     this.limits = limits;
+    this.accessLog = accessLog;
     if (service != null) {
       seldonRoutes(service);
     }
@@ -194,6 +196,7 @@ final class RestServer {
   }
 
   private void handle(HttpExchange exchange) throws IOException {
+    long started = System.nanoTime();
     inFlight.incrementAndGet();
     try {
       Answer refusal = refusal(exchange);
@@ -212,6 +215,11 @@ final class RestServer {
       exchange.sendResponseHeaders(answer.status, bytes.length);
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(bytes);
+      }
+      if (accessLog) {
+        boolean head = exchange.getRequestMethod().equals("HEAD");
+        AccessLog.rest(exchange.getRequestMethod(), exchange.getRequestURI().toString(), answer.status,
+            head ? 0 : bytes.length, started, exchange.getRequestHeaders().getFirst("Seldon-Puid"));
       }
     } finally {
       exchange.close();

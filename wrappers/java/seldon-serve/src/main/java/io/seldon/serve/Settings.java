@@ -17,6 +17,8 @@ record Settings(
     long graceMillis,
     int maxMessageBytes,
     String logLevel,
+    String logFormat,
+    boolean accessLog,
     String protocol,
     int restMaxBodyBytes,
     long requestTimeoutMillis,
@@ -29,6 +31,11 @@ record Settings(
 
   boolean servesV2() {
     return !protocol.equals("seldon");
+  }
+
+  /** A boolean setting as Seldon reads them: 1, true, t or yes, in any case. */
+  static boolean truthy(String value) {
+    return java.util.Set.of("1", "true", "t", "yes").contains(value.strip().toLowerCase(java.util.Locale.ROOT));
   }
 
   static final String USAGE = "usage: java -cp <classpath> io.seldon.serve.Main MODEL_NAME [--service-type MODEL]"
@@ -72,6 +79,8 @@ record Settings(
         Contract.whole(env, "GRACEFUL_SHUTDOWN_SECONDS") * 1000L,
         Contract.whole(env, "GRPC_MAX_MESSAGE_BYTES"),
         Contract.choice(env, "LOG_LEVEL"),
+        Contract.choice(env, "LOG_FORMAT"),
+        truthy(Contract.text(env, "ACCESS_LOG")),
         Contract.choice(env, "PROTOCOL"),
         Contract.whole(env, "REST_MAX_BODY_BYTES"),
         Contract.whole(env, "REQUEST_TIMEOUT_SECONDS") * 1000L,

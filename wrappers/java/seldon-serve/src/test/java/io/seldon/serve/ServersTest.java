@@ -77,9 +77,9 @@ class ServersTest {
 
     Served(PredictionService model, HttpLimits limits) throws StartupException, IOException {
       Microservice service = new Microservice(model, "MODEL", Map.of(), null);
-      rest = new RestServer(service, null, "127.0.0.1", 0, 2, 1 << 20, limits);
+      rest = new RestServer(service, null, "127.0.0.1", 0, 2, 1 << 20, limits, false);
       rest.start();
-      grpc = new GrpcServer(service, List.of(), "127.0.0.1", 0, 1 << 20, 2);
+      grpc = new GrpcServer(service, List.of(), "127.0.0.1", 0, 1 << 20, 2, false);
       grpc.start();
       channel = Grpc.newChannelBuilderForAddress("127.0.0.1", grpc.port(), InsecureChannelCredentials.create())
           .build();
