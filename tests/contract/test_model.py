@@ -256,6 +256,14 @@ def test_grpc_reflection_lists_every_seldon_service(model):
     assert {f"seldon.protos.{s}" for s in services} <= names
 
 
+def test_grpc_health_answers_serving_for_a_kubernetes_grpc_probe(model):
+    """grpc.health.v1.Health/Check with no service named: SERVING (1). Sent as raw bytes: an empty
+    HealthCheckRequest, and the answer's field 1 (status) as its protobuf encoding."""
+    with grpc.insecure_channel(model.grpc) as ch:
+        check = ch.unary_unary("/grpc.health.v1.Health/Check", request_serializer=None, response_deserializer=None)
+        assert check(b"", timeout=10) == b"\x08\x01"
+
+
 def test_grpc_without_the_front_serves_the_same_contract(start):
     """SELDON_GRPC_FRONT=off: gRPC from inside the worker (a wrapper with no front ignores it)."""
     model = start("model", env={"SELDON_GRPC_FRONT": "off"})

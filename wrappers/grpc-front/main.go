@@ -29,6 +29,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
@@ -207,12 +209,18 @@ func main() {
 	)
 	options := reflection.ServerOptions{Services: services{files}, DescriptorResolver: files, ExtensionResolver: protoregistry.GlobalTypes}
 	reflectionv1.RegisterServerReflectionServer(server, reflection.NewServerV1(options))
+	// grpc.health.v1, for a Kubernetes gRPC probe: SERVING from here on (the workers answered with
+	// their descriptors, so the model is loaded), NOT_SERVING once stopping. Answered by the front
+	// itself, it is not held up by a worker busy in a long call.
+	healthServer := health.NewServer()
+	healthpb.RegisterHealthServer(server, healthServer)
 	reflectionv1alpha.RegisterServerReflectionServer(server, reflection.NewServer(options))
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
 		<-stop
+		healthServer.Shutdown()
 		timer := time.AfterFunc(*grace, server.Stop)
 		server.GracefulStop()
 		timer.Stop()
