@@ -142,13 +142,14 @@ class HttpProtocol(asyncio.Protocol):
     """One connection: httptools' callbacks gather a request, on_message_complete answers it."""
 
     __slots__ = (
-        "body", "body_size", "busy", "expect_continue", "handler", "header_bytes", "headers", "idle_ticks",
-        "lingering", "method", "over_capacity", "parser", "refusal", "state", "transport", "url",
+        "body", "body_size", "busy", "expect_continue", "handler", "header_budget", "headers", "idle_ticks",
+        "lingering", "max_url_bytes", "method", "over_capacity", "parser", "refusal", "state", "transport", "url",
     )  # fmt: skip
 
     def __init__(self, handler: Handler, state: ServerState):
         self.handler = handler
         self.state = state
+        self.max_url_bytes = state.limits.max_url_bytes  # kept here: read on every request
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpRequestParser(self)
         self.busy = False
@@ -162,7 +163,7 @@ class HttpProtocol(asyncio.Protocol):
         self.method = b""
         self.url = b""
         self.headers: dict[bytes, bytes] = {}
-        self.header_bytes = 0
+        self.header_budget = self.state.limits.max_header_bytes  # bytes of header lines still allowed
         self.body: list[bytes] = []
         self.body_size = 0
         self.expect_continue = False
@@ -206,13 +207,12 @@ class HttpProtocol(asyncio.Protocol):
         if not self.url:  # the method is parsed before the URL; known now, a HEAD gets no body
             self.method = self.parser.get_method()
         self.url += url
-        if len(self.url) > self.state.limits.max_url_bytes:
-            limit = self.state.limits.max_url_bytes
-            raise self._refusing(414, f"request target over {limit} bytes (HTTP_MAX_URL_BYTES)")
+        if len(self.url) > self.max_url_bytes:
+            raise self._refusing(414, f"request target over {self.max_url_bytes} bytes (HTTP_MAX_URL_BYTES)")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.header_bytes += len(name) + len(value)
-        if self.header_bytes > self.state.limits.max_header_bytes:
+        self.header_budget -= len(name) + len(value)
+        if self.header_budget < 0:
             limit = self.state.limits.max_header_bytes
             raise self._refusing(431, f"request header lines over {limit} bytes (HTTP_MAX_HEADER_BYTES)")
         name = name.lower()
@@ -268,15 +268,12 @@ class HttpProtocol(asyncio.Protocol):
         too_large = self.state.too_large if self.body_size > self.state.max_body_bytes else ""
         return Request(self.method, parsed.path, parsed.query, self.headers, b"".join(self.body), too_large)
 
-    def _send(self, response: Response, *, keep_alive: bool) -> None:
-        if self.transport is None or self.transport.is_closing():
+    def _send(self, response: Response, *, keep_alive: bool, linger: bool = False) -> None:
+        """Write the answer; without keep-alive, close the connection (after LINGER_SECONDS of
+        reading and dropping what still comes, with linger)."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
             return
-        self._write(response, keep_alive=keep_alive)
-        if not keep_alive:
-            self.transport.close()
-
-    def _write(self, response: Response, *, keep_alive: bool) -> None:
-        assert self.transport is not None
         status, content_type, body, headers = response
         head = b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s%s\r\n" % (
             status,
@@ -288,7 +285,16 @@ class HttpProtocol(asyncio.Protocol):
         )
         if self.method == b"HEAD":  # the headers GET would have, Content-Length included; no body
             body = b""
-        self.transport.write(head + body)
+        transport.write(head + body)
+        if keep_alive:
+            return
+        if not linger:
+            transport.close()
+            return
+        self.lingering = True
+        if transport.can_write_eof():
+            transport.write_eof()
+        asyncio.get_running_loop().call_later(LINGER_SECONDS, transport.close)
 
     def _refusing(self, status: int, message: str) -> _Refused:
         """The exception a callback raises to stop reading a request it answers `status`."""
@@ -297,15 +303,10 @@ class HttpProtocol(asyncio.Protocol):
 
     def _refuse(self, response: Response) -> None:
         """Answer, stop writing, and read and drop what still comes for a while (LINGER_SECONDS)."""
-        transport = self.transport
-        if transport is None or transport.is_closing():
+        if self.transport is None or self.transport.is_closing():
             return
         log.warning("refused a request (%d): %s", response.status, _message_of(response))
-        self._write(response, keep_alive=False)  # closed below, after the lingering
-        self.lingering = True
-        if transport.can_write_eof():
-            transport.write_eof()
-        asyncio.get_running_loop().call_later(LINGER_SECONDS, transport.close)
+        self._send(response, keep_alive=False, linger=True)
 
     def close_if_idle(self) -> None:
         if self.transport is not None and not self.busy:
