@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+# Every process of the tree logs in this form: the pid tells the workers' lines apart.
 TEXT_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
 
 # The fields a request's line carries besides the message (`extra=` of the access logger), in order.

@@ -27,7 +27,6 @@ from . import logs, settings
 from .errors import EXIT_CANNOT_START, StartupError
 
 log = logging.getLogger("seldon_serve")
-# Every process of the tree logs in this form: the pid tells the workers' lines apart.
 
 
 @dataclass
