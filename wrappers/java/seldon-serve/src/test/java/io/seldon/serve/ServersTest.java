@@ -2,6 +2,7 @@ package io.seldon.serve;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import io.grpc.Grpc;
@@ -113,10 +114,13 @@ class ServersTest {
     return JsonIn.message(Json.parse(ROW, "test"));
   }
 
-  /** Takes as many milliseconds as the request's first value says. */
+  /** Takes as many milliseconds as the request's first value says; `started` counts the calls begun. */
   static class Slow implements PredictionService {
+    final java.util.concurrent.Semaphore started = new java.util.concurrent.Semaphore(0);
+
     @Override
     public Payload predict(Payload input) {
+      started.release();
       try {
         Thread.sleep((long) input.values()[0]);
       } catch (InterruptedException e) {
@@ -128,7 +132,8 @@ class ServersTest {
 
   @Test
   void requestsPastTheHttpLimitsAreAnsweredWithTheirStatusAndSeldonsBody() throws Exception {
-    try (Served served = new Served(new Slow(), new HttpLimits(0, 1, 100, 400))) {
+    Slow model = new Slow();
+    try (Served served = new Served(model, new HttpLimits(0, 1, 100, 400))) {
       String base = "http://127.0.0.1:" + served.rest.port();
       HttpResponse<String> longTarget = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/ping?" + "x".repeat(100)))
           .build(), HttpResponse.BodyHandlers.ofString());
@@ -141,7 +146,8 @@ class ServersTest {
       var slow = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base + "/predict"))
           .POST(HttpRequest.BodyPublishers.ofString("{\"data\": {\"ndarray\": [[1500]]}}")).build(),
           HttpResponse.BodyHandlers.ofString());
-      Thread.sleep(300); // the slow one holds the one place
+      // The slow one holds the one place (waited for: a loaded machine may take a while to send it).
+      assertTrue(model.started.tryAcquire(10, java.util.concurrent.TimeUnit.SECONDS));
       HttpResponse<String> refused = served.post("/predict", "{\"data\": {\"ndarray\": [[0]]}}", null);
       assertEquals(503, refused.statusCode());
       assertEquals(200, slow.get().statusCode());
