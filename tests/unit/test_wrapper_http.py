@@ -409,6 +409,15 @@ def test_a_wrong_method_is_a_405_naming_the_allowed_ones():
     assert orjson.loads(response.body)["status"]["info"] == "this endpoint takes GET or POST, not DELETE"
 
 
+def test_head_is_answered_as_get_would_be_as_flask_answers_it_for_seldon():
+    router = rest.router(served(v2=False))
+    for path in (b"/health/ping", b"/health/status", b"/api/v1.0/metadata"):
+        head, get = router(seldon_request(b"HEAD", path)), router(seldon_request(b"GET", path))
+        assert (head.status, head.content_type) == (get.status, get.content_type) == (200, get.content_type)
+    assert router(seldon_request(b"HEAD", b"/health/ping")).body == b"pong"  # the transport sends its headers only
+    assert router(seldon_request(b"HEAD", b"/api/v1.0/predictions")).status == 400  # GET without ?json=
+
+
 class Doubler:
     def predict(self, X, names):
         return X * 2

@@ -151,7 +151,8 @@ def _under_v2(path: bytes) -> bool:
 
 def _answer(kind: str, handler: RouteHandler, request: Request) -> Response:
     allowed = _METHODS.get(kind, _READ_ONLY)
-    if request.method not in allowed:
+    # HEAD is answered as GET without the body (http_server drops it), as Flask does for Seldon.
+    if (b"GET" if request.method == b"HEAD" else request.method) not in allowed:
         raise MethodNotAllowed(request.method.decode(errors="replace"), tuple(m.decode() for m in allowed))
     if kind == "ping":
         return Response(200, _TEXT, b"pong")

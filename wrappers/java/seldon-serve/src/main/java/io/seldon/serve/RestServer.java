@@ -304,9 +304,12 @@ final class RestServer {
     }
   }
 
-  /** The methods the OpenAPI document declares: a verb by POST or GET ?json=, the rest by GET. */
+  /**
+   * The methods the OpenAPI document declares: a verb by POST or GET ?json=, the rest by GET; HEAD
+   * wherever GET is (answered without the body), as Flask answers it for Seldon.
+   */
   private static void checkMethod(HttpExchange exchange, Kind kind) {
-    String method = exchange.getRequestMethod();
+    String method = exchange.getRequestMethod().equals("HEAD") ? "GET" : exchange.getRequestMethod();
     if (kind == Kind.BODY && !method.equals("POST") && !method.equals("GET")) {
       throw SeldonException.methodNotAllowed(method, "GET", "POST");
     }
