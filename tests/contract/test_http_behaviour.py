@@ -1,7 +1,8 @@
-"""What a proxy or load balancer in front relies on, on a raw socket, in every family: a HEAD
-answer has no body, an idle keep-alive connection is closed after HTTP_KEEPALIVE_SECONDS, a
-request target or header lines over their limits are answered 414 and 431, and requests past
-HTTP_MAX_CONNECTIONS are answered 503 at once rather than queued. Each refusal is worded as the
+"""What a proxy, a load balancer or a kubelet relies on, on a raw socket, in every family:
+liveness is answered at once while the only worker computes, a HEAD answer has no body, an
+idle keep-alive connection is closed after HTTP_KEEPALIVE_SECONDS, a request target or header
+lines over their limits are answered 414 and 431, and requests past HTTP_MAX_CONNECTIONS are
+answered 503 at once rather than queued. Each refusal is worded as the
 path's protocol words its errors: Seldon's status body, or {"error"} under /v2."""
 
 from __future__ import annotations
@@ -84,6 +85,39 @@ def test_a_head_answer_carries_no_body(limited):
         sock.settimeout(10)
         sock.sendall(b"GET /health/ping HTTP/1.1\r\nHost: model\r\n\r\n")  # the connection goes on
         assert read_answer(sock)[::2] == (200, b"pong")
+
+
+def probe(model: RunningModel, method: str, path: str) -> tuple[bytes, float]:
+    """A kubelet's HTTP probe (a new connection, closed after it): the whole answer, and how
+    long it took."""
+    began = time.monotonic()
+    with connect(model) as sock:
+        sock.sendall(f"{method} {path} HTTP/1.1\r\nHost: model\r\nConnection: close\r\n\r\n".encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer, time.monotonic() - began
+
+
+def test_liveness_is_answered_at_once_while_the_only_worker_is_in_a_slow_predict(limited):
+    """A kubelet's liveness probe must not fail because the model is computing (and get a
+    healthy pod restarted); readiness and the other paths wait their turn."""
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(post, limited, "/predict", {"jsonData": {"sleep": 3}})
+        time.sleep(0.8)  # inside predict now (with margin: tests share the CPUs)
+        answers = {(method, path): probe(limited, method, path) for method, path in LIVENESS}
+        still_computing = not slow.done()
+        assert slow.result(timeout=30).status_code == 200
+    assert still_computing
+    for (method, path), (answer, took) in answers.items():
+        assert answer.startswith(b"HTTP/1.1 200 "), (method, path, answer)
+        assert took < 0.1, f"{method} {path} took {took * 1000:.0f} ms while the model computed"
+    assert answers[("GET", "/health/ping")][0].endswith(b"\r\n\r\npong")
+    assert answers[("HEAD", "/health/ping")][0].endswith(b"\r\n\r\n")
+    assert json.loads(answers[("GET", "/v2/health/live")][0].partition(b"\r\n\r\n")[2]) == {"live": True}
+
+
+LIVENESS = [("GET", "/health/ping"), ("HEAD", "/health/ping"), ("GET", "/ping"), ("GET", "/v2/health/live")]
 
 
 def test_an_idle_keep_alive_connection_is_closed_after_the_keepalive(limited):

@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import threading
+import time
 from typing import Any
 
 import orjson
 import pytest
+import uvloop
 from google.protobuf import json_format
 
-from seldon_serve import bridge, http_server, rest
+from seldon_serve import bridge, http_server, liveness, rest
 from seldon_serve.endpoints import Endpoints
 from seldon_serve.http_server import HttpProtocol, Request, Response, ServerState
 from seldon_serve.microservice import Microservice
@@ -23,6 +26,7 @@ from seldon_serve.v2 import OpenInference
 pytestmark = pytest.mark.unit
 
 LIMIT = 64  # the body limit of the transport tests
+SLOW_SECONDS = 1.5
 
 
 class FakeTransport(asyncio.Transport):
@@ -52,15 +56,19 @@ class FakeTransport(asyncio.Transport):
 
 
 class Echo:
-    """A handler answering what it was asked: method, path, query and body."""
+    """A handler answering what it was asked: method, path, query and body; /slow takes
+    SLOW_SECONDS on the loop, as a long model call does."""
 
     headers = frozenset((b"content-type",))
+    liveness = frozenset((b"/live",))
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
 
     def __call__(self, request: Request) -> Response:
         self.requests.append(request)
+        if request.path == b"/slow":
+            time.sleep(SLOW_SECONDS)
         if request.too_large:
             return Response(413, b"text/plain", request.too_large.encode())
         body = b"%s %s %s %s" % (request.method, request.path, request.query or b"-", request.body)
@@ -343,6 +351,77 @@ def test_over_loopback_a_connection_serves_several_requests_and_shutdown_closes_
     found, after = asyncio.run(scenario())
     assert [(status, body) for status, _, body in found] == [(200, b"GET /a - "), (200, b"POST /b - body")]
     assert after == b""
+
+
+@pytest.mark.parametrize("run", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"])  # workers run on uvloop
+def test_while_a_call_holds_the_loop_liveness_is_answered_at_once_and_other_requests_wait_their_turn(run):
+    ready = threading.Event()
+    found: dict[str, Any] = {}
+
+    async def serve() -> None:
+        state = ServerState(LIMIT, "TEST_LIMIT")
+        server = await http_server.serve(Echo(), "127.0.0.1", 0, state, reuse_port=False)
+        found["port"] = server.sockets[0].getsockname()[1]
+        stop_watching = liveness.watching(server, Echo(), state)
+        found["stop"] = stop = asyncio.Event()
+        found["loop"] = asyncio.get_running_loop()
+        ready.set()
+        await stop.wait()
+        stop_watching()
+        await http_server.shutdown(server, state, grace=1.0)
+
+    def ask(name: str, method: bytes, path: bytes) -> None:
+        began = time.monotonic()
+        with socket.create_connection(("127.0.0.1", found["port"])) as client:
+            client.sendall(request(method, path, b"", b"Connection: close"))
+            data = b""
+            while chunk := client.recv(65536):
+                data += chunk
+        found[name] = (answers(data) if method != b"HEAD" else data, time.monotonic() - began)
+
+    def ask_twice_on_one_connection() -> None:
+        """A keep-alive probe, then a request the loop answers on the same connection."""
+        began = time.monotonic()
+        with socket.create_connection(("127.0.0.1", found["port"])) as client:
+            client.sendall(request(b"GET", b"/live"))
+            first = b""
+            while b"GET /live - " not in first:
+                first += client.recv(65536)
+            found["kept_probe"] = (first, time.monotonic() - began)
+            client.sendall(request(b"GET", b"/after", b"", b"Connection: close"))
+            second = b""
+            while chunk := client.recv(65536):
+                second += chunk
+        found["kept_after"] = answers(second)
+
+    server = threading.Thread(target=run, args=(serve(),))
+    server.start()
+    ready.wait(5)
+    slow = threading.Thread(target=ask, args=("slow", b"GET", b"/slow"))
+    slow.start()
+    time.sleep(0.4)  # the call holds the loop now
+    ask("live", b"GET", b"/live")
+    ask("head", b"HEAD", b"/live")
+    ask("other", b"GET", b"/other")  # handed to the loop: answered once the call returns
+    slow.join()
+    slow = threading.Thread(target=ask, args=("slow_again", b"GET", b"/slow"))
+    slow.start()
+    time.sleep(0.4)
+    ask_twice_on_one_connection()
+    slow.join()
+    found["loop"].call_soon_threadsafe(found["stop"].set)
+    server.join(5)
+
+    (((status, _, body),), took) = found["live"]
+    assert (status, body) == (200, b"GET /live - ") and took < 0.1
+    head, took = found["head"]
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and head.endswith(b"\r\n\r\n") and took < 0.1
+    (((status, _, body),), took) = found["other"]
+    assert (status, body) == (200, b"GET /other - ") and took > SLOW_SECONDS - 0.5
+    assert [(status, body) for status, _, body in found["slow"][0]] == [(200, b"GET /slow - ")]
+    probe, took = found["kept_probe"]
+    assert b"Connection: close" not in probe and took < 0.1  # kept alive, as the client asked
+    assert [(status, body) for status, _, body in found["kept_after"]] == [(200, b"GET /after - ")]
 
 
 # ---- the Seldon REST router, without a socket -------------------------------------------

@@ -55,6 +55,7 @@ class Bridge:
     """An http_server.Handler for the front's calls."""
 
     headers: frozenset[bytes] = frozenset()  # it reads no header
+    liveness: frozenset[bytes] = frozenset()  # the front answers gRPC health itself
 
     def __init__(self, endpoints: Endpoints):
         self.routes = build_bridge_routes(endpoints)

@@ -19,7 +19,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 
-from . import __version__, component, deadlines, endpoints, http_server, logs, settings
+from . import __version__, component, deadlines, endpoints, http_server, liveness, logs, settings
 from .errors import EXIT_CANNOT_START, StartupError
 from .microservice import Microservice
 from .supervisor import EXIT_RECYCLED, Plan, guarded, serve_single, supervise
@@ -72,6 +72,7 @@ async def serve_worker(plan: Plan, stop: asyncio.Event) -> int:
     )  # fmt: skip
     router = rest.router(served, config.payload_passthrough)
     http = await http_server.serve(router, config.host, config.http_port, state)
+    stop_watching = liveness.watching(http, router, state)
     grpc_via, stop_grpc = await _serve_grpc(plan, served, on_answered)
     log.info(
         "serving %s as %s (protocol %s): REST :%d, gRPC :%d (%s), metrics :%d%s",
@@ -81,6 +82,7 @@ async def serve_worker(plan: Plan, stop: asyncio.Event) -> int:
     await stop.wait()
     log.info("shutting down: finishing requests in progress")
     plan.recycled = budget is not None and budget.left <= 0
+    stop_watching()
     await asyncio.gather(http_server.shutdown(http, state, config.grace_seconds), stop_grpc(config.grace_seconds))
     return EXIT_RECYCLED if plan.recycled else 0
 

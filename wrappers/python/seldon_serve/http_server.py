@@ -65,6 +65,9 @@ class Handler(Protocol):
     known, as a protocol may word errors by path)."""
 
     headers: frozenset[bytes]  # the request headers it reads, lower case; others are not kept
+    # Paths answered without the model, from any thread (liveness.py answers them while a call
+    # holds the loop).
+    liveness: frozenset[bytes]
 
     def __call__(self, request: Request) -> Response: ...
 
@@ -274,18 +277,7 @@ class HttpProtocol(asyncio.Protocol):
         transport = self.transport
         if transport is None or transport.is_closing():
             return
-        status, content_type, body, headers = response
-        head = b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s%s\r\n" % (
-            status,
-            _REASONS.get(status, b"Unknown"),
-            content_type,
-            len(body),
-            b"".join(b"%s: %s\r\n" % header for header in headers) if headers else b"",
-            b"" if keep_alive else b"Connection: close\r\n",
-        )
-        if self.method == b"HEAD":  # the headers GET would have, Content-Length included; no body
-            body = b""
-        transport.write(head + body)
+        transport.write(encode(response, head_only=self.method == b"HEAD", keep_alive=keep_alive))
         if keep_alive:
             return
         if not linger:
@@ -324,6 +316,21 @@ class HttpProtocol(asyncio.Protocol):
             self._refuse(self.handler.error(408, message, self.url.partition(b"?")[0]))
         else:
             self.transport.close()
+
+
+def encode(response: Response, *, head_only: bool, keep_alive: bool) -> bytes:
+    """The answer's bytes on the wire; to HEAD (head_only), the headers GET would have,
+    Content-Length included, and no body."""
+    status, content_type, body, headers = response
+    head = b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s%s\r\n" % (
+        status,
+        _REASONS.get(status, b"Unknown"),
+        content_type,
+        len(body),
+        b"".join(b"%s: %s\r\n" % header for header in headers) if headers else b"",
+        b"" if keep_alive else b"Connection: close\r\n",
+    )
+    return head if head_only else head + body
 
 
 def _message_of(response: Response) -> str:

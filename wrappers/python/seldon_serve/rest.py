@@ -44,6 +44,9 @@ _JSON = b"application/json"
 _TEXT = b"text/plain; charset=utf-8"
 # The paths a kubelet (or a load balancer) asks of every unit: the access log leaves them to DEBUG.
 _PROBES = frozenset((b"/health/ping", b"/ping", b"/health/status", b"/api/v1.0/health/status"))
+# Those that say only that the server lives, the model untouched (see liveness.py).
+_LIVENESS = frozenset((b"/health/ping", b"/ping"))
+_V2_LIVENESS = b"/v2/health/live"
 
 RouteHandler = Callable[[Any], Any]  # what a path calls (see build_routes)
 Routes = dict[bytes, tuple[str, RouteHandler]]
@@ -114,6 +117,7 @@ class Router:
     def __init__(self, routes: Routes, v2_api: OpenInference | None = None):
         self.routes = routes
         self.v2 = v2_api
+        self.liveness = frozenset(_LIVENESS & routes.keys()) | ({_V2_LIVENESS} if v2_api is not None else set())
 
     def error(self, status: int, message: str, path: bytes = b"") -> Response:
         if self.v2 is not None and _under_v2(path):
