@@ -47,7 +47,7 @@ $(VENV)/.installed: pyproject.toml $(WRAPPER_SOURCES)
 	$(PYTHON) -m venv $(VENV)
 	rm -rf wrappers/python/build  # setuptools would carry a deleted module over into the new wheel
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]' ./wrappers/python ./wrappers/spark
+	$(VENV)/bin/pip install --quiet -e '.[test]' './wrappers/python[tracing]' ./wrappers/spark
 	@touch $@
 
 venv: $(VENV)/.installed ## create .venv with the build tool, the test tools and the python wrapper (and Spark's plugin)

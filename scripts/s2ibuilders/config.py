@@ -78,6 +78,8 @@ class Family:
     contract_samples: str  # the tests/samples/<folder> of the contract samples (model, router, ...)
     extends: str = ""  # the family whose images/<folder> this one's files are laid over (render)
     system_packages: tuple[str, ...] = ()  # Debian packages models' wheels expect (libgomp1)
+    # Installed beside the wrapper but not among its constraints: a model's requirements may move them
+    tracing_packages: dict[str, str] = field(default_factory=dict)
     versions: dict[str, ImageVersion] = field(default_factory=dict, compare=False)
 
     @property
@@ -238,12 +240,13 @@ def _parse_family(config: Config, name: str, raw: Any) -> Family:
         spec,
         where,
         {"image", "display_name", "description", "tags", "default_version", "versions"},
-        frozenset({"packages", "contract_samples", "extends", "system_packages"}),
+        frozenset({"packages", "contract_samples", "extends", "system_packages", "tracing_packages"}),
     )
     tags = spec["tags"]
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise ConfigError(f"{where}.tags: expected a list of strings")
     packages = _mapping(spec.get("packages") or {}, f"{where}.packages")
+    tracing_packages = _mapping(spec.get("tracing_packages") or {}, f"{where}.tracing_packages")
     system_packages = spec.get("system_packages") or []
     if not isinstance(system_packages, list) or not all(
         isinstance(p, str) and DEBIAN_PACKAGE_RE.match(p) for p in system_packages
@@ -261,6 +264,9 @@ def _parse_family(config: Config, name: str, raw: Any) -> Family:
         contract_samples=_string(spec.get("contract_samples", name), f"{where}.contract_samples"),
         extends=_string(spec.get("extends", ""), f"{where}.extends") if "extends" in spec else "",
         system_packages=tuple(system_packages),
+        tracing_packages={
+            pkg: _string(pin, f"{where}.tracing_packages.{pkg}", PIN_RE) for pkg, pin in tracing_packages.items()
+        },
     )
     versions = _mapping(spec["versions"], f"{where}.versions")
     for version, cell in versions.items():

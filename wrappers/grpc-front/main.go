@@ -31,6 +31,7 @@ import (
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
@@ -72,6 +73,8 @@ func (rawCodec) Name() string { return "proto" }
 type front struct {
 	client *http.Client
 	served map[string]bool // "/package.Service/Method" of every method the descriptors declare
+	// Metadata passed on to the workers as request headers: the trace context, when tracing is on.
+	passHeaders []string
 }
 
 func newFront(socket string, timeout time.Duration) *front {
@@ -104,6 +107,11 @@ func (f *front) forward(_ any, stream grpc.ServerStream) error {
 		return status.Error(codes.Internal, err.Error())
 	}
 	httpRequest.Header.Set("Content-Type", "application/x-protobuf")
+	for _, name := range f.passHeaders {
+		if values := metadata.ValueFromIncomingContext(ctx, name); len(values) > 0 {
+			httpRequest.Header.Set(name, values[0])
+		}
+	}
 	response, err := f.client.Do(httpRequest)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -183,12 +191,16 @@ func main() {
 	maxBytes := flag.Int("max-message-bytes", 100*1024*1024, "largest message received or sent")
 	grace := flag.Duration("grace", 20*time.Second, "how long calls in progress may finish after SIGTERM")
 	timeout := flag.Duration("timeout", 0, "per-call limit towards the wrapper (0: the client's deadline only)")
+	passHeaders := flag.String("pass-headers", "", "comma-separated metadata keys passed on to the wrapper as headers (the trace context)")
 	flag.Parse()
 	if *listen == "" || *socket == "" {
 		fatalf("-listen <address> and -backend <unix socket> are required")
 	}
 	encoding.RegisterCodec(rawCodec{})
 	f := newFront(*socket, *timeout)
+	if *passHeaders != "" {
+		f.passHeaders = strings.Split(*passHeaders, ",")
+	}
 
 	// Listen before the workers are ready: early clients wait in the backlog instead of being
 	// refused, and are served as soon as the descriptors (so the workers) are there.

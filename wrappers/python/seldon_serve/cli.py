@@ -19,7 +19,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 
-from . import __version__, component, deadlines, endpoints, http_server, liveness, logs, settings
+from . import __version__, component, deadlines, endpoints, http_server, liveness, logs, settings, tracing
 from .errors import EXIT_CANNOT_START, StartupError
 from .microservice import Microservice
 from .supervisor import EXIT_RECYCLED, Plan, guarded, serve_single, supervise
@@ -56,7 +56,11 @@ async def serve_worker(plan: Plan, stop: asyncio.Event) -> int:
     from . import metrics, rest
 
     config = plan.config
+    # Before the model loads: a model's own spans, from load() on, go through the same provider.
+    traced = tracing.start(_service_name(config), __version__) if config.tracing else None
     service = load_service(config)
+    if traced is not None:
+        traced.instrument(service)
     deadlines.watch_deadlines(config.request_timeout)  # after load(), which may rightly take long
     served = endpoints.for_protocol(service, config.protocol, __version__)
     if plan.metrics_in_worker:
@@ -70,10 +74,10 @@ async def serve_worker(plan: Plan, stop: asyncio.Event) -> int:
         config.max_body_bytes, "REST_MAX_BODY_BYTES", limits=limits, access_log=config.access_log,
         on_answered=on_answered,
     )  # fmt: skip
-    router = rest.router(served, config.payload_passthrough)
+    router = _traced(rest.router(served, config.payload_passthrough), traced)
     http = await http_server.serve(router, config.host, config.http_port, state)
     stop_watching = liveness.watching(http, router, state)
-    grpc_via, stop_grpc = await _serve_grpc(plan, served, on_answered)
+    grpc_via, stop_grpc = await _serve_grpc(plan, served, on_answered, traced)
     log.info(
         "serving %s as %s (protocol %s): REST :%d, gRPC :%d (%s), metrics :%d%s",
         config.interface, config.service_type, config.protocol, config.http_port, config.grpc_port, grpc_via,
@@ -84,7 +88,19 @@ async def serve_worker(plan: Plan, stop: asyncio.Event) -> int:
     plan.recycled = budget is not None and budget.left <= 0
     stop_watching()
     await asyncio.gather(http_server.shutdown(http, state, config.grace_seconds), stop_grpc(config.grace_seconds))
+    if traced is not None:
+        traced.shutdown()  # the spans of the last requests
     return EXIT_RECYCLED if plan.recycled else 0
+
+
+def _service_name(config: settings.Settings) -> str:
+    """The traces' service.name unless OTEL_SERVICE_NAME says: the unit's id in its graph, else
+    the model's class."""
+    return os.environ.get("PREDICTIVE_UNIT_ID") or config.interface.rpartition(".")[2]
+
+
+def _traced(handler: http_server.Handler, traced: tracing.Tracing | None) -> http_server.Handler:
+    return handler if traced is None else traced.handler(handler)
 
 
 def _budget(config: settings.Settings, stop: asyncio.Event) -> http_server.RequestBudget | None:
@@ -96,7 +112,7 @@ def _budget(config: settings.Settings, stop: asyncio.Event) -> http_server.Reque
 
 
 async def _serve_grpc(
-    plan: Plan, served: endpoints.Endpoints, on_answered: Callable[[], None] | None
+    plan: Plan, served: endpoints.Endpoints, on_answered: Callable[[], None] | None, traced: tracing.Tracing | None
 ) -> tuple[str, Stopper]:
     """gRPC for the front, over the bridge's socket, or on grpc.aio: (by what, how to stop it)."""
     from . import bridge, grpc_server
@@ -106,7 +122,7 @@ async def _serve_grpc(
         state = http_server.ServerState(
             config.max_message_bytes, "GRPC_MAX_MESSAGE_BYTES", access_log=config.access_log, on_answered=on_answered
         )
-        server = await http_server.serve_unix(bridge.Bridge(served), plan.bridge, state)
+        server = await http_server.serve_unix(_traced(bridge.Bridge(served), traced), plan.bridge, state)
         return "the gRPC front", functools.partial(http_server.shutdown, server, state)
     aio = await grpc_server.serve(served, config.host, config.grpc_port, config.max_message_bytes)
     return "grpc.aio", aio.stop

@@ -81,6 +81,14 @@ def worker_restarts() -> Any:
     ).labels(**identity)
 
 
+def spans_dropped() -> Any:
+    """Spans the tracing exporter could not deliver (tracing.py), while tracing is on."""
+    import prometheus_client as prom
+
+    identity, dropped = _identity(), METRICS["spans_dropped"]
+    return prom.Counter(dropped["name"], dropped["help"], list(identity)).labels(**identity)
+
+
 class Metrics:
     def __init__(self) -> None:
         import prometheus_client as prom

@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import tracing
 from .contract import SERVICE_TYPES, setting
 from .endpoints import PROTOCOLS
 
@@ -37,6 +38,7 @@ class Settings:
     protocol: str = "seldon"
     pidfile: str | None = None
     access_log: bool = False
+    tracing: bool = False  # TRACING, --tracing or an OTLP endpoint (tracing.wanted)
     payload_passthrough: bool = False
     max_requests: int = 0  # a worker serving this many requests is replaced (0: never)
     max_requests_jitter: int = 0
@@ -176,7 +178,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--grpc-threads", type=int, help=argparse.SUPPRESS)
     p.add_argument("--single-threaded", help=argparse.SUPPRESS)
     p.add_argument("--persistence", nargs="?", help=argparse.SUPPRESS)
-    p.add_argument("--tracing", nargs="?", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--tracing", nargs="?", const="1", default="",
+        help="OpenTelemetry tracing, exported over OTLP (TRACING=1; on too when OTEL_EXPORTER_OTLP_ENDPOINT is set)",
+    )  # fmt: skip
     p.add_argument("--pidfile", help="write the server's process id to this file")
     p.add_argument("--grace-seconds", type=float, default=float(setting("GRACEFUL_SHUTDOWN_SECONDS").read()))  # type: ignore[arg-type]
     p.add_argument("--max-message-bytes", type=int, default=setting("GRPC_MAX_MESSAGE_BYTES").read())
@@ -229,6 +234,7 @@ def from_args(argv: list[str] | None = None, annotations_file: str = ANNOTATIONS
         protocol=args.protocol,
         pidfile=args.pidfile,
         access_log=debug or truthy(args.access_log) or truthy(setting("ACCESS_LOG").read()),
+        tracing=tracing.wanted(truthy(args.tracing)),
         payload_passthrough=truthy(os.environ.get("PAYLOAD_PASSTHROUGH")),
         max_requests=max(0, args.max_requests),
         max_requests_jitter=max(0, args.max_requests_jitter),

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from . import logs, settings
+from . import logs, settings, tracing
 from .errors import EXIT_CANNOT_START, StartupError
 
 log = logging.getLogger("seldon_serve")
@@ -80,6 +80,8 @@ def start_front(plan: Plan) -> subprocess.Popen[bytes]:
         plan.front, "-listen", f"{config.host}:{config.grpc_port}", "-backend", plan.bridge_path,
         "-max-message-bytes", str(config.max_message_bytes), "-grace", f"{config.grace_seconds}s",
     ]  # fmt: skip
+    if config.tracing:  # the workers continue a call's trace from its metadata
+        cmd += ["-pass-headers", ",".join(tracing.propagated_headers())]
     return subprocess.Popen(cmd)
 
 
