@@ -64,6 +64,9 @@ final class GrpcServer {
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
         .maxInboundMessageSize(maxMessageBytes)
         .executor(executor);
+    if (Tracing.on()) {
+      builder.intercept(Tracing.grpc());
+    }
     if (accessLog) {
       builder.intercept(AccessLog.grpc());
     }

@@ -40,6 +40,10 @@ public final class Main {
     PrometheusMetrics metrics = new PrometheusMetrics(env);
     Microservice service = new Microservice(model, settings.serviceType(), env, metrics);
     String version = Main.class.getPackage().getImplementationVersion();
+    if (Tracing.wanted(env)) { // the service's name: the unit's id in its graph, else the model's class
+      Tracing.start(env.getOrDefault("PREDICTIVE_UNIT_ID", "").isEmpty() ? cls.getSimpleName()
+          : env.get("PREDICTIVE_UNIT_ID"), version == null ? "unknown" : version, metrics);
+    }
     // The Open Inference Protocol over the same model: its gRPC service and its /v2 paths.
     OpenInference v2 = settings.servesV2() ? new OpenInference(service, version == null ? "unknown" : version) : null;
     List<BindableService> v2Grpc = v2 == null ? List.of() : List.of(v2.grpc());
@@ -90,6 +94,7 @@ public final class Main {
     }
     grpc.shutdownNow();
     metricsServer.stop();
+    Tracing.shutdown(); // the spans of the last requests
     Log.info("stopped");
     // A stop asked for is a clean exit: without halt the JVM reports 143 for SIGTERM.
     Runtime.getRuntime().halt(0);

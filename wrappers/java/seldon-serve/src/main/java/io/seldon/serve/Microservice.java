@@ -68,9 +68,13 @@ final class Microservice implements ServedModel {
     return unitId;
   }
 
-  // ---- the verbs -------------------------------------------------------------------------
+  // ---- the verbs (each call of the model a span of its own when tracing is on) ------------
 
   SeldonMessage predict(SeldonMessage request) {
+    return Tracing.model("predict", unitId, () -> predictNow(request));
+  }
+
+  private SeldonMessage predictNow(SeldonMessage request) {
     if (overrides.predictRaw) {
       return UserCode.call(() -> model.predictRaw(request));
     }
@@ -80,10 +84,18 @@ final class Microservice implements ServedModel {
   }
 
   SeldonMessage transformInput(SeldonMessage request) {
+    return Tracing.model("transform_input", unitId, () -> transformInputNow(request));
+  }
+
+  private SeldonMessage transformInputNow(SeldonMessage request) {
     return transform(overrides.transformInputRaw, request, model::transformInputRaw, model::transformInput);
   }
 
   SeldonMessage transformOutput(SeldonMessage request) {
+    return Tracing.model("transform_output", unitId, () -> transformOutputNow(request));
+  }
+
+  private SeldonMessage transformOutputNow(SeldonMessage request) {
     return transform(overrides.transformOutputRaw, request, model::transformOutputRaw, model::transformOutput);
   }
 
@@ -102,6 +114,10 @@ final class Microservice implements ServedModel {
   }
 
   SeldonMessage route(SeldonMessage request) {
+    return Tracing.model("route", unitId, () -> routeNow(request));
+  }
+
+  private SeldonMessage routeNow(SeldonMessage request) {
     if (overrides.routeRaw) {
       return UserCode.call(() -> model.routeRaw(request));
     }
@@ -134,6 +150,10 @@ final class Microservice implements ServedModel {
   }
 
   SeldonMessage aggregate(SeldonMessageList requests) {
+    return Tracing.model("aggregate", unitId, () -> aggregateNow(requests));
+  }
+
+  private SeldonMessage aggregateNow(SeldonMessageList requests) {
     if (requests.getSeldonMessagesCount() == 0) {
       throw SeldonException.badData(
           "aggregate needs {\"seldonMessages\": [...]} or a non-empty list of SeldonMessages");
@@ -158,6 +178,10 @@ final class Microservice implements ServedModel {
   }
 
   SeldonMessage sendFeedback(Feedback feedback) {
+    return Tracing.model("send_feedback", unitId, () -> sendFeedbackNow(feedback));
+  }
+
+  private SeldonMessage sendFeedbackNow(Feedback feedback) {
     float reward = feedback.getReward();
     if (!(reward >= 0 && reward < Float.POSITIVE_INFINITY)) { // NaN too
       // It adds to the Prometheus counter seldon_api_model_feedback_reward, which cannot go down.
@@ -191,6 +215,10 @@ final class Microservice implements ServedModel {
    */
   @Override
   public Payload infer(Payload input) {
+    return Tracing.model("infer", unitId, () -> inferNow(input));
+  }
+
+  private Payload inferNow(Payload input) {
     if (inferVerb == null) {
       throw SeldonException.notServed("a " + serviceType
           + " aggregates several messages; an Open Inference Protocol request is one", 400);

@@ -65,6 +65,11 @@ final class PrometheusMetrics {
     return counter(spec.name(), spec.help(), labels).labelValues(identity.values().toArray(String[]::new));
   }
 
+  /** Spans the tracing exporter could not deliver (Tracing), made while tracing is on only. */
+  CounterDataPoint spansDropped() {
+    return contractCounter("spans_dropped");
+  }
+
   void recordFeedback(double value) {
     feedback.inc();
     reward.inc(value);

@@ -203,7 +203,7 @@ final class RestServer {
       if (refusal != null) {
         drain(exchange); // a body left unread would reset the connection, and the answer with it
       }
-      Answer answer = refusal != null ? refusal : answer(exchange);
+      Answer answer = refusal != null ? refusal : Tracing.on() ? tracedAnswer(exchange) : answer(exchange);
       if (closing || refusal != null) {
         exchange.getResponseHeaders().set("Connection", "close");
       }
@@ -263,6 +263,16 @@ final class RestServer {
   private record Answer(int status, String contentType, String body, String allow) {
     Answer(int status, String contentType, String body) {
       this(status, contentType, body, null);
+    }
+  }
+
+  /** The answer, in a server span continuing the caller's trace. */
+  private Answer tracedAnswer(HttpExchange exchange) {
+    try (Tracing.RestSpan span = Tracing.rest(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
+        exchange.getRequestHeaders())) {
+      Answer answer = answer(exchange);
+      span.answered(answer.status, answer.body);
+      return answer;
     }
   }
 
