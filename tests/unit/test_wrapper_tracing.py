@@ -113,6 +113,53 @@ def test_a_grpc_call_through_the_front_is_named_for_its_method(traced):
     }  # fmt: skip
 
 
+def test_a_grpc_call_served_by_grpc_aio_in_the_worker_is_a_server_span_too(traced):
+    """SELDON_GRPC_FRONT=off: grpc.aio serves gRPC in the worker, the trace taken from metadata."""
+    import asyncio
+    import socket
+
+    import grpc
+
+    from seldon_serve import grpc_server
+    from seldon_serve.proto import prediction_pb2 as pb
+
+    on, spans, service = traced
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    async def call_twice() -> grpc.StatusCode:
+        server = await grpc_server.serve(Endpoints(service, None), "127.0.0.1", port, 1 << 20, on)
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+                predict = channel.unary_unary(
+                    "/seldon.protos.Model/Predict", pb.SeldonMessage.SerializeToString, pb.SeldonMessage.FromString
+                )
+                request = pb.SeldonMessage()
+                request.data.ndarray.extend([[1.0]])
+                await predict(request, metadata=(("traceparent", f"00-{TRACE_ID}-{PARENT}-01"),))
+                crash = pb.SeldonMessage()
+                crash.data.ndarray.extend([["crash"]])
+                try:
+                    await predict(crash)
+                except grpc.aio.AioRpcError as exc:
+                    return exc.code()
+                return grpc.StatusCode.OK
+        finally:
+            await server.stop(None)
+
+    assert asyncio.run(call_twice()) == grpc.StatusCode.INTERNAL
+    model, server, failed_model, failed = spans.get_finished_spans()
+    assert (server.name, server.kind, f"{server.parent.span_id:016x}") == (
+        "seldon.protos.Model/Predict",
+        SpanKind.SERVER,
+        PARENT,
+    )
+    assert model.parent.span_id == server.context.span_id and server.attributes["rpc.grpc.status"] == "OK"
+    assert failed.attributes["rpc.grpc.status"] == "INTERNAL" and failed.status.status_code == StatusCode.ERROR
+    assert failed_model.status.status_code == StatusCode.ERROR and failed.parent is None
+
+
 class Refusing:
     def __init__(self, result: SpanExportResult | Exception) -> None:
         self.result = result

@@ -124,7 +124,7 @@ async def _serve_grpc(
         )
         server = await http_server.serve_unix(_traced(bridge.Bridge(served), traced), plan.bridge, state)
         return "the gRPC front", functools.partial(http_server.shutdown, server, state)
-    aio = await grpc_server.serve(served, config.host, config.grpc_port, config.max_message_bytes)
+    aio = await grpc_server.serve(served, config.host, config.grpc_port, config.max_message_bytes, traced)
     return "grpc.aio", aio.stop
 
 

@@ -8,7 +8,7 @@ so the model is loaded once per worker whichever transport a request takes.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf import (
@@ -28,6 +28,9 @@ from .endpoints import Endpoints
 from .errors import INTERNAL_ERROR, BadRequest, SeldonMicroserviceException
 from .microservice import Microservice
 from .proto import prediction_pb2 as pb
+
+if TYPE_CHECKING:
+    from .tracing import Tracing
 
 log = logging.getLogger(__name__)
 
@@ -241,10 +244,11 @@ def service_names(endpoints: Endpoints) -> list[str]:
     return [service.full_name for file in _file_descriptors(endpoints) for service in file.services_by_name.values()]
 
 
-def _generic_handlers(table: dict[str, Answer]) -> list[grpc.GenericRpcHandler]:
+def _generic_handlers(table: dict[str, Answer], traced: Tracing | None) -> list[grpc.GenericRpcHandler]:
     """Every method of the table on grpc.aio -- the same table the front's path answers from.
     Requests arrive as bytes and are decoded in the call, so a message that does not decode is
-    INVALID_ARGUMENT (grpc's own deserializer would make it UNKNOWN)."""
+    INVALID_ARGUMENT (grpc's own deserializer would make it UNKNOWN). With tracing on, each call
+    is a server span."""
 
     def unary(request_class: type, answer: Any) -> Any:
         async def call(body: bytes, context: grpc.aio.ServicerContext) -> Any:
@@ -255,11 +259,26 @@ def _generic_handlers(table: dict[str, Answer]) -> list[grpc.GenericRpcHandler]:
 
         return call
 
+    def traced_unary(full_name: str, request_class: type, answer: Any) -> Any:
+        async def call(body: bytes, context: grpc.aio.ServicerContext) -> Any:
+            with traced.grpc_call(full_name, context.invocation_metadata() or ()) as answered:  # type: ignore[union-attr]
+                try:
+                    result = answer(request_class.FromString(body))  # type: ignore[attr-defined]
+                except Exception as exc:
+                    code, message = error_status(exc)
+                    answered(code.name, message)
+                    await context.abort(code, message)
+                answered("OK", "")
+                return result
+
+        return call
+
     services: dict[str, dict[str, grpc.RpcMethodHandler]] = {}
     for full_name, (request_class, answer) in table.items():
         service_name, method = full_name.lstrip("/").split("/")
+        call = unary(request_class, answer) if traced is None else traced_unary(full_name, request_class, answer)
         services.setdefault(service_name, {})[method] = grpc.unary_unary_rpc_method_handler(
-            unary(request_class, answer), response_serializer=_serialize
+            call, response_serializer=_serialize
         )
     return [grpc.method_handlers_generic_handler(name, handlers) for name, handlers in services.items()]
 
@@ -268,14 +287,16 @@ def _serialize(message: Any) -> bytes:
     return message.SerializeToString()
 
 
-async def serve(endpoints: Endpoints, host: str, port: int, max_message_bytes: int) -> grpc.aio.Server:
+async def serve(
+    endpoints: Endpoints, host: str, port: int, max_message_bytes: int, traced: Tracing | None = None
+) -> grpc.aio.Server:
     options = [
         ("grpc.max_send_message_length", max_message_bytes),
         ("grpc.max_receive_message_length", max_message_bytes),
         ("grpc.so_reuseport", 1),
     ]
     server = grpc.aio.server(options=options)
-    server.add_generic_rpc_handlers(_generic_handlers(methods(endpoints)))
+    server.add_generic_rpc_handlers(_generic_handlers(methods(endpoints), traced))
     reflection.enable_server_reflection([*service_names(endpoints), reflection.SERVICE_NAME], server)
     try:
         bound = server.add_insecure_port(f"{host}:{port}")

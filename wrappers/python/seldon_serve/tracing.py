@@ -15,10 +15,11 @@ OTEL_TRACES_SAMPLER(_ARG), OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS, _TIME
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .contract import setting
@@ -68,6 +69,28 @@ class Tracing:
 
     def handler(self, inner: Handler) -> TracedHandler:
         return TracedHandler(inner, self)
+
+    @contextlib.contextmanager
+    def grpc_call(self, method: str, metadata: Sequence[tuple[str, Any]]) -> Iterator[Callable[[str, str], None]]:
+        """A call served by grpc.aio in the worker (SELDON_GRPC_FRONT=off), `/package.Service/Method`,
+        in a server span continuing the trace its metadata carries; yields what records its
+        status code's name and message when the call is answered."""
+        from opentelemetry.trace import SpanKind, Status, StatusCode
+
+        carrier = {key.encode(): value.encode("latin-1") for key, value in metadata if isinstance(value, str)}
+        parent = self.propagator.extract(carrier, getter=_GETTER)  # type: ignore[arg-type]
+        with self.tracer.start_as_current_span(
+            method, context=parent, kind=SpanKind.SERVER, record_exception=False, set_status_on_exception=False
+        ) as span:
+
+            def answered(code: str, message: str) -> None:
+                name, attributes, failed = _server_span({"grpc_method": method, "status": code})
+                span.update_name(name)
+                span.set_attributes(attributes)
+                if failed:
+                    span.set_status(Status(StatusCode.ERROR, message))
+
+            yield answered
 
     def instrument(self, service: Microservice) -> None:
         """Each verb of the service, from now on, calls the model in a span of its own."""
@@ -215,7 +238,7 @@ class TracedHandler:
             response = self.inner(request)
             if span.is_recording():
                 _, fields = self.inner.describe(request.method, request.path, response)
-                name, attributes, failed = _server_span(fields, response)
+                name, attributes, failed = _server_span(fields, response.status)
                 span.update_name(name)
                 span.set_attributes(attributes)
                 if failed:
@@ -223,9 +246,9 @@ class TracedHandler:
         return response
 
 
-def _server_span(fields: dict[str, object], response: Response) -> tuple[str, dict[str, Any], bool]:
+def _server_span(fields: dict[str, object], http_status: int = 0) -> tuple[str, dict[str, Any], bool]:
     """A served request's span: its name, attributes, and whether it failed (from the access
-    log's fields: method and path, or grpc_method and status)."""
+    log's fields: method and path, with the answer's HTTP status; or grpc_method and status)."""
     grpc_method = fields.get("grpc_method")
     if isinstance(grpc_method, str):
         service, _, method = grpc_method.lstrip("/").partition("/")
@@ -233,8 +256,8 @@ def _server_span(fields: dict[str, object], response: Response) -> tuple[str, di
         attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": method, "rpc.grpc.status": code}
         return f"{service}/{method}", attributes, code in _GRPC_SERVER_ERRORS
     method, path = str(fields.get("method")), str(fields.get("path"))
-    attributes = {"http.request.method": method, "url.path": path, "http.response.status_code": response.status}
-    return f"{method} {path}", attributes, response.status >= 500
+    attributes = {"http.request.method": method, "url.path": path, "http.response.status_code": http_status}
+    return f"{method} {path}", attributes, http_status >= 500
 
 
 def _message_of(response: Response) -> str:
