@@ -15,7 +15,10 @@ builder image, runs as a container the same way (host network, CPU 0) with PROTO
 and Java next to Python show what each language costs, how long each takes from `docker run`
 to its first answer, and the Open Inference Protocol (POST /v2/models/identity/infer and
 inference.GRPCInferenceService/ModelInfer, the same four floats as one FP64 tensor) next to
-the Seldon protocol on the same server. Writes reports/benchmark.md.
+the Seldon protocol on the same server. A row with OpenTelemetry tracing on (every request
+sampled, exported over OTLP/HTTP to a local OpenTelemetry Collector on the load's CPU) shows
+what tracing costs; with --baseline REF, the wrapper as it was at git REF is measured in the same
+run (a before/after of a change). Writes reports/benchmark.md.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -212,6 +216,80 @@ def measure(
     return results
 
 
+@contextlib.contextmanager
+def running_collector() -> Iterator[str]:
+    """The tracing tests' OpenTelemetry Collector (OTLP in, a file out) on the load generator's
+    CPU: the OTLP/HTTP endpoint a traced server exports every span to."""
+    binary = tools.ensure_collector(ROOT / "tests" / "collector")
+    with tempfile.TemporaryDirectory(prefix="bench-collector-") as folder:
+        config = Path(folder) / "collector.json"
+        pipeline = {"traces": {"receivers": ["otlp"], "exporters": ["file"]}}
+        config.write_text(
+            json.dumps(
+                {
+                    "receivers": {"otlp": {"protocols": {"http": {"endpoint": "127.0.0.1:19190"}}}},
+                    "exporters": {"file": {"path": f"{folder}/spans.jsonl"}},
+                    "service": {"telemetry": {"metrics": {"level": "none"}}, "pipelines": pipeline},
+                }
+            )
+        )
+        command = ["taskset", "-c", LOAD_CPU, str(binary), "--config", str(config)]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(1)
+            yield "http://127.0.0.1:19190"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def baseline_wrapper(ref: str) -> Path:
+    """The python wrapper as it was at git `ref`, in a venv of its own with the very versions of
+    its dependencies this venv has: its seldon-core-microservice."""
+    revision = ["git", "-C", str(ROOT), "rev-parse", "--short", f"{ref}^{{commit}}"]
+    sha = subprocess.run(revision, check=True, capture_output=True, text=True).stdout.strip()
+    venv = tools.TOOLS_DIR / f"bench-baseline-{sha}"
+    executable = venv / "bin" / "seldon-core-microservice"
+    if executable.exists():
+        return executable
+    print(f"installing the wrapper at {ref} ({sha}) into {venv}")
+    frozen = subprocess.run(
+        [sys.executable, "-m", "pip", "freeze", "--exclude-editable", "--exclude", "seldon-serve"],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as folder:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", sha, "versions.yaml", "wrappers/proto", "wrappers/python"],
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        constraints = Path(folder) / "constraints.txt"
+        constraints.write_text("\n".join(line for line in frozen.splitlines() if " @ " not in line) + "\n")
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        pip = [str(venv / "bin" / "pip"), "install", "--quiet", "-c", str(constraints)]
+        subprocess.run([*pip, f"{folder}/wrappers/python"], check=True)
+    return executable
+
+
+def request_path_us(executables: dict[str, Path], rounds: int = 3) -> dict[str, list[float]]:
+    """request_path.py's microseconds per request under each wrapper's python, on the server's
+    CPU, alternately (so that a slower minute of the machine hits both)."""
+    script = Path(__file__).resolve().with_name("request_path.py")
+    found: dict[str, list[float]] = {name: [] for name in executables}
+    for _ in range(rounds):
+        for name, executable in executables.items():
+            python = executable.with_name("python")
+            command = ["taskset", "-c", SERVER_CPU, str(python), str(script)]
+            found[name].append(float(subprocess.run(command, check=True, capture_output=True, text=True).stdout))
+    return found
+
+
+def request_path_table(found: dict[str, list[float]]) -> str:
+    lines = ["| python wrapper | us per REST request in-process (best of 7), alternating rounds |", "|---|---|"]
+    return "\n".join(lines + [f"| {name} | {', '.join(f'{us:.2f}' for us in runs)} |" for name, runs in found.items()])
+
+
 def measure_uvicorn(version: str, ports: int, args: Any) -> list[Result]:
     """The same routers and model on uvicorn: Seldon's and the Open Inference Protocol's REST."""
     tools.ensure_in_this_venv("uvicorn", version)
@@ -327,6 +405,7 @@ def main() -> int:
         "--seconds", type=int, default=10, help=f"measured seconds per run (after {WARM_UP} of warm-up)"
     )
     parser.add_argument("--no-images", action="store_true", help="skip the families' model images (needs Docker)")
+    parser.add_argument("--baseline", metavar="REF", help="also measure the python wrapper as it was at git REF")
     args = parser.parse_args()
     if (os.cpu_count() or 1) < 2:
         raise SystemExit("the benchmark pins server and load generator to different CPUs: it needs 2")
@@ -343,7 +422,14 @@ def main() -> int:
         "seldon_serve (this repo)", ours, ["--protocol", "both"], {**V2_NAMED, "SELDON_GRPC_FRONT": "off"},
         ("v2 REST",), 19130, args,
     )  # fmt: skip
+    if args.baseline:
+        before = baseline_wrapper(args.baseline)
+        front_env = {"SELDON_GRPC_FRONT": str(front)}
+        results += measure(f"seldon_serve at {args.baseline}", before, [], front_env, both, 19180, args)
     results += measure_uvicorn(cfg.tools["uvicorn"], 19140, args)
+    with running_collector() as endpoint:
+        traced = {"SELDON_GRPC_FRONT": str(front), "TRACING": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}
+        results += measure("seldon_serve, tracing on (every request)", ours, [], traced, both, 19170, args)
     results += measure(
         "seldon_serve, grpc.aio in the worker", ours, [], {"SELDON_GRPC_FRONT": "off"}, ("gRPC",), 19160, args
     )
@@ -352,6 +438,8 @@ def main() -> int:
     if not args.no_images:
         results += measure_images(family_images(cfg), args, 19300, startup)
     report = table(results, seldon_version)
+    if args.baseline:
+        report += "\n\n" + request_path_table(request_path_us({"this tree": ours, args.baseline: before}))
     if startup:
         report += "\n\n| image | seconds from `docker run` to the first answer |\n|---|---:|\n"
         report += "\n".join(f"| {name} | {seconds:.2f} |" for name, seconds in startup.items())
