@@ -28,6 +28,8 @@ import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -155,19 +157,24 @@ final class Tracing {
     }
   }
 
+  /** How the propagators read a carrier of the trace's headers (REST's headers, gRPC's metadata). */
+  private static <C> TextMapGetter<C> getter(Function<C, Iterable<String>> keys, BiFunction<C, String, String> first) {
+    return new TextMapGetter<>() {
+      @Override
+      public Iterable<String> keys(C carrier) {
+        return keys.apply(carrier);
+      }
+
+      @Override
+      public String get(C carrier, String key) {
+        return carrier == null ? null : first.apply(carrier, key);
+      }
+    };
+  }
+
   // ---- REST --------------------------------------------------------------------------------
 
-  private static final TextMapGetter<Headers> HEADERS = new TextMapGetter<>() {
-    @Override
-    public Iterable<String> keys(Headers carrier) {
-      return carrier.keySet();
-    }
-
-    @Override
-    public String get(Headers carrier, String key) {
-      return carrier == null ? null : carrier.getFirst(key);
-    }
-  };
+  private static final TextMapGetter<Headers> HEADERS = getter(Headers::keySet, Headers::getFirst);
 
   /** A REST request's server span, current until closed: null when tracing is off. */
   static RestSpan rest(String method, String path, Headers headers) {
@@ -209,17 +216,8 @@ final class Tracing {
 
   // ---- gRPC --------------------------------------------------------------------------------
 
-  private static final TextMapGetter<Metadata> METADATA = new TextMapGetter<>() {
-    @Override
-    public Iterable<String> keys(Metadata carrier) {
-      return carrier.keys();
-    }
-
-    @Override
-    public String get(Metadata carrier, String key) {
-      return carrier == null ? null : carrier.get(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER));
-    }
-  };
+  private static final TextMapGetter<Metadata> METADATA = getter(Metadata::keys,
+      (metadata, key) -> metadata.get(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER)));
 
   /** A server span per gRPC call, current while the call's handler runs. */
   static ServerInterceptor grpc() {
