@@ -5,10 +5,12 @@ Unix socket."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import logging
 import socket
 import threading
 import time
+import zlib
 from typing import Any
 
 import orjson
@@ -535,6 +537,115 @@ def test_head_of_v2_health_live_sends_its_content_length_and_no_body():
     assert bytes(transport.written) == (
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n"
     )
+
+
+# ---- content codings ---------------------------------------------------------------------------
+
+
+def gzipped(data: bytes) -> bytes:
+    return gzip.compress(data, mtime=0)
+
+
+@pytest.mark.parametrize(
+    ("coding", "encode"),
+    [
+        (b"gzip", gzipped),
+        (b"x-gzip", gzipped),
+        (b"GZIP", gzipped),
+        (b"deflate", zlib.compress),
+        (b"deflate", lambda data: zlib.compress(data)[2:-4]),  # the bare stream some clients send
+        (b"identity", lambda data: data),
+    ],
+)
+def test_a_compressed_body_reaches_the_handler_decompressed(coding, encode):
+    handler = Echo()
+    protocol, transport = connection(handler)
+    protocol.data_received(request(b"POST", b"/in", encode(b"x" * LIMIT), b"Content-Encoding: " + coding))
+    assert answers(bytes(transport.written))[0][0] == 200
+    assert handler.requests[0].body == b"x" * LIMIT
+
+
+def test_several_gzip_members_are_one_body():
+    handler = Echo()
+    protocol, _ = connection(handler)
+    protocol.data_received(request(b"POST", b"/in", gzipped(b"ab") + gzipped(b"cd"), b"Content-Encoding: gzip"))
+    assert handler.requests[0].body == b"abcd"
+
+
+def test_a_body_over_the_limit_once_decompressed_is_a_413_and_a_bomb_is_not_inflated():
+    handler = Echo()
+    protocol, transport = connection(handler)
+    bomb = gzipped(bytes(10_000_000))  # 10 MB of zeros in about 10 kB: over LIMIT as it comes
+    assert len(bomb) < 20_000
+    protocol.data_received(request(b"POST", b"/in", gzipped(b"y" * (LIMIT + 1)), b"Content-Encoding: gzip"))
+    protocol.data_received(request(b"POST", b"/in", bomb[:LIMIT], b"Content-Encoding: gzip"))
+    (status, _, body), (bomb_status, _, _) = answers(bytes(transport.written))
+    assert (status, body) == (413, b"request body over 64 bytes once decompressed (TEST_LIMIT)")
+    assert bomb_status == 413  # its first 64 bytes already inflate past the limit
+    assert handler.requests == [] and not transport.closed
+
+
+@pytest.mark.parametrize(
+    ("coding", "body", "status", "message"),
+    [
+        (b"gzip", b"not gzip at all", 400, "the request body is not valid gzip"),
+        (b"gzip", gzipped(b"abc")[:-6], 400, "not valid gzip: the compressed data ends early"),
+        (b"deflate", zlib.compress(b"abc") + b"zz", 400, "not valid deflate: 2 bytes after the end"),
+        (b"br", b"whatever", 415, "Content-Encoding 'br' is not supported: send gzip, deflate or identity"),
+        (b"gzip, gzip", b"whatever", 415, "is not supported"),
+    ],
+)
+def test_a_body_that_cannot_be_decoded_is_answered_by_the_handlers_error(coding, body, status, message):
+    handler = Echo()
+    protocol, transport = connection(handler)
+    protocol.data_received(request(b"POST", b"/in", body, b"Content-Encoding: " + coding))
+    (answered, _, text), *_ = answers(bytes(transport.written))
+    assert answered == status and message in text.decode()
+    assert handler.requests == []
+
+
+BIG = b"POST /big - " + b"z" * LIMIT  # what Echo answers to POST /big with LIMIT bytes
+
+
+@pytest.mark.parametrize(
+    ("accept", "coding"),
+    [
+        (b"gzip", "gzip"),
+        (b"deflate, gzip;q=0.5", "deflate"),
+        (b"gzip;q=0.5, deflate;q=0.5", "gzip"),
+        (b"br, *", "gzip"),
+        (b"gzip;q=0, deflate", "deflate"),
+        (b"*;q=0", None),
+        (b"br", None),
+        (b"identity", None),
+    ],
+)
+def test_an_answer_is_compressed_as_the_client_accepts(accept, coding):
+    protocol, transport = connection(compress_min_bytes=len(BIG))
+    protocol.data_received(request(b"POST", b"/big", b"z" * LIMIT, b"Accept-Encoding: " + accept))
+    ((status, headers, body),) = answers(bytes(transport.written))
+    assert status == 200 and headers.get("content-encoding") == coding
+    if coding is None:
+        assert body == BIG
+        return
+    assert headers["vary"] == "Accept-Encoding" and int(headers["content-length"]) == len(body) < len(BIG)
+    assert (gzip.decompress(body) if coding == "gzip" else zlib.decompress(body)) == BIG
+
+
+@pytest.mark.parametrize("minimum", [len(BIG) + 1, 0], ids=["below-the-minimum", "never"])
+def test_an_answer_below_the_minimum_or_with_compression_off_is_sent_as_it_is(minimum):
+    protocol, transport = connection(compress_min_bytes=minimum)
+    protocol.data_received(request(b"POST", b"/big", b"z" * LIMIT, b"Accept-Encoding: gzip"))
+    ((_, headers, body),) = answers(bytes(transport.written))
+    assert "content-encoding" not in headers and body == BIG
+
+
+def test_head_of_a_compressed_answer_sends_the_compressed_length_and_no_body():
+    protocol, transport = connection(compress_min_bytes=1)
+    protocol.data_received(request(b"HEAD", b"/thing", b"", b"Accept-Encoding: gzip"))
+    head = bytes(transport.written)
+    length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    assert b"Content-Encoding: gzip" in head and head.endswith(b"\r\n\r\n") and length > 0
 
 
 # ---- the gRPC bridge over a Unix socket ------------------------------------------------------

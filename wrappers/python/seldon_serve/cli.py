@@ -71,8 +71,8 @@ async def serve_worker(plan: Plan, stop: asyncio.Event) -> int:
         config.keepalive_seconds, config.max_connections, config.max_url_bytes, config.max_header_bytes
     )
     state = http_server.ServerState(
-        config.max_body_bytes, "REST_MAX_BODY_BYTES", limits=limits, access_log=config.access_log,
-        on_answered=on_answered,
+        config.max_body_bytes, "REST_MAX_BODY_BYTES", limits=limits, compress_min_bytes=config.compress_min_bytes,
+        access_log=config.access_log, on_answered=on_answered,
     )  # fmt: skip
     router = _traced(rest.router(served, config.payload_passthrough), traced)
     http = await http_server.serve(router, config.host, config.http_port, state)

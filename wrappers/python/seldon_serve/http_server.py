@@ -25,12 +25,16 @@ from typing import NamedTuple, Protocol
 
 import httptools
 
+from . import content_coding
+
 # The names this server's lines have always been logged under (it was rest.py's), kept so that
 # a log filter on them still matches; the access log is its own logger (--access-log).
 log = logging.getLogger("seldon_serve.rest")
 access = logging.getLogger("seldon_serve.access")  # --access-log: method, path, status, bytes, time
 
 _REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
+# Read whatever the handler reads: the server itself undoes and applies content codings.
+_CODING_HEADERS = frozenset((b"content-encoding", b"accept-encoding"))
 
 Headers = tuple[tuple[bytes, bytes], ...]
 
@@ -109,8 +113,9 @@ UNLIMITED = Limits()
 class ServerState:
     """What graceful shutdown needs to know: the open connections, and that it has begun; and
     the largest body a request may have (a larger one is not kept, and the handler answers it
-    413 with too_large's message, naming the setting), the other limits, whether each request
-    is logged, and what to call after each answer (a RequestBudget's spend)."""
+    413 with too_large's message, naming the setting), the other limits, the smallest answer
+    compressed for a client that accepts it (0: none), whether each request is logged, and
+    what to call after each answer (a RequestBudget's spend)."""
 
     def __init__(
         self,
@@ -118,6 +123,7 @@ class ServerState:
         setting: str,
         *,
         limits: Limits = UNLIMITED,
+        compress_min_bytes: int = 0,
         access_log: bool = False,
         on_answered: Callable[[], None] | None = None,
     ) -> None:
@@ -125,7 +131,9 @@ class ServerState:
         self.closing = False
         self.max_body_bytes = max_body_bytes
         self.too_large = f"request body over {max_body_bytes} bytes ({setting})"
+        self.body_setting = setting
         self.limits = limits
+        self.compress_min_bytes = compress_min_bytes
         self.idle_watch: asyncio.Task[None] | None = None  # watch_idle, when keep-alive is limited
         self.access_log = access_log
         self.on_answered = on_answered
@@ -146,12 +154,14 @@ class HttpProtocol(asyncio.Protocol):
 
     __slots__ = (
         "body", "body_size", "busy", "expect_continue", "handler", "header_budget", "headers", "idle_ticks",
-        "lingering", "max_url_bytes", "method", "over_capacity", "parser", "refusal", "state", "transport", "url",
+        "kept_headers", "lingering", "max_url_bytes", "method", "over_capacity", "parser", "refusal", "state",
+        "transport", "url",
     )  # fmt: skip
 
     def __init__(self, handler: Handler, state: ServerState):
         self.handler = handler
         self.state = state
+        self.kept_headers = handler.headers | _CODING_HEADERS
         self.max_url_bytes = state.limits.max_url_bytes  # kept here: read on every request
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpRequestParser(self)
@@ -219,7 +229,7 @@ class HttpProtocol(asyncio.Protocol):
             limit = self.state.limits.max_header_bytes
             raise self._refusing(431, f"request header lines over {limit} bytes (HTTP_MAX_HEADER_BYTES)")
         name = name.lower()
-        if name in self.handler.headers:
+        if name in self.kept_headers:
             self.headers[name] = value
         elif name == b"expect" and value.lower() == b"100-continue":
             self.expect_continue = True
@@ -242,7 +252,7 @@ class HttpProtocol(asyncio.Protocol):
             limit = state.limits.max_connections
             raise self._refusing(503, f"over {limit} connections at once (HTTP_MAX_CONNECTIONS): try again")
         started = time.perf_counter() if state.access_log else 0.0
-        response = self.handler(self._request())
+        response = self._answer()
         keep_alive = self.parser.should_keep_alive() and not state.closing
         self._send(response, keep_alive=keep_alive)
         if state.access_log:
@@ -266,10 +276,24 @@ class HttpProtocol(asyncio.Protocol):
 
     # ---- answering --------------------------------------------------------------------------
 
-    def _request(self) -> Request:
+    def _answer(self) -> Response:
+        """The handler's answer to the request, its body decoded and the answer compressed as
+        the request's Content-Encoding and Accept-Encoding say."""
+        state, headers = self.state, self.headers
         parsed = httptools.parse_url(self.url)
-        too_large = self.state.too_large if self.body_size > self.state.max_body_bytes else ""
-        return Request(self.method, parsed.path, parsed.query, self.headers, b"".join(self.body), too_large)
+        body = b"".join(self.body)
+        too_large = state.too_large if self.body_size > state.max_body_bytes else ""
+        coding = headers.get(b"content-encoding")
+        if coding is not None and body:
+            try:
+                body = content_coding.decode(coding, body, state.max_body_bytes, state.body_setting)
+            except content_coding.CodingError as exc:
+                return self.handler.error(exc.status, str(exc), parsed.path)
+        response = self.handler(Request(self.method, parsed.path, parsed.query, headers, body, too_large))
+        accept = headers.get(b"accept-encoding")
+        if accept is not None and state.compress_min_bytes and len(response.body) >= state.compress_min_bytes:
+            return _compressed(response, accept)
+        return response
 
     def _send(self, response: Response, *, keep_alive: bool, linger: bool = False) -> None:
         """Write the answer; without keep-alive, close the connection (after LINGER_SECONDS of
@@ -331,6 +355,14 @@ def encode(response: Response, *, head_only: bool, keep_alive: bool) -> bytes:
         b"" if keep_alive else b"Connection: close\r\n",
     )
     return head if head_only else head + body
+
+
+def _compressed(response: Response, accept_encoding: bytes) -> Response:
+    coding = content_coding.accepted(accept_encoding)
+    if coding is None:
+        return response
+    body, coding_headers = content_coding.compress(response.body, coding)
+    return response._replace(body=body, headers=(*response.headers, *coding_headers))
 
 
 def _message_of(response: Response) -> str:

@@ -46,6 +46,7 @@ class Settings:
     max_connections: int = setting("HTTP_MAX_CONNECTIONS").default
     max_url_bytes: int = setting("HTTP_MAX_URL_BYTES").default
     max_header_bytes: int = setting("HTTP_MAX_HEADER_BYTES").default
+    compress_min_bytes: int = setting("REST_COMPRESS_MIN_BYTES").default  # 0: answers never compressed
 
 
 # Seldon's operator writes the pod's annotations here (the downward API); two of them tune
@@ -242,6 +243,7 @@ def from_args(argv: list[str] | None = None, annotations_file: str = ANNOTATIONS
         max_connections=_positive("HTTP_MAX_CONNECTIONS"),
         max_url_bytes=_positive("HTTP_MAX_URL_BYTES"),
         max_header_bytes=_positive("HTTP_MAX_HEADER_BYTES"),
+        compress_min_bytes=max(0, setting("REST_COMPRESS_MIN_BYTES").read()),
     )
 
 
