@@ -39,6 +39,17 @@ def from_environment() -> dict[str, Any]:
     return value
 
 
+def open_inference_name(user: dict[str, Any] | None, model_name: str) -> str:
+    """The name the Open Inference Protocol serves the model by (/v2/models/<name>): the
+    metadata's when MODEL_METADATA or init_metadata() gives one; else the graph node's, as
+    Seldon's operator passes it to a v2 unit (MLSERVER_MODEL_NAME, then PREDICTIVE_UNIT_ID),
+    since its executor calls /v2/models/<node name>/infer; else model_name (the class's)."""
+    for given in (from_environment(), user if isinstance(user, dict) else {}):
+        if "name" in given:
+            return str(given["name"])
+    return os.environ.get("MLSERVER_MODEL_NAME") or os.environ.get("PREDICTIVE_UNIT_ID") or model_name
+
+
 def merge(model_name: str, user: dict[str, Any] | None) -> dict[str, Any]:
     """Defaults, overridden by init_metadata(), overridden by MODEL_METADATA; then validated."""
     if user is not None and not isinstance(user, dict):

@@ -71,9 +71,9 @@ class Microservice:
         self._health_status_raw = self._attr("health_status_raw")
         init_metadata = self._attr("init_metadata")
         user_metadata = self._optional(init_metadata) if init_metadata else None
-        self.model_metadata = metadata.merge(
-            model_name or type(user).__name__, None if user_metadata is _ABSENT else user_metadata
-        )
+        given = None if user_metadata is _ABSENT else user_metadata
+        self.model_metadata = metadata.merge(model_name or type(user).__name__, given)
+        self.open_inference_name = metadata.open_inference_name(given, model_name or type(user).__name__)
 
     def _attr(self, name: str) -> Callable[..., Any] | None:
         method = getattr(self.user, name, None)
@@ -222,10 +222,11 @@ class Microservice:
             reply.data = []
         return self._respond(reply.data, request, reply, carry_meta=False)
 
-    def infer(self, features: Any, names: list[str]) -> Any:
-        """The Open Inference Protocol's call (seldon_serve.v2): the unit's verb on X and its
-        names, answering what the model returned, unencoded (its dtype is the answer's)."""
-        verb = INFER_VERB_BY_SERVICE_TYPE.get(self.service_type)
+    def infer(self, features: Any, names: list[str], verb: str | None = None) -> Any:
+        """The Open Inference Protocol's call (seldon_serve.v2): the unit's verb (`verb`, else
+        its service type's) on X and its names, answering what the model returned, unencoded
+        (its dtype is the answer's)."""
+        verb = verb or INFER_VERB_BY_SERVICE_TYPE.get(self.service_type)
         if verb is None:
             raise NotSupported(
                 f"a {self.service_type} aggregates several messages; an Open Inference Protocol request is one",
@@ -251,6 +252,23 @@ class Microservice:
             result = np.array([[self._branch(result)]])
         self._record(self._user_metrics())
         return result
+
+    def aggregate_tensors(self, features: list[Any], names: list[list[str]]) -> Any:
+        """aggregate on the Open Inference Protocol (Seldon's executor posts a combiner's
+        children's answers to /v2/models/<name>/aggregate): the model's aggregate of their X and
+        names, answering what it returned, unencoded."""
+        raw = self._raw["aggregate"]
+        if raw is not None:
+            pairs = zip(features, names, strict=True)
+            messages = [payload.encode(x, payload.Request("ndarray", x, n, {}), n or None, {}) for x, n in pairs]
+            reply = self._optional(raw, {"seldonMessages": messages})
+            if reply is not _ABSENT:
+                return payload.decode(self._raw_answer(reply)).features
+        if self._aggregate is None:
+            raise self._not_defined("aggregate")
+        answer = SeldonResponse.create(call_user(self._aggregate, features, names))
+        self._record(answer.metrics)
+        return answer.data
 
     def health_status(self) -> dict[str, Any]:
         if self._health_status_raw is not None:

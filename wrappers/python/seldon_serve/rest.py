@@ -112,7 +112,8 @@ def _feedback(service: Microservice, body: Any) -> Any:
 class Router:
     """An http_server.Handler: a request to its route's verb, the verb's answer to a Response."""
 
-    headers = frozenset((b"content-type", b"seldon-puid"))  # Seldon-Puid: the id Seldon's executor sends
+    # Seldon-Puid: the id Seldon's executor sends; the header of /v2's binary tensor extension
+    headers = frozenset((b"content-type", b"seldon-puid", v2_rest.BINARY_HEADER))
 
     def __init__(self, routes: Routes, v2_api: OpenInference | None = None):
         self.routes = routes

@@ -42,7 +42,7 @@ ENDPOINTS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 PROTOCOLS = ("http/protobuf", "grpc")
 # The service's verbs whose calls reach the model: each call a child span.
 VERBS = ("predict", "predict_passthrough", "transform_input", "transform_output", "route", "aggregate",
-         "send_feedback", "infer")  # fmt: skip
+         "send_feedback", "infer", "aggregate_tensors")  # fmt: skip
 # gRPC codes a server span reports as an error (OpenTelemetry's gRPC conventions).
 _GRPC_SERVER_ERRORS = frozenset(
     ("UNKNOWN", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS")

@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import BadRequest
 from ..proto import open_inference_pb2 as pb
 from .codec import as_text, check_datatype, check_range, check_shape, datatype_of, fit
-from .dataplane import OUTPUT_NAME, OpenInference
+from .dataplane import OpenInference, Output
 from .raw import array_from_raw, as_bytes, pack
 
 # The contents field each datatype's elements travel in (FP16 has none: raw contents only).
@@ -53,10 +53,11 @@ def array_from_proto(tensor: Any, raw: bytes | None) -> tuple[str, np.ndarray]:
     return name, fit(name, parsed.astype(dtype), shape)
 
 
-def fill_output(tensor: Any, array: np.ndarray, parameters: dict[str, str], *, raw: bool) -> bytes | None:
-    """Set an InferOutputTensor from the model's answer; its raw contents when raw."""
+def fill_output(tensor: Any, output: Output, *, raw: bool) -> bytes | None:
+    """Set an InferOutputTensor from an output of the answer; its raw contents when raw."""
+    _, array, parameters = output
     datatype = datatype_of(array)
-    tensor.name, tensor.datatype = OUTPUT_NAME, datatype
+    tensor.name, tensor.datatype = output.name, datatype
     tensor.shape.extend(array.shape)
     for key, value in parameters.items():
         tensor.parameters[key].string_param = value
@@ -107,13 +108,15 @@ def _model_infer(api: OpenInference, request: Any) -> Any:
         raise BadRequest(f"raw_input_contents has {len(raw_inputs)} entries for {len(request.inputs)} inputs")
     inputs = [array_from_proto(t, raw_inputs[i] if raw_inputs else None) for i, t in enumerate(request.inputs)]
     version = request.model_version or None
-    array, parameters = api.infer(request.model_name, version, inputs, (o.name for o in request.outputs))
+    outputs = api.infer(request.model_name, version, inputs, [o.name for o in request.outputs])
     response = pb.ModelInferResponse(model_name=api.name, id=request.id)
     if api.versions:
         response.model_version = version or api.versions[0]
-    # FP16 has no contents field; raw answers raw, as a client sending raw contents expects
-    raw = bool(raw_inputs) or datatype_of(array) == "FP16"
-    contents = fill_output(response.outputs.add(), array, parameters, raw=raw)
-    if contents is not None:
-        response.raw_output_contents.append(contents)
+    # raw contents are all or none; FP16 has no contents field, and a client sending raw
+    # contents expects them back
+    raw = bool(raw_inputs) or any(datatype_of(output.array) == "FP16" for output in outputs)
+    for output in outputs:
+        contents = fill_output(response.outputs.add(), output, raw=raw)
+        if contents is not None:
+            response.raw_output_contents.append(contents)
     return response

@@ -15,6 +15,7 @@ import orjson
 
 from ..errors import BadRequest, MethodNotAllowed, SeldonMicroserviceException, http_headers
 from ..http_server import Request, Response
+from . import binary
 from .dataplane import NotFound, OpenInference
 
 # REST's logger, whichever protocol's path failed (these lines were logged under it before v2
@@ -22,6 +23,8 @@ from .dataplane import NotFound, OpenInference
 log = logging.getLogger("seldon_serve.rest")
 
 _JSON = b"application/json"
+_OCTETS = b"application/octet-stream"
+BINARY_HEADER = binary.HEADER  # the request header this protocol reads
 
 RestAnswer = tuple[int, Any]
 
@@ -32,7 +35,10 @@ def handle(api: OpenInference, request: Request) -> Response:
         if request.too_large:
             raise SeldonMicroserviceException(request.too_large, status_code=413)
         path = request.path.decode(errors="replace")
-        status, answer = route(api, request.method, path, lambda: _json_body(request.body))
+        status, answer = route(api, request.method, path, lambda: _body(request))
+        if isinstance(answer, binary.WithBinary):
+            body, headers = answer.encode()
+            return Response(status, _OCTETS, body, headers)
         return Response(status, _JSON, orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY))
     except SeldonMicroserviceException as exc:
         return Response(exc.status_code, _JSON, orjson.dumps(error_body(exc.message)), http_headers(exc))
@@ -41,11 +47,15 @@ def handle(api: OpenInference, request: Request) -> Response:
         return Response(500, _JSON, orjson.dumps(error_body(f"{type(exc).__name__}: {exc}")))
 
 
-def _json_body(body: bytes) -> Any:
-    if not body:
+def _body(request: Request) -> binary.Body:
+    """The request's JSON, and its binary part when it uses the binary tensor extension."""
+    if not request.body:
         raise BadRequest("empty request: send an inference request as the JSON body")
+    header = request.headers.get(binary.HEADER)
+    if header is not None:
+        return binary.split(request.body, header)
     try:
-        return orjson.loads(body)
+        return binary.Body(orjson.loads(request.body), None)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"request is not valid JSON: {exc}") from None
 
@@ -69,11 +79,14 @@ def route(api: OpenInference, method: bytes, path: str, body: Callable[[], Any])
         api.check_model(name, version)
         ready = api.ready()
         return _get(method, lambda: {"name": name, "ready": ready}, 200 if ready else 503)
-    if rest_of_path == ["infer"]:
+    # route and aggregate: the paths Seldon Core 1's executor calls on a router and a combiner
+    # in a `protocol: v2` graph (Seldon's extensions, not the protocol's).
+    answers = {"infer": api.infer_json, "route": api.route_json, "aggregate": api.aggregate_json}
+    if len(rest_of_path) == 1 and rest_of_path[0] in answers:
         if method != b"POST":
             raise MethodNotAllowed(method.decode(errors="replace"), ("POST",))
         api.check_model(name, version)
-        return 200, api.infer_json(name, version, body())
+        return 200, answers[rest_of_path[0]](name, version, body())
     raise NotFound(f"no endpoint {path}")
 
 

@@ -42,7 +42,8 @@ import java.util.function.Supplier;
 /**
  * The gRPC side: every service of wrappers/proto/prediction.proto (stubs generated at build
  * time) over the same Microservice as REST, the services of other protocols Main hands it
- * (open_inference.proto's), plus server reflection and gRPC health.
+ * (open_inference.proto's), plus server reflection and gRPC health; messages compressed with gzip
+ * or deflate (GrpcCompression).
  */
 final class GrpcServer {
   /** The puid Seldon's executor sends as metadata (as the Seldon-Puid header over REST). */
@@ -62,7 +63,10 @@ final class GrpcServer {
       int threads, boolean accessLog) {
     executor = Executors.newFixedThreadPool(threads, Threads.named("grpc"));
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
-        .maxInboundMessageSize(maxMessageBytes)
+        .maxInboundMessageSize(maxMessageBytes) // decompressed size (grpc-java counts as it inflates)
+        .compressorRegistry(GrpcCompression.compressors())
+        .decompressorRegistry(GrpcCompression.decompressors())
+        .intercept(GrpcCompression.answerInTheRequestsCoding())
         .executor(executor);
     if (Tracing.on()) {
       builder.intercept(Tracing.grpc());

@@ -30,7 +30,7 @@ public final class Json {
   private Json() {}
 
   /** Strict JSON (no NaN, no single quotes, nothing after the value; Gson's nesting limit, 255). */
-  static JsonElement parse(String text, String what) {
+  public static JsonElement parse(String text, String what) {
     try (JsonReader reader = new JsonReader(new StringReader(text))) {
       reader.setStrictness(Strictness.STRICT);
       JsonElement element = ELEMENTS.read(reader);

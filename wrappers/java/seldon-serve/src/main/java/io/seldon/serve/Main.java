@@ -59,7 +59,7 @@ public final class Main {
     MetricsServer metricsServer = new MetricsServer(metrics, settings.host(), settings.metricsPort(),
         settings.metricsPath());
     RestServer rest = new RestServer(seldon, v2Rest, settings.host(), settings.httpPort(), settings.threads(),
-        settings.restMaxBodyBytes(), settings.httpLimits(), settings.accessLog());
+        settings.restMaxBodyBytes(), settings.restCompressMinBytes(), settings.httpLimits(), settings.accessLog());
     grpc.start();
     metricsServer.start();
     rest.start();

@@ -35,10 +35,11 @@ final class Microservice implements ServedModel {
   private final PrometheusMetrics metrics;
   private final Overrides overrides;
   private final Map<String, Object> metadata;
+  private final String openInferenceName;
 
   /**
    * `env` names the unit as Seldon's operator does: PREDICTIVE_UNIT_ID (routing of feedback, and
-   * with PREDICTIVE_UNIT_IMAGE the answers' meta.requestPath).
+   * with PREDICTIVE_UNIT_IMAGE the answers' meta.requestPath; with MLSERVER_MODEL_NAME its v2 name).
    */
   Microservice(PredictionService model, String serviceType, Map<String, String> env, PrometheusMetrics metrics)
       throws StartupException {
@@ -57,11 +58,17 @@ final class Microservice implements ServedModel {
       throw new StartupException(modelName + ".initMetadata() failed: " + UserCode.describe(e));
     }
     this.metadata = ModelMetadata.merge(modelName, initMetadata);
+    this.openInferenceName = ModelMetadata.openInferenceName(initMetadata, modelName, env);
   }
 
   @Override
   public Map<String, Object> metadata() {
     return metadata;
+  }
+
+  @Override
+  public String openInferenceName() {
+    return openInferenceName;
   }
 
   String unitId() {
@@ -215,15 +222,39 @@ final class Microservice implements ServedModel {
    */
   @Override
   public Payload infer(Payload input) {
-    return Tracing.model("infer", unitId, () -> inferNow(input));
-  }
-
-  private Payload inferNow(Payload input) {
     if (inferVerb == null) {
       throw SeldonException.notServed("a " + serviceType
           + " aggregates several messages; an Open Inference Protocol request is one", 400);
     }
-    Payload result = switch (inferVerb) {
+    return Tracing.model("infer", unitId, () -> inferNow(inferVerb, input));
+  }
+
+  @Override
+  public Payload route(Payload input) {
+    return Tracing.model("route", unitId, () -> inferNow("route", input));
+  }
+
+  @Override
+  public Payload aggregate(List<Payload> inputs) {
+    return Tracing.model("aggregate", unitId, () -> aggregateNow(inputs));
+  }
+
+  private Payload aggregateNow(List<Payload> inputs) {
+    Payload result;
+    if (overrides.aggregateRaw) {
+      SeldonMessageList.Builder messages = SeldonMessageList.newBuilder();
+      inputs.forEach(input -> messages.addSeldonMessages(Messages.encode(asSeldon(input), null, input.names(), null)));
+      result = Messages.decode(UserCode.call(() -> model.aggregateRaw(messages.build())));
+    } else if (overrides.aggregate) {
+      result = UserCode.call(() -> model.aggregate(List.copyOf(inputs)));
+    } else {
+      throw notDefined("aggregate");
+    }
+    return answered(result);
+  }
+
+  private Payload inferNow(String verb, Payload input) {
+    Payload result = switch (verb) {
       case "predict" -> overrides.predict || overrides.predictRaw
           ? inferWith(overrides.predictRaw, model::predictRaw, model::predict, input)
           : NOTHING;
@@ -242,8 +273,13 @@ final class Microservice implements ServedModel {
         yield Payload.of(TypedTensor.of(TypedTensor.Datatype.INT64, new long[] {1, 1}, new long[] {branch}));
       }
       // A verb the contract names that takes one message but this switch lacks: a wrapper bug.
-      default -> throw new IllegalStateException("no Open Inference call for the verb " + inferVerb);
+      default -> throw new IllegalStateException("no Open Inference call for the verb " + verb);
     };
+    return answered(result);
+  }
+
+  /** What the model answered a v2 call, its own metrics recorded. */
+  private Payload answered(Payload result) {
     if (result == null) {
       throw SeldonException.internal(modelName + " returned null; return a Payload");
     }

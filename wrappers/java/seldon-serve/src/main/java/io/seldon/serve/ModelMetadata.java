@@ -58,6 +58,27 @@ final class ModelMetadata {
     return out;
   }
 
+  /**
+   * The name the Open Inference Protocol serves the model by (/v2/models/&lt;name&gt;): the metadata's
+   * when MODEL_METADATA or initMetadata() gives one; else the graph node's, as Seldon's operator
+   * passes it to a v2 unit (MLSERVER_MODEL_NAME, then PREDICTIVE_UNIT_ID), since its executor calls
+   * /v2/models/&lt;node name&gt;/infer; else modelName (the class's).
+   */
+  static String openInferenceName(Map<String, ?> user, String modelName, Map<String, String> env)
+      throws StartupException {
+    for (Map<String, ?> given : List.of(fromEnvironment(), user == null ? Map.<String, Object>of() : user)) {
+      if (given.containsKey("name")) {
+        return String.valueOf(given.get("name"));
+      }
+    }
+    for (String variable : List.of("MLSERVER_MODEL_NAME", "PREDICTIVE_UNIT_ID")) {
+      if (!env.getOrDefault(variable, "").isEmpty()) {
+        return env.get(variable);
+      }
+    }
+    return modelName;
+  }
+
   /** Defaults, overridden by initMetadata(), overridden by MODEL_METADATA; then checked. */
   static Map<String, Object> merge(String modelName, Map<String, ?> user) throws StartupException {
     Map<String, Object> merged = defaults(modelName);

@@ -1,6 +1,7 @@
 package io.seldon.serve;
 
 import com.google.gson.JsonElement;
+import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.seldon.protos.PredictionProtos.SeldonMessage;
@@ -22,10 +23,11 @@ import java.util.function.Supplier;
 /**
  * The REST side, on the JDK's own HTTP server (no framework: it starts in milliseconds and
  * adds nothing to the image). Every verb takes its SeldonMessage as a JSON body, a json= form
- * field, ?json= on a GET, or a multipart upload.
+ * field, ?json= on a GET, or a multipart upload. On every path a body may come compressed, and
+ * an answer goes compressed when the client asks (ContentCoding).
  */
 final class RestServer {
-  private static final String JSON = "application/json";
+  private static final String JSON = RestProtocol.JSON;
 
   private final Microservice service; // null when the Seldon protocol is not served
   private final RestProtocol other; // the Open Inference Protocol's /v2, or null when it is not served
@@ -34,6 +36,7 @@ final class RestServer {
   private final ExecutorService refusals; // answers 503 to requests past HttpLimits.maxConnections
   private final Map<String, Route> routes = new HashMap<>();
   private final int maxBodyBytes; // a larger body is answered 413 (REST_MAX_BODY_BYTES)
+  private final int compressMinBytes; // a smaller answer is not compressed (REST_COMPRESS_MIN_BYTES; 0: none is)
   private final HttpLimits limits;
   private final boolean accessLog; // ACCESS_LOG: a line per request
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -63,10 +66,11 @@ final class RestServer {
   }
 
   RestServer(Microservice service, RestProtocol other, String host, int port, int threads, int maxBodyBytes,
-      HttpLimits limits, boolean accessLog) throws IOException {
+      int compressMinBytes, HttpLimits limits, boolean accessLog) throws IOException {
     this.service = service;
     this.other = other;
     this.maxBodyBytes = maxBodyBytes;
+    this.compressMinBytes = compressMinBytes;
     this.limits = limits;
     this.accessLog = accessLog;
     if (service != null) {
@@ -207,24 +211,44 @@ final class RestServer {
       if (closing || refusal != null) {
         exchange.getResponseHeaders().set("Connection", "close");
       }
-      byte[] bytes = answer.body.getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().set("Content-Type", answer.contentType);
-      if (answer.allow != null) {
-        exchange.getResponseHeaders().set("Allow", answer.allow);
-      }
-      exchange.sendResponseHeaders(answer.status, bytes.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(bytes);
-      }
+      int sent = send(exchange, answer);
       if (accessLog) {
-        boolean head = exchange.getRequestMethod().equals("HEAD");
-        AccessLog.rest(exchange.getRequestMethod(), exchange.getRequestURI().toString(), answer.status,
-            head ? 0 : bytes.length, started, exchange.getRequestHeaders().getFirst("Seldon-Puid"));
+        AccessLog.rest(exchange.getRequestMethod(), exchange.getRequestURI().toString(), answer.status, sent,
+            started, exchange.getRequestHeaders().getFirst("Seldon-Puid"));
       }
     } finally {
       exchange.close();
       inFlight.decrementAndGet();
     }
+  }
+
+  /**
+   * Sends the answer, compressed when the client's Accept-Encoding asks and it is at least
+   * compressMinBytes; HEAD gets the headers GET would. Answers the body's bytes sent.
+   */
+  private int send(HttpExchange exchange, Answer answer) throws IOException {
+    byte[] body = answer.body;
+    Headers headers = exchange.getResponseHeaders();
+    String coding = compressMinBytes > 0 && body.length >= compressMinBytes
+        ? ContentCoding.accepted(exchange.getRequestHeaders().getFirst("Accept-Encoding")) : null;
+    if (coding != null) {
+      body = ContentCoding.compress(body, coding);
+      headers.set("Content-Encoding", coding);
+      headers.set("Vary", "Accept-Encoding");
+    }
+    headers.set("Content-Type", answer.contentType);
+    answer.headers.forEach(headers::set);
+    if (exchange.getRequestMethod().equals("HEAD")) {
+      // The JDK sends no Content-Length for a HEAD answer (and warns when given one): set by hand.
+      headers.set("Content-Length", Integer.toString(body.length));
+      exchange.sendResponseHeaders(answer.status, -1);
+      return 0;
+    }
+    exchange.sendResponseHeaders(answer.status, body.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(body);
+    }
+    return body.length;
   }
 
   /** The answer to a request this server will not serve (HttpLimits), or null to serve it. */
@@ -259,10 +283,14 @@ final class RestServer {
     return new Answer(status, JSON, v2 ? other.error(message) : JsonOut.error(message, SeldonException.BAD_DATA));
   }
 
-  /** allow: the Allow header of a 405, else null. */
-  private record Answer(int status, String contentType, String body, String allow) {
+  /** What the server sends: status, content type, body, and headers of the answer's own (a 405's Allow). */
+  private record Answer(int status, String contentType, byte[] body, Map<String, String> headers) {
     Answer(int status, String contentType, String body) {
-      this(status, contentType, body, null);
+      this(status, contentType, body.getBytes(StandardCharsets.UTF_8), Map.of());
+    }
+
+    static Answer of(RestProtocol.Reply reply) {
+      return new Answer(reply.status(), reply.contentType(), reply.body(), reply.headers());
     }
   }
 
@@ -282,12 +310,9 @@ final class RestServer {
       path = path.substring(0, path.length() - 1);
     }
     if (other != null && other.serves(path)) {
-      RestProtocol.Reply reply = other.reply(exchange.getRequestMethod(), path, () -> {
-        byte[] body = read(exchange);
-        return body.length == 0 ? null : Json.parse(new String(body, StandardCharsets.UTF_8), "request");
-      });
+      RestProtocol.Reply reply = other.reply(exchange.getRequestMethod(), path, request(exchange));
       drain(exchange);
-      return new Answer(reply.status(), JSON, reply.json(), reply.allow());
+      return Answer.of(reply);
     }
     Route route = routes.get(path);
     try {
@@ -305,7 +330,8 @@ final class RestServer {
       return new Answer(reply.status(), contentType, reply.body());
     } catch (SeldonException.MethodNotAllowed e) {
       drain(exchange);
-      return new Answer(e.status(), JSON, JsonOut.error(e.getMessage(), e.reason()), e.allow());
+      byte[] body = JsonOut.error(e.getMessage(), e.reason()).getBytes(StandardCharsets.UTF_8);
+      return new Answer(e.status(), JSON, body, Map.of("Allow", e.allow()));
     } catch (SeldonException e) {
       return new Answer(e.status(), JSON, JsonOut.error(e.getMessage(), e.reason()));
     } catch (RuntimeException e) { // a wrapper bug must still answer with Seldon's body
@@ -326,6 +352,21 @@ final class RestServer {
     if (kind != Kind.BODY && !method.equals("GET")) {
       throw SeldonException.methodNotAllowed(method, "GET");
     }
+  }
+
+  /** The request as another protocol reads it. */
+  private RestProtocol.Request request(HttpExchange exchange) {
+    return new RestProtocol.Request() {
+      @Override
+      public byte[] body() {
+        return read(exchange);
+      }
+
+      @Override
+      public String header(String name) {
+        return exchange.getRequestHeaders().getFirst(name);
+      }
+    };
   }
 
   /** The message of a request, from whichever of Seldon's encodings it used. */
@@ -360,13 +401,10 @@ final class RestServer {
     throw SeldonException.badData("no " + name + "= field in the form or query");
   }
 
+  /** The request's body, decompressed (a 413 past maxBodyBytes, decompressed). */
   private byte[] read(HttpExchange exchange) {
     try (InputStream in = exchange.getRequestBody()) {
-      byte[] body = in.readNBytes(maxBodyBytes + 1);
-      if (body.length > maxBodyBytes) {
-        throw new SeldonException("request body over " + maxBodyBytes + " bytes (REST_MAX_BODY_BYTES)", 413);
-      }
-      return body;
+      return ContentCoding.decodedBody(exchange.getRequestHeaders().getFirst("Content-Encoding"), in, maxBodyBytes);
     } catch (IOException e) {
       throw SeldonException.badData("could not read the request body: " + e.getMessage());
     }

@@ -21,6 +21,7 @@ record Settings(
     boolean accessLog,
     String protocol,
     int restMaxBodyBytes,
+    int restCompressMinBytes,
     long requestTimeoutMillis,
     long loadTimeoutSeconds,
     HttpLimits httpLimits) {
@@ -83,6 +84,7 @@ record Settings(
         truthy(Contract.text(env, "ACCESS_LOG")),
         Contract.choice(env, "PROTOCOL"),
         Contract.whole(env, "REST_MAX_BODY_BYTES"),
+        Contract.whole(env, "REST_COMPRESS_MIN_BYTES"),
         Contract.whole(env, "REQUEST_TIMEOUT_SECONDS") * 1000L,
         Math.max(0, Contract.whole(env, "MODEL_LOAD_TIMEOUT_SECONDS")),
         HttpLimits.from(env));

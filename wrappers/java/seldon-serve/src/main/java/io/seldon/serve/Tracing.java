@@ -200,10 +200,12 @@ final class Tracing {
       this.scope = scope;
     }
 
-    void answered(int status, String body) {
+    /** The answer's status; a 5xx marks the span an error, described by the body's first 300 bytes. */
+    void answered(int status, byte[] body) {
       span.setAttribute("http.response.status_code", status);
       if (status >= 500) {
-        span.setStatus(StatusCode.ERROR, body.length() > 300 ? body.substring(0, 300) : body);
+        span.setStatus(StatusCode.ERROR,
+            new String(body, 0, Math.min(300, body.length), java.nio.charset.StandardCharsets.UTF_8));
       }
     }
 

@@ -112,7 +112,8 @@ public final class TypedTensor {
     return of(Datatype.BYTES, shape, elements);
   }
 
-  static long size(long[] shape) {
+  /** The number of elements a shape holds (a 400 for a negative dimension or too many). */
+  public static long size(long[] shape) {
     long size = 1;
     for (long dim : shape) {
       if (dim < 0) {

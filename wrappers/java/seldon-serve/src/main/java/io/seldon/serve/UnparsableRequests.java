@@ -19,11 +19,12 @@ import java.util.List;
  * grpc-java answers a request whose bytes do not parse as its message with UNKNOWN
  * ("Application error processing RPC"): the parse fails before any handler of ours runs. This
  * wraps a service so such a request is refused with INVALID_ARGUMENT and the parser's reason,
- * as the other families' wrappers answer it. The service keeps its descriptors (reflection).
+ * as the other families' wrappers answer it (but for a message too large once decompressed).
+ * The service keeps its descriptors (reflection).
  */
 final class UnparsableRequests {
   // Set by the request marshaller and read by the listener it feeds, on the same thread.
-  private static final ThreadLocal<String> FAILURE = new ThreadLocal<>();
+  private static final ThreadLocal<Status> FAILURE = new ThreadLocal<>();
 
   private UnparsableRequests() {}
 
@@ -56,7 +57,7 @@ final class UnparsableRequests {
         try {
           return strict.parse(stream);
         } catch (StatusRuntimeException e) {
-          FAILURE.set(e.getStatus().getDescription() + (e.getCause() == null ? "" : ": " + e.getCause().getMessage()));
+          FAILURE.set(refusal(e));
           return null; // the listener below refuses the call
         }
       }
@@ -70,9 +71,9 @@ final class UnparsableRequests {
       public void onMessage(Q message) {
         if (message == null) {
           refused = true;
-          String why = FAILURE.get();
+          Status refusal = FAILURE.get();
           FAILURE.remove();
-          call.close(Status.INVALID_ARGUMENT.withDescription("cannot decode the request: " + why), new Metadata());
+          call.close(refusal, new Metadata());
           return;
         }
         super.onMessage(message);
@@ -87,5 +88,19 @@ final class UnparsableRequests {
     };
     return ServerMethodDefinition.create(descriptor.toBuilder(lenient, descriptor.getResponseMarshaller()).build(),
         refusing);
+  }
+
+  /**
+   * What a request that failed to parse is answered: a message over GRPC_MAX_MESSAGE_BYTES once
+   * decompressed (grpc-java finds it while the parser reads) keeps its RESOURCE_EXHAUSTED, as one
+   * over it on the wire gets; any other failure is the client's bytes.
+   */
+  private static Status refusal(StatusRuntimeException failure) {
+    if (failure.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+      return failure.getStatus();
+    }
+    String why = failure.getStatus().getDescription()
+        + (failure.getCause() == null ? "" : ": " + failure.getCause().getMessage());
+    return Status.INVALID_ARGUMENT.withDescription("cannot decode the request: " + why);
   }
 }

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -22,13 +20,11 @@ import io.seldon.protos.PredictionProtos.SeldonMessageList;
 import io.seldon.protos.RouterGrpc;
 import io.seldon.protos.SeldonGrpc;
 import io.seldon.protos.TransformerGrpc;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The REST and gRPC servers: what the transports add to Microservice. */
@@ -63,46 +59,8 @@ class ServersTest {
     }
   }
 
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final HttpClient HTTP = Served.HTTP;
   private static final String ROW = "{\"data\": {\"ndarray\": [[1]]}}";
-
-  /** A MODEL served on free ports, REST and gRPC, with a channel to the latter. */
-  private static final class Served implements AutoCloseable {
-    final RestServer rest;
-    final GrpcServer grpc;
-    final ManagedChannel channel;
-
-    Served(PredictionService model) throws StartupException, IOException {
-      this(model, HttpLimits.UNLIMITED);
-    }
-
-    Served(PredictionService model, HttpLimits limits) throws StartupException, IOException {
-      Microservice service = new Microservice(model, "MODEL", Map.of(), null);
-      rest = new RestServer(service, null, "127.0.0.1", 0, 2, 1 << 20, limits, false);
-      rest.start();
-      grpc = new GrpcServer(service, List.of(), "127.0.0.1", 0, 1 << 20, 2, false);
-      grpc.start();
-      channel = Grpc.newChannelBuilderForAddress("127.0.0.1", grpc.port(), InsecureChannelCredentials.create())
-          .build();
-    }
-
-    HttpResponse<String> post(String path, String body, String puid) throws IOException, InterruptedException {
-      HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + rest.port() + path))
-          .header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString(body));
-      if (puid != null) {
-        request.header("Seldon-Puid", puid);
-      }
-      return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      channel.shutdownNow();
-      grpc.shutdownNow();
-      rest.shutdown(0);
-    }
-  }
 
   private static String puidOf(HttpResponse<String> response) {
     assertEquals(200, response.statusCode(), response.body());

@@ -19,6 +19,11 @@ public final class TestModels {
 
   /** The model as the wrapper serves it (a MODEL), as the Open Inference Protocol calls it. */
   public static ServedModel served(PredictionService model) throws StartupException {
-    return new Microservice(model, "MODEL", Map.of(), null);
+    return served(model, Map.of());
+  }
+
+  /** The same, in a container with these variables (as Seldon's operator sets them). */
+  public static ServedModel served(PredictionService model, Map<String, String> env) throws StartupException {
+    return new Microservice(model, "MODEL", env, null);
   }
 }

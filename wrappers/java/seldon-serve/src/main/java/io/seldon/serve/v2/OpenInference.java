@@ -21,30 +21,37 @@ import java.util.Map;
  *
  * <p>One input tensor reaches the model as its payload ({@link Payload#tensor()}, datatype and
  * shape kept); several inputs of one column each ([n] or [n, 1]) are its columns, named by the
- * inputs. The model's answer is one output tensor, {@value #OUTPUT_NAME}.
+ * inputs. The model's answer is one output tensor, named as the model's metadata names its first
+ * output, else {@value #OUTPUT_NAME}.
  *
  * <p>The package by concern: V2Rest and V2Grpc, the transports; TensorJson, tensors in REST's
- * JSON; TensorContents and RawContents (with Half, for FP16), tensors in gRPC's typed and raw
- * contents.
+ * JSON, and BinaryTensors, REST's binary tensor extension; TensorContents and RawContents (with
+ * Half, for FP16), tensors in gRPC's typed and raw contents (the latter also the binary
+ * extension's form).
  */
 public final class OpenInference {
   static final String OUTPUT_NAME = "output-0";
   static final String SERVER_NAME = "seldon-serve";
+  /** The protocol's extensions served, as both transports' server metadata lists them. */
+  static final List<String> EXTENSIONS = List.of(BinaryTensors.EXTENSION);
 
   private final ServedModel served;
   private final String serverVersion;
   private final String name;
   private final List<String> versions;
+  private final List<String> outputNames; // the metadata's outputs, else OUTPUT_NAME
 
   public OpenInference(ServedModel served, String serverVersion) {
     this.served = served;
     this.serverVersion = serverVersion;
-    this.name = String.valueOf(served.metadata().get("name"));
+    this.name = served.openInferenceName();
     List<String> listed = new ArrayList<>();
     if (served.metadata().get("versions") instanceof List<?> values) {
       values.forEach(v -> listed.add(String.valueOf(v)));
     }
     this.versions = List.copyOf(listed);
+    List<String> declared = tensorMetadata("outputs").stream().map(TensorMetadata::name).toList();
+    this.outputNames = declared.isEmpty() ? List.of(OUTPUT_NAME) : declared;
   }
 
   /** The /v2 paths, for the REST server. */
@@ -141,17 +148,36 @@ public final class OpenInference {
 
   record Input(String name, TypedTensor tensor) {}
 
-  record Output(TypedTensor tensor, Map<String, String> parameters) {}
+  record Output(String name, TypedTensor tensor, Map<String, String> parameters) {}
 
-  Output infer(String model, String version, List<Input> inputs, List<String> requested) {
+  /** The answer's outputs: those `requested` by name, else all the model gives (one, here). */
+  List<Output> infer(String model, String version, List<Input> inputs, List<String> requested) {
     checkModel(model, version);
     for (String output : requested) {
-      if (!output.equals(OUTPUT_NAME)) {
-        throw new SeldonException("no output '" + output + "': this model answers one output, '" + OUTPUT_NAME
-            + "'");
+      if (!outputNames.contains(output)) {
+        throw new SeldonException("no output '" + output + "': this model answers '"
+            + String.join("', '", outputNames) + "'");
       }
     }
-    return output(served.infer(features(inputs)));
+    Output answer = output(outputNames.get(0), served.infer(features(inputs)));
+    return requested.isEmpty() || requested.contains(answer.name()) ? List.of(answer) : List.of();
+  }
+
+  /** The child a router sends a request to, as Seldon's executor asks it in a v2 graph. */
+  long route(String model, String version, List<Input> inputs) {
+    checkModel(model, version);
+    Payload branch = served.route(features(inputs));
+    if (!branch.isNumeric() || branch.values().length != 1) {
+      throw new SeldonException("route answered " + Payload.describe(branch.kind())
+          + ", not one child (an int)", 500);
+    }
+    return (long) branch.values()[0];
+  }
+
+  /** A combiner's answer to its children's (each its inputs), as Seldon's executor asks it in a v2 graph. */
+  List<Output> aggregate(String model, String version, List<List<Input>> children) {
+    checkModel(model, version);
+    return List.of(output(outputNames.get(0), served.aggregate(children.stream().map(OpenInference::features).toList())));
   }
 
   /** The payload a model receives for a request's inputs. */
@@ -203,17 +229,18 @@ public final class OpenInference {
     return TypedTensor.of(datatype, shape, data);
   }
 
-  /** What a model answered, as the output tensor. */
-  static Output output(Payload result) {
+  /** What a model answered, as the output tensor of this name. */
+  static Output output(String name, Payload result) {
     return switch (result.kind()) {
-      case TYPED_TENSOR -> new Output(result.tensor(), Map.of());
-      case STRING -> new Output(TypedTensor.strings(new long[] {1}, result.string()), Map.of());
-      case BYTES -> new Output(TypedTensor.of(Datatype.BYTES, new long[] {1}, new byte[][] {result.bytes()}), Map.of());
-      case JSON -> new Output(TypedTensor.strings(new long[] {1}, Json.plain(result.json())),
+      case TYPED_TENSOR -> new Output(name, result.tensor(), Map.of());
+      case STRING -> new Output(name, TypedTensor.strings(new long[] {1}, result.string()), Map.of());
+      case BYTES -> new Output(name, TypedTensor.of(Datatype.BYTES, new long[] {1}, new byte[][] {result.bytes()}),
+          Map.of());
+      case JSON -> new Output(name, TypedTensor.strings(new long[] {1}, Json.plain(result.json())),
           Map.of("content_type", "application/json"));
       default -> {
         if (result.isNumeric()) {
-          yield new Output(result.tensor(), Map.of());
+          yield new Output(name, result.tensor(), Map.of());
         }
         throw new SeldonException("the model answered " + Payload.describe(result.kind())
             + " that is not a block of numbers, which no Open Inference Protocol datatype holds", 500);

@@ -14,12 +14,16 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Tensors in the REST API's JSON: an input's name, datatype, shape and data (flat or nested,
- * row-major), checked against its datatype; the output with its datatype's numbers (UINT64
- * unsigned, FP32 in its shortest form).
+ * row-major), checked against its datatype, or its elements in the binary part (BinaryTensors);
+ * the output with its datatype's numbers (UINT64 unsigned, FP32 in its shortest form), or
+ * without them when they travel in binary.
  */
 final class TensorJson {
   private static final Gson GSON = new Gson();
@@ -28,7 +32,8 @@ final class TensorJson {
 
   private TensorJson() {}
 
-  static Input input(JsonElement element) {
+  /** An input (or a child's output, for aggregate); `binary`: the request's binary part. */
+  static Input input(JsonElement element, BinaryTensors.Part binary) {
     if (!(element instanceof JsonObject tensor)) {
       throw new SeldonException("each input must be an object with name, shape, datatype and data");
     }
@@ -41,16 +46,28 @@ final class TensorJson {
     Datatype datatype = OpenInference.datatype(datatypeValue instanceof JsonPrimitive p && p.isString()
         ? p.getAsString() : null, inputName);
     long[] shape = shape(inputName, tensor.get("shape"));
+    long binarySize = BinaryTensors.size(inputName, tensor);
+    Object data = binarySize >= 0 ? binary.elements(inputName, datatype, shape, binarySize)
+        : jsonElements(inputName, datatype, tensor);
+    return new Input(inputName, named(inputName, () -> TypedTensor.of(datatype, shape, data)));
+  }
+
+  /** An input's elements from its data. */
+  private static Object jsonElements(String input, Datatype datatype, JsonObject tensor) {
     if (!tensor.has("data")) {
-      throw new SeldonException("input '" + inputName + "' has no data (the binary tensor extension is not"
-          + " supported)");
+      throw new SeldonException("input '" + input + "' has no data (nor parameters." + BinaryTensors.SIZE + ")");
     }
     List<JsonElement> flat = new ArrayList<>();
-    flatten(inputName, tensor.get("data"), flat);
+    flatten(input, tensor.get("data"), flat);
+    return named(input, () -> elements(datatype, flat));
+  }
+
+  /** What `make` makes, or its error said of the input. */
+  private static <T> T named(String input, Supplier<T> make) {
     try {
-      return new Input(inputName, TypedTensor.of(datatype, shape, elements(datatype, flat)));
+      return make.get();
     } catch (SeldonException e) {
-      throw new SeldonException("input '" + inputName + "': " + e.getMessage());
+      throw new SeldonException("input '" + input + "': " + e.getMessage());
     }
   }
 
@@ -163,15 +180,29 @@ final class TensorJson {
     return whole.longValue();
   }
 
+  /** The output with its elements in data. */
   static JsonObject output(Output output) {
+    return output(output, data(output.tensor()), Map.of());
+  }
+
+  /** The output without data: its elements follow the JSON, `binarySize` bytes (BinaryTensors). */
+  static JsonObject binaryOutput(Output output, int binarySize) {
+    return output(output, null, Map.of(BinaryTensors.SIZE, binarySize));
+  }
+
+  private static JsonObject output(Output output, JsonArray data, Map<String, Object> moreParameters) {
     TypedTensor tensor = output.tensor();
     JsonObject json = new JsonObject();
-    json.addProperty("name", OpenInference.OUTPUT_NAME);
+    json.addProperty("name", output.name());
     json.addProperty("datatype", tensor.datatype().name());
     json.add("shape", GSON.toJsonTree(tensor.shape()));
-    json.add("data", data(tensor));
-    if (!output.parameters().isEmpty()) {
-      json.add("parameters", GSON.toJsonTree(output.parameters()));
+    if (data != null) {
+      json.add("data", data);
+    }
+    Map<String, Object> parameters = new LinkedHashMap<>(output.parameters());
+    parameters.putAll(moreParameters);
+    if (!parameters.isEmpty()) {
+      json.add("parameters", GSON.toJsonTree(parameters));
     }
     return json;
   }

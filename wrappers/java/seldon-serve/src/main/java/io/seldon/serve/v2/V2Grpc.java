@@ -59,6 +59,7 @@ final class V2Grpc extends GRPCInferenceServiceImplBase {
     answer(out, () -> ServerMetadataResponse.newBuilder()
         .setName(OpenInference.SERVER_NAME)
         .setVersion(api.serverVersion())
+        .addAllExtensions(OpenInference.EXTENSIONS)
         .build());
   }
 
@@ -106,7 +107,7 @@ final class V2Grpc extends GRPCInferenceServiceImplBase {
       inputs.add(input(request.getInputs(i), raws > 0 ? request.getRawInputContents(i) : null));
     }
     List<String> requested = request.getOutputsList().stream().map(o -> o.getName()).toList();
-    Output output = api.infer(request.getModelName(), request.getModelVersion(), inputs, requested);
+    List<Output> outputs = api.infer(request.getModelName(), request.getModelVersion(), inputs, requested);
     ModelInferResponse.Builder response = ModelInferResponse.newBuilder()
         .setModelName(api.name())
         .setId(request.getId());
@@ -114,21 +115,29 @@ final class V2Grpc extends GRPCInferenceServiceImplBase {
     if (version != null) {
       response.setModelVersion(version);
     }
+    // raw contents are all or none; FP16 has no contents field, and a client that sent raw
+    // contents expects them back
+    boolean raw = raws > 0 || outputs.stream().anyMatch(o -> o.tensor().datatype() == Datatype.FP16);
+    for (Output output : outputs) {
+      addOutput(response, output, raw);
+    }
+    return response.build();
+  }
+
+  private static void addOutput(ModelInferResponse.Builder response, Output output, boolean raw) {
     TypedTensor tensor = output.tensor();
     ModelInferResponse.InferOutputTensor.Builder out = response.addOutputsBuilder()
-        .setName(OpenInference.OUTPUT_NAME)
+        .setName(output.name())
         .setDatatype(tensor.datatype().name());
     for (long dim : tensor.shape()) {
       out.addShape(dim);
     }
     output.parameters().forEach((k, v) -> out.putParameters(k, InferParameter.newBuilder().setStringParam(v).build()));
-    // FP16 has no contents field; a client that sent raw contents is answered raw too
-    if (raws > 0 || tensor.datatype() == Datatype.FP16) {
+    if (raw) {
       response.addRawOutputContents(RawContents.pack(tensor));
     } else {
       out.setContents(TensorContents.of(tensor));
     }
-    return response.build();
   }
 
   private static Input input(ModelInferRequest.InferInputTensor input, ByteString raw) {

@@ -14,9 +14,11 @@ import io.seldon.serve.v2.OpenInference.TensorMetadata;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Supplier;
 
-/** The protocol's REST paths, under /v2: JSON answers, and errors as {"error": "..."}. */
+/**
+ * The protocol's REST paths, under /v2: JSON answers (with the binary tensor extension, tensors'
+ * bytes after the JSON: BinaryTensors), and errors as {"error": "..."}.
+ */
 final class V2Rest extends RestProtocol {
   private static final Gson GSON = new Gson();
 
@@ -39,7 +41,7 @@ final class V2Rest extends RestProtocol {
   }
 
   @Override
-  protected Reply answer(String method, String path, Supplier<JsonElement> body) {
+  protected Reply answer(String method, String path, Request request) {
     List<String> parts = new ArrayList<>(Arrays.stream(path.split("/")).filter(p -> !p.isEmpty()).toList());
     parts.remove(0); // "v2"
     if (parts.isEmpty()) {
@@ -70,12 +72,22 @@ final class V2Rest extends RestProtocol {
       answer.addProperty("name", model);
       return get(method, answer, up ? 200 : 503);
     }
-    if (rest.equals(List.of("infer"))) {
+    // route and aggregate: the paths Seldon Core 1's executor calls on a router and a combiner in
+    // a `protocol: v2` graph (Seldon's extensions, not the protocol's).
+    if (rest.size() == 1 && List.of("infer", "route", "aggregate").contains(rest.get(0))) {
       if (!method.equals("POST")) {
         throw SeldonException.methodNotAllowed(method, "POST");
       }
       api.checkModel(model, version); // a request to another model is a 404, whatever it holds
-      return new Reply(200, GSON.toJson(infer(model, version, body.get())));
+      BinaryTensors.Body body = BinaryTensors.split(request.body(), request.header(BinaryTensors.HEADER));
+      if (body.json() == null) {
+        throw new SeldonException("empty request: send an inference request as the JSON body");
+      }
+      return switch (rest.get(0)) {
+        case "route" -> json(200, route(model, version, body));
+        case "aggregate" -> aggregate(model, version, body);
+        default -> infer(model, version, body);
+      };
     }
     throw OpenInference.notFound("no endpoint " + path);
   }
@@ -84,7 +96,11 @@ final class V2Rest extends RestProtocol {
     if (!method.equals("GET") && !method.equals("HEAD")) {
       throw SeldonException.methodNotAllowed(method, "GET", "HEAD");
     }
-    return new Reply(status, GSON.toJson(answer));
+    return json(status, answer);
+  }
+
+  private static Reply json(int status, JsonObject answer) {
+    return Reply.json(status, GSON.toJson(answer));
   }
 
   private static JsonObject single(String name, boolean value) {
@@ -97,7 +113,7 @@ final class V2Rest extends RestProtocol {
     JsonObject metadata = new JsonObject();
     metadata.addProperty("name", OpenInference.SERVER_NAME);
     metadata.addProperty("version", api.serverVersion());
-    metadata.add("extensions", new JsonArray());
+    metadata.add("extensions", GSON.toJsonTree(OpenInference.EXTENSIONS));
     return metadata;
   }
 
@@ -123,33 +139,88 @@ final class V2Rest extends RestProtocol {
     return json;
   }
 
-  /** An inference request (`body`: null when empty) and its answer. */
-  private JsonObject infer(String model, String version, JsonElement body) {
-    if (body == null) {
-      throw new SeldonException("empty request: send an inference request as the JSON body");
+  /** An inference request and its answer. */
+  private Reply infer(String model, String version, BinaryTensors.Body body) {
+    JsonObject request = Json.object(body.json(), "an inference request");
+    List<Output> outputs = api.infer(model, version, inputs(request, body.binary()), requested(request));
+    return response(outputs, version, request);
+  }
+
+  /** A router's child for a request, as a SeldonMessage: the form Seldon's executor reads a route from. */
+  private JsonObject route(String model, String version, BinaryTensors.Body body) {
+    JsonObject request = Json.object(body.json(), "an inference request");
+    long branch = api.route(model, version, inputs(request, body.binary()));
+    JsonArray row = new JsonArray();
+    row.add(branch);
+    JsonArray ndarray = new JsonArray();
+    ndarray.add(row);
+    JsonObject data = new JsonObject();
+    data.add("names", new JsonArray());
+    data.add("ndarray", ndarray);
+    JsonObject answer = new JsonObject();
+    answer.add("data", data);
+    return answer;
+  }
+
+  /** A combiner's answer to the list of its children's answers (their outputs, or inputs). */
+  private Reply aggregate(String model, String version, BinaryTensors.Body body) {
+    if (!(body.json() instanceof JsonArray children) || children.isEmpty()) {
+      throw new SeldonException("aggregate needs a non-empty list of inference responses (or requests)");
     }
-    JsonObject request = Json.object(body, "an inference request");
-    if (!(request.get("inputs") instanceof JsonArray inputs)) {
-      throw new SeldonException("an inference request needs inputs: a list of tensors");
+    List<List<Input>> decoded = new ArrayList<>();
+    for (JsonElement child : children) {
+      JsonObject message = Json.object(child, "an inference response");
+      decoded.add(tensors(message, message.has("outputs") ? "outputs" : "inputs", body.binary()));
+    }
+    body.binary().checkAllTaken();
+    return response(api.aggregate(model, version, decoded), version, new JsonObject());
+  }
+
+  /** A request's inputs, decoded, every byte of its binary part taken. */
+  private static List<Input> inputs(JsonObject request, BinaryTensors.Part binary) {
+    List<Input> inputs = tensors(request, "inputs", binary);
+    binary.checkAllTaken();
+    return inputs;
+  }
+
+  /** A message's tensors under `key` (a request's inputs; a child's answer's outputs), decoded. */
+  private static List<Input> tensors(JsonObject message, String key, BinaryTensors.Part binary) {
+    if (!(message.get(key) instanceof JsonArray tensors)) {
+      String what = key.equals("inputs") ? "an inference request" : "an inference response";
+      throw new SeldonException(what + " needs " + key + ": a list of tensors");
     }
     List<Input> decoded = new ArrayList<>();
-    for (JsonElement input : inputs) {
-      decoded.add(TensorJson.input(input));
+    for (JsonElement tensor : tensors) {
+      decoded.add(TensorJson.input(tensor, binary));
     }
-    Output output = api.infer(model, version, decoded, requested(request));
+    return decoded;
+  }
+
+  /** The answer to a request: its id, and the outputs it asks for in binary after the JSON. */
+  private Reply response(List<Output> outputsGiven, String version, JsonObject request) {
+    JsonElement id = request.get("id");
     JsonObject response = new JsonObject();
     response.addProperty("model_name", api.name());
     String answered = api.answeredVersion(version);
     if (answered != null) {
       response.addProperty("model_version", answered);
     }
-    if (request.get("id") instanceof JsonPrimitive id && id.isString()) {
-      response.addProperty("id", id.getAsString());
+    if (id instanceof JsonPrimitive given && given.isString()) {
+      response.addProperty("id", given.getAsString());
     }
     JsonArray outputs = new JsonArray();
-    outputs.add(TensorJson.output(output));
     response.add("outputs", outputs);
-    return response;
+    List<byte[]> binaries = new ArrayList<>();
+    for (Output output : outputsGiven) {
+      if (BinaryTensors.wanted(request, output.name())) {
+        byte[] elements = RawContents.pack(output.tensor()).toByteArray();
+        outputs.add(TensorJson.binaryOutput(output, elements.length));
+        binaries.add(elements);
+      } else {
+        outputs.add(TensorJson.output(output));
+      }
+    }
+    return binaries.isEmpty() ? json(200, response) : BinaryTensors.reply(response, binaries);
   }
 
   /** The outputs a request names. */

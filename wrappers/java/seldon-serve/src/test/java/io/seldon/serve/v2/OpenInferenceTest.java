@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.protobuf.ByteString;
+import io.seldon.protos.v2.OpenInferenceProtos.InferTensorContents;
 import io.seldon.protos.v2.OpenInferenceProtos.ModelInferRequest;
 import io.seldon.protos.v2.OpenInferenceProtos.ModelInferResponse;
 import io.seldon.serve.Payload;
@@ -23,6 +24,7 @@ import io.seldon.serve.TypedTensor.Datatype;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
@@ -34,12 +36,12 @@ class OpenInferenceTest {
 
   /** The REST answer, as the REST server sends it. */
   private static RestProtocol.Reply rest(OpenInference api, String method, String path) {
-    return api.rest().reply(method, path, () -> null);
+    return api.rest().reply(method, path, RestRequests.EMPTY);
   }
 
   private static JsonObject infer(OpenInference api, String body) {
-    RestProtocol.Reply answer = api.rest().reply("POST", "/v2/models/Echo/infer", () -> JsonParser.parseString(body));
-    JsonObject json = JsonParser.parseString(answer.json()).getAsJsonObject();
+    RestProtocol.Reply answer = api.rest().reply("POST", "/v2/models/Echo/infer", RestRequests.json(body));
+    JsonObject json = JsonParser.parseString(answer.text()).getAsJsonObject();
     json.addProperty("status", answer.status());
     return json;
   }
@@ -101,6 +103,73 @@ class OpenInferenceTest {
     assertTrue(answer.get("error").getAsString().contains(message), answer.toString());
   }
 
+  /** Routes to child 1 when the values sum above 0. */
+  static class Sign implements PredictionService {
+    @Override
+    public Payload route(Payload input) {
+      return Payload.branch(java.util.Arrays.stream(input.values()).sum() > 0 ? 1 : 0);
+    }
+  }
+
+  /** The mean of its children's answers. */
+  static class Averager implements PredictionService {
+    @Override
+    public Payload aggregate(List<Payload> inputs) {
+      double[] mean = new double[inputs.get(0).values().length];
+      for (Payload input : inputs) {
+        for (int i = 0; i < mean.length; i++) {
+          mean[i] += input.values()[i] / inputs.size();
+        }
+      }
+      return Payload.of(new double[][] {mean});
+    }
+  }
+
+  private static String fp64(String name, String values) {
+    return "{\"name\": \"" + name + "\", \"datatype\": \"FP64\", \"shape\": [1, 2], \"data\": " + values + "}";
+  }
+
+  /** The paths Seldon's executor calls on a router and a combiner in a v2 graph. */
+  @Test
+  void aRouterAndACombinerAnswerTheExecutorsV2RouteAndAggregateCalls() throws StartupException {
+    OpenInference router = api(new Sign());
+    RestProtocol.Reply routed = router.rest().reply("POST", "/v2/models/Sign/route",
+        RestRequests.json("{\"inputs\": [" + fp64("x", "[1, 2]") + "]}"));
+    assertEquals(200, routed.status());
+    assertEquals(JsonParser.parseString("{\"data\": {\"names\": [], \"ndarray\": [[1]]}}"),
+        JsonParser.parseString(routed.text()));
+    OpenInference combiner = api(new Averager());
+    String children = "[{\"model_name\": \"a\", \"outputs\": [" + fp64("output-0", "[1, 3]") + "]},"
+        + " {\"model_name\": \"b\", \"outputs\": [" + fp64("output-0", "[3, 5]") + "]}]";
+    RestProtocol.Reply combined = combiner.rest().reply("POST", "/v2/models/Averager/aggregate",
+        RestRequests.json(children));
+    assertEquals(200, combined.status(), combined.text());
+    JsonObject output = JsonParser.parseString(combined.text()).getAsJsonObject().getAsJsonArray("outputs")
+        .get(0).getAsJsonObject();
+    assertEquals(JsonParser.parseString("[2.0, 4.0]"), output.get("data"));
+    assertEquals(400, combiner.rest().reply("POST", "/v2/models/Averager/aggregate",
+        RestRequests.json("{}")).status());
+  }
+
+  /** Named as Seldon's operator names a v2 unit, unless its metadata names it. */
+  @Test
+  void theV2NameIsTheMetadatasElseTheGraphNodesElseTheClass() throws StartupException {
+    assertEquals("Echo", new OpenInference(TestModels.served(new Echo()), "0.1.0").name());
+    Map<String, String> unit = Map.of("PREDICTIVE_UNIT_ID", "classifier");
+    assertEquals("classifier", new OpenInference(TestModels.served(new Echo(), unit), "0.1.0").name());
+    Map<String, String> both = Map.of("PREDICTIVE_UNIT_ID", "classifier", "MLSERVER_MODEL_NAME", "iris");
+    OpenInference iris = new OpenInference(TestModels.served(new Echo(), both), "0.1.0");
+    assertEquals("iris", iris.name());
+    assertEquals(200, iris.rest().reply("GET", "/v2/models/iris/ready", RestRequests.EMPTY).status());
+    PredictionService named = new Echo() {
+      @Override
+      public Map<String, ?> initMetadata() {
+        return Map.of("name", "from-init-metadata");
+      }
+    };
+    assertEquals("from-init-metadata", new OpenInference(TestModels.served(named, both), "0.1.0").name());
+  }
+
   @Test
   void severalOneColumnInputsAreTheColumnsNamedByTheInputs() throws StartupException {
     Echo echo = new Echo();
@@ -119,14 +188,15 @@ class OpenInferenceTest {
     assertEquals(404, rest(api, "GET", "/v2/models/Echo/explain").status());
     RestProtocol.Reply refused = rest(api, "GET", "/v2/models/Echo/infer");
     assertEquals(405, refused.status());
-    assertEquals("{\"error\":\"this endpoint takes POST, not GET\"}", refused.json());
+    assertEquals("{\"error\":\"this endpoint takes POST, not GET\"}", refused.text());
     assertEquals("POST", refused.allow());
     assertEquals("GET, HEAD", rest(api, "PUT", "/v2/health/live").allow());
-    assertEquals("{\"live\":true}", rest(api, "GET", "/v2/health/live").json());
-    assertEquals("{\"name\":\"seldon-serve\",\"version\":\"0.1.0\",\"extensions\":[]}", rest(api, "GET", "/v2").json());
+    assertEquals("{\"live\":true}", rest(api, "GET", "/v2/health/live").text());
+    assertEquals("{\"name\":\"seldon-serve\",\"version\":\"0.1.0\",\"extensions\":[\"binary_tensor_data\"]}",
+        rest(api, "GET", "/v2").text());
     RestProtocol.Reply empty = rest(api, "POST", "/v2/models/Echo/infer");
     assertEquals(400, empty.status());
-    assertEquals("{\"error\":\"empty request: send an inference request as the JSON body\"}", empty.json());
+    assertEquals("{\"error\":\"empty request: send an inference request as the JSON body\"}", empty.text());
   }
 
   @Test
@@ -172,9 +242,32 @@ class OpenInferenceTest {
   @Test
   void aModelAnsweringItsInputAnswersTheVeryTensor() throws StartupException {
     Payload input = Payload.of(TypedTensor.strings(new long[] {1}, "x"));
-    assertSame(input.tensor(), OpenInference.output(input).tensor());
-    assertEquals(Datatype.FP64, OpenInference.output(Payload.of(new double[] {1, 2})).tensor().datatype());
+    assertSame(input.tensor(), OpenInference.output("y", input).tensor());
+    assertEquals(Datatype.FP64, OpenInference.output("y", Payload.of(new double[] {1, 2})).tensor().datatype());
     assertEquals("application/json",
-        OpenInference.output(Payload.json(java.util.Map.of("a", 1))).parameters().get("content_type"));
+        OpenInference.output("y", Payload.json(java.util.Map.of("a", 1))).parameters().get("content_type"));
+  }
+
+  /** The metadata's output names the answer's tensor, over both transports; a request picks it by that name. */
+  @Test
+  void aDeclaredOutputNamesTheAnswerAndARequestPicksItByThatName() throws StartupException {
+    PredictionService scorer = new Echo() {
+      @Override
+      public Map<String, ?> initMetadata() {
+        return Map.of("name", "Echo",
+            "outputs", List.of(Map.of("name", "score", "datatype", "FP64", "shape", List.of(-1))));
+      }
+    };
+    OpenInference api = api(scorer);
+    String tensor = "{\"name\": \"x\", \"shape\": [2], \"datatype\": \"FP64\", \"data\": [1, 2]}";
+    JsonObject answer = infer(api, "{\"inputs\": [" + tensor + "], \"outputs\": [{\"name\": \"score\"}]}");
+    assertTrue(answer.has("outputs"), answer.toString());
+    assertEquals("score", answer.getAsJsonArray("outputs").get(0).getAsJsonObject().get("name").getAsString());
+    JsonObject refused = infer(api, "{\"inputs\": [" + tensor + "], \"outputs\": [{\"name\": \"output-0\"}]}");
+    assertEquals("no output 'output-0': this model answers 'score'", refused.get("error").getAsString());
+    ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName("Echo");
+    request.addInputsBuilder().setName("x").setDatatype("FP64").addShape(2)
+        .setContents(InferTensorContents.newBuilder().addFp64Contents(1).addFp64Contents(2));
+    assertEquals("score", new V2Grpc(api).infer(request.build()).getOutputs(0).getName());
   }
 }
