@@ -147,6 +147,9 @@ def calls() -> list[tuple[str, dict[str, Any]]]:
     out.append(("gRPC Model/SendFeedback", {"grpc": _rpc("Model", "SendFeedback", "Feedback", feedback)}))
     out.append(("REST /health/status", {"rest": {"method": "GET", "path": "/health/status"}}))
     out.append(("REST /health/ping", {"rest": {"method": "GET", "path": "/health/ping"}}))
+    # HEAD is GET without the body (Flask answers it so on every GET route)
+    for path in ("/health/ping", "/health/status", "/metadata"):
+        out.append((f"REST HEAD {path}", {"rest": {"method": "HEAD", "path": path}}))
     return out
 
 
