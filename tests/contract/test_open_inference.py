@@ -7,8 +7,10 @@ field names, their types, and {"error": "..."} for every failure.
 
 from __future__ import annotations
 
+import gzip
 import json
 import struct
+import zlib
 
 import grpc
 import jsonschema
@@ -18,7 +20,7 @@ import requests
 
 from seldon_serve.proto import open_inference_pb2 as v2pb
 
-from contract_client import TIMEOUT, ok_json, post, to_dict
+from contract_client import ANSWER_DATATYPE, OIP_DATA, TIMEOUT, ok_json, post, to_dict
 
 MODEL = "identity"
 METADATA = json.dumps(
@@ -27,23 +29,7 @@ METADATA = json.dumps(
 INFER = f"/v2/models/{MODEL}/infer"
 SERVICE = "inference.GRPCInferenceService"
 
-# Values every family's types hold: 64-bit integers within 2**53 (R holds them as doubles).
-DATA = {
-    "BOOL": [True, False, False, True],
-    "UINT8": [0, 255, 7, 1],
-    "UINT16": [0, 65535, 7, 1],
-    "UINT32": [0, 4294967295, 7, 1],
-    "UINT64": [0, 2**53, 7, 1],
-    "INT8": [-128, 127, 0, 1],
-    "INT16": [-32768, 32767, 0, 1],
-    "INT32": [-2147483648, 2147483647, 0, 1],
-    "INT64": [-(2**53), 2**53, 0, 1],
-    "FP16": [0.5, -2.0, 1024.0, 0.25],
-    "FP32": [0.25, -1.5, 3.0, 0.125],
-    "FP64": [0.1, -1e300, 3.0, 2.5],
-    "BYTES": ["a", "héllo", "", "x"],
-}
-DATATYPES = list(DATA)  # every datatype of the protocol
+DATATYPES = list(OIP_DATA)  # every datatype of the protocol
 _TENSOR_METADATA = {
     "type": "object",
     "required": ["name", "datatype", "shape"],
@@ -113,8 +99,6 @@ OIP_SCHEMAS = {
     },
 }
 
-# R has no 64-bit integers: an R model answers them as doubles (documented in its README).
-ANSWER_DATATYPE = {"r": {"INT64": "FP64", "UINT64": "FP64"}}
 # The InferTensorContents field each datatype travels in over gRPC (FP16 has none).
 CONTENTS = {
     **dict.fromkeys(["INT8", "INT16", "INT32"], "int_contents"),
@@ -178,11 +162,35 @@ def both(start):
 # ---- health and metadata -------------------------------------------------------------------
 
 
+def test_a_v2_unit_as_seldons_operator_runs_it_is_served_by_its_graph_node_name(start):
+    """Seldon Core 1's executor, with `protocol: v2`, calls /v2/models/<graph node name>/...; its
+    operator sets MLSERVER_MODEL_NAME and PREDICTIVE_UNIT_ID to that name. No MODEL_METADATA."""
+    node = "classifier"
+    unit = start(
+        "model",
+        env={
+            "PROTOCOL": "v2", "MLSERVER_MODEL_NAME": node, "PREDICTIVE_UNIT_ID": node,
+            "PREDICTIVE_UNIT_IMAGE": "example/iris-classifier:0.3",
+        },
+    )  # fmt: skip
+    tensor = {"name": "x", "datatype": "FP64", "shape": [1, 2], "data": [1.5, 2.5]}
+    answer = ok_json(infer(unit, [tensor], path=f"/v2/models/{node}/infer"))
+    assert answer["model_name"] == node and answer["outputs"][0]["data"] == [1.5, 2.5]
+    assert ok_json(get(unit, f"/v2/models/{node}/ready")) == {"name": node, "ready": True}
+    assert ok_json(get(unit, f"/v2/models/{node}"))["name"] == node
+    request = v2pb.ModelInferRequest(model_name=node)
+    request.inputs.add(name="x", datatype="FP64", shape=[1, 2]).contents.fp64_contents.extend([1.5, 2.5])
+    reply = call(unit, "ModelInfer", request)
+    assert reply.model_name == node and list(reply.outputs[0].contents.fp64_contents) == [1.5, 2.5]
+    assert "this server serves 'classifier'" in oip_error(get(unit, "/v2/models/MyModel/ready"), 404)
+
+
 def test_health_and_server_metadata(identity):
     assert ok_json(get(identity, "/v2/health/live")) == {"live": True}
     assert ok_json(get(identity, "/v2/health/ready")) == {"ready": True}
     metadata = valid("server_metadata", ok_json(get(identity, "/v2")))
     assert metadata["name"] == "seldon-serve" and metadata["version"]
+    assert metadata["extensions"] == ["binary_tensor_data"]
     assert call(identity, "ServerLive", v2pb.ServerLiveRequest()).live is True
     assert call(identity, "ServerReady", v2pb.ServerReadyRequest()).ready is True
     assert call(identity, "ServerMetadata", v2pb.ServerMetadataRequest()).name == "seldon-serve"
@@ -207,24 +215,24 @@ def test_model_metadata_and_readiness_name_the_model_and_its_versions(identity):
 # ---- inference ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("datatype", sorted(DATA))
+@pytest.mark.parametrize("datatype", sorted(OIP_DATA))
 def test_rest_infer_answers_each_datatype_as_it_came(cell, identity, datatype):
-    tensor = {"name": "x", "shape": [2, 2], "datatype": datatype, "data": DATA[datatype]}
+    tensor = {"name": "x", "shape": [2, 2], "datatype": datatype, "data": OIP_DATA[datatype]}
     body = valid("inference_response", ok_json(infer(identity, [tensor], id="req-1")))
     assert (body["model_name"], body["model_version"], body["id"]) == (MODEL, "1", "req-1")
     (output,) = body["outputs"]
     assert output["shape"] == [2, 2] and output["datatype"] == answer_datatype(cell, datatype)
     if datatype in ("FP16", "FP32"):  # a float32 prints as 0.25 or 0.25000000372529: compare as float32
-        assert np.array(output["data"], np.float32).tolist() == np.array(DATA[datatype], np.float32).tolist()
+        assert np.array(output["data"], np.float32).tolist() == np.array(OIP_DATA[datatype], np.float32).tolist()
     else:
-        assert output["data"] == DATA[datatype]
+        assert output["data"] == OIP_DATA[datatype]
 
 
-@pytest.mark.parametrize("datatype", sorted(DATA))
+@pytest.mark.parametrize("datatype", sorted(OIP_DATA))
 def test_grpc_infer_answers_each_datatype_as_it_came(cell, identity, datatype):
     request = v2pb.ModelInferRequest(model_name=MODEL, model_version="1", id="g-1")
     tensor = request.inputs.add(name="x", datatype=datatype, shape=[2, 2])
-    values = DATA[datatype]
+    values = OIP_DATA[datatype]
     if datatype == "FP16":  # no contents field: raw, little-endian
         request.raw_input_contents.append(np.array(values, dtype="<f2").tobytes())
     elif datatype == "BYTES":
@@ -284,6 +292,145 @@ def test_a_transformer_and_a_router_answer_infer_with_their_verb(start):
     ]
     error = oip_error(infer(router, misbehave, path="/v2/models/bandit/infer"), 500)
     assert "route() must return an int" in error
+    # Seldon Core 1's executor asks a router in a v2 graph on /route and reads a SeldonMessage.
+    routed = ok_json(infer(router, [tensor], path="/v2/models/bandit/route"))
+    assert routed == {"data": {"names": [], "ndarray": [[0]]}}
+
+
+def test_a_combiner_aggregates_its_childrens_answers_as_seldons_executor_posts_them(start):
+    """In a v2 graph the executor posts a combiner the list of its children's whole answers."""
+    combiner = start("combiner", env={"PROTOCOL": "v2", "MLSERVER_MODEL_NAME": "ensemble"})
+    children = [
+        {"model_name": "a", "model_version": "1", "id": "r-1", "parameters": {},
+         "outputs": [{"name": "output-0", "datatype": "FP64", "shape": [1, 2], "data": [1.0, 3.0]}]},
+        {"model_name": "b", "id": "r-1",
+         "outputs": [{"name": "output-0", "datatype": "FP64", "shape": [1, 2], "data": [3.0, 5.0]}]},
+    ]  # fmt: skip
+    response = requests.post(combiner.http + "/v2/models/ensemble/aggregate", json=children, timeout=TIMEOUT)
+    answer = valid("inference_response", ok_json(response))
+    assert answer["model_name"] == "ensemble"
+    assert (answer["outputs"][0]["shape"], answer["outputs"][0]["data"]) == ([1, 2], [2.0, 4.0])
+    one = requests.post(combiner.http + "/v2/models/ensemble/aggregate", json=children[0], timeout=TIMEOUT)
+    assert "non-empty list of inference responses" in oip_error(one, 400)
+    tensor = children[0]["outputs"][0]
+    assert "aggregates several messages" in oip_error(infer(combiner, [tensor], path="/v2/models/ensemble/infer"), 400)
+
+
+# ---- the binary tensor extension, content codings, output names -----------------------------------
+
+
+def raw(datatype: str, values: list) -> bytes:
+    """A tensor's elements as the binary extension (and gRPC's raw contents) carry them."""
+    if datatype == "BYTES":
+        return b"".join(struct.pack("<I", len(v.encode())) + v.encode() for v in values)
+    return np.array(values, dtype=DTYPES[datatype]).tobytes()
+
+
+DTYPES = {
+    "BOOL": "?", "UINT8": "<u1", "UINT16": "<u2", "UINT32": "<u4", "UINT64": "<u8", "INT8": "<i1", "INT16": "<i2",
+    "INT32": "<i4", "INT64": "<i8", "FP16": "<f2", "FP32": "<f4", "FP64": "<f8",
+}  # fmt: skip
+
+
+def binary_infer(model, message: dict, binary_part: bytes, path: str = INFER) -> tuple[dict, bytes]:
+    """POST a binary-extension request; the answer's JSON and its binary part."""
+    head = json.dumps(message).encode()
+    headers = {"Inference-Header-Content-Length": str(len(head)), "Content-Type": "application/octet-stream"}
+    response = requests.post(model.http + path, data=head + binary_part, headers=headers, timeout=TIMEOUT)
+    assert response.status_code == 200, f"{response.status_code}: {response.text}"
+    length = int(response.headers.get("Inference-Header-Content-Length", len(response.content)))
+    return json.loads(response.content[:length]), response.content[length:]
+
+
+def test_binary_tensors_of_every_datatype_mixed_with_json_ones_answer_binary_when_asked(cell, identity):
+    """The extension as tritonclient and KServe's client use it by default: each input's bytes
+    after the JSON, every output asked for in binary."""
+    datatypes = [d for d in DATATYPES if answer_datatype(cell, d) == d]
+    for datatype in datatypes:
+        contents = raw(datatype, OIP_DATA[datatype])
+        tensor = {"name": "x", "shape": [2, 2], "datatype": datatype, "parameters": {"binary_data_size": len(contents)}}
+        message = {"inputs": [tensor], "parameters": {"binary_data_output": True}}
+        answer, binary_part = binary_infer(identity, message, contents)
+        (output,) = answer["outputs"]
+        assert (output["datatype"], output["shape"]) == (datatype, [2, 2]) and "data" not in output
+        assert output["parameters"]["binary_data_size"] == len(binary_part) and binary_part == contents, datatype
+    columns = [
+        {"name": "a", "shape": [2], "datatype": "FP64", "parameters": {"binary_data_size": 16}},
+        {"name": "b", "shape": [2, 1], "datatype": "FP64", "data": [[3.0], [4.0]]},
+    ]
+    answer, binary_part = binary_infer(identity, {"inputs": columns}, raw("FP64", [1.0, 2.0]))
+    assert answer["outputs"][0]["data"] == [1.0, 3.0, 2.0, 4.0] and binary_part == b""
+
+
+@pytest.mark.parametrize(
+    ("header", "tensor_bytes", "sent", "message"),
+    [
+        ("twelve", 16, 16, "Inference-Header-Content-Length"),
+        (None, 12, 12, "FP32 [1, 4] is 16 bytes, binary_data_size says 12"),
+        (None, 16, 12, "runs past the body"),
+        (None, 16, 20, "4 bytes after the last input"),
+    ],
+    ids=["header-not-a-number", "size-not-the-shape", "truncated", "bytes-past-the-end"],
+)
+def test_a_malformed_binary_request_is_a_400_naming_the_extension(identity, header, tensor_bytes, sent, message):
+    tensor = {"name": "x", "shape": [1, 4], "datatype": "FP32", "parameters": {"binary_data_size": tensor_bytes}}
+    head = json.dumps({"inputs": [tensor]}).encode()
+    headers = {"Inference-Header-Content-Length": header or str(len(head))}
+    response = requests.post(identity.http + INFER, data=head + bytes(sent), headers=headers, timeout=TIMEOUT)
+    error = oip_error(response, 400)
+    assert error.startswith("binary tensor extension: ") and message in error, error
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+def test_compressed_requests_are_read_and_answers_compressed_as_accepted(identity, coding):
+    row = [float(i) for i in range(256)]
+    body = json.dumps({"inputs": [{"name": "x", "shape": [1, 256], "datatype": "FP64", "data": row}]}).encode()
+    packed = gzip.compress(body) if coding == "gzip" else zlib.compress(body)
+    headers = {"Content-Encoding": coding, "Content-Type": "application/json", "Accept-Encoding": coding}
+    response = requests.post(identity.http + INFER, data=packed, headers=headers, timeout=TIMEOUT, stream=True)
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == coding
+    wire = response.raw.read(decode_content=False)
+    assert int(response.headers["Content-Length"]) == len(wire)
+    answer = json.loads(gzip.decompress(wire) if coding == "gzip" else zlib.decompress(wire))
+    assert answer["outputs"][0]["data"] == row
+    small = requests.get(identity.http + "/v2/health/live", headers={"Accept-Encoding": coding}, timeout=TIMEOUT)
+    assert "Content-Encoding" not in small.headers  # under REST_COMPRESS_MIN_BYTES: not worth it
+    refused = requests.post(identity.http + INFER, data=body, headers={"Content-Encoding": "br"}, timeout=TIMEOUT)
+    assert "Content-Encoding 'br' is not supported" in oip_error(refused, 415)
+
+
+@pytest.mark.parametrize("service", ["seldon", "v2"])
+@pytest.mark.parametrize("compression", [grpc.Compression.Gzip, grpc.Compression.Deflate], ids=["gzip", "deflate"])
+def test_grpc_calls_compressed_either_way_are_served(both, service, compression):
+    with grpc.insecure_channel(both.grpc, compression=compression) as channel:
+        if service == "v2":
+            request = v2pb.ModelInferRequest(model_name=MODEL)
+            request.inputs.add(name="x", datatype="FP64", shape=[1, 2]).contents.fp64_contents.extend([1.5, 2.5])
+            stub = channel.unary_unary(
+                f"/{SERVICE}/ModelInfer",
+                request_serializer=lambda m: m.SerializeToString(),
+                response_deserializer=v2pb.ModelInferResponse.FromString,
+            )
+            assert list(stub(request, timeout=TIMEOUT).outputs[0].contents.fp64_contents) == [1.5, 2.5]
+            return
+        from contract_client import pb, pb_grpc
+
+        message = pb.SeldonMessage(data=pb.DefaultData(tensor=pb.Tensor(shape=[1], values=[3])))
+        reply = pb_grpc.ModelStub(channel).Predict(message, timeout=TIMEOUT)
+        assert list(reply.data.tensor.values) == [3.0]
+
+
+def test_declared_outputs_name_the_answers_tensor_and_a_request_picks_it_by_that_name(start):
+    metadata = {"name": "scorer", "outputs": [{"name": "score", "datatype": "FP64", "shape": [-1, 2]}]}
+    scorer = start("model", env={"PROTOCOL": "v2", "MODEL_METADATA": json.dumps(metadata)})
+    tensor = {"name": "x", "shape": [1, 2], "datatype": "FP64", "data": [1.0, 2.0]}
+    path = "/v2/models/scorer/infer"
+    answer = valid("inference_response", ok_json(infer(scorer, [tensor], path=path, outputs=[{"name": "score"}])))
+    assert [(o["name"], o["data"]) for o in answer["outputs"]] == [("score", [1.0, 2.0])]
+    assert "no output 'output-0'" in oip_error(infer(scorer, [tensor], path=path, outputs=[{"name": "output-0"}]), 400)
+    request = v2pb.ModelInferRequest(model_name="scorer")
+    request.inputs.add(name="x", datatype="FP64", shape=[1, 2]).contents.fp64_contents.extend([1.0, 2.0])
+    assert [o.name for o in call(scorer, "ModelInfer", request).outputs] == ["score"]
 
 
 # ---- errors --------------------------------------------------------------------------------------
@@ -366,3 +513,9 @@ def test_a_body_over_rest_max_body_bytes_is_413_in_either_protocol(start):
     assert "REST_MAX_BODY_BYTES" in oip_error(infer(small, [tensor]), 413)
     tensor = {"name": "x", "shape": [1, 4], "datatype": "FP64", "data": row[:4]}
     assert ok_json(infer(small, [tensor]))["outputs"][0]["data"] == row[:4]
+    # a gzip bomb: 8 KB of JSON in well under REST_MAX_BODY_BYTES, counted as it decompresses
+    padded = json.dumps({"inputs": [tensor], "id": " " * 8000}).encode()
+    bomb = requests.post(
+        small.http + INFER, data=gzip.compress(padded), headers={"Content-Encoding": "gzip"}, timeout=TIMEOUT
+    )
+    assert "once decompressed (REST_MAX_BODY_BYTES)" in oip_error(bomb, 413)
