@@ -9,21 +9,26 @@ afterwards. Three sources of requests:
 - schemathesis, generating requests from the OpenAPI document the model itself serves at
   /seldon.json (wrappers/proto/openapi.yaml), checking status codes, content types, response
   schemas and the Allow header of 405s as well;
-- hand-written malformed requests (RAW_CASES) that a schema-driven generator does not make:
+- hand-written malformed requests (raw_cases) that a schema-driven generator does not make:
   broken JSON, invalid UTF-8, NaN literals, deep nesting, ragged arrays, wrong content types,
-  a body over REST_MAX_BODY_BYTES, broken HTTP;
+  a body over REST_MAX_BODY_BYTES, broken HTTP; binary tensor extension requests whose header,
+  sizes and bytes disagree, and compressed bodies that are truncated, lie about their coding or
+  inflate past the limit (a seeded random share of each, binary_cases and coded_cases);
 - random and truncated protobuf bytes to every gRPC method the model serves.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import re
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +125,7 @@ class RawCase:
     path: str
     body: bytes = b""
     content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _nested(depth: int) -> bytes:
@@ -230,6 +236,78 @@ def raw_cases(model_name: str) -> list[RawCase]:
         ),
         RawCase("v2: GET infer", "GET", infer),
     ]
+    return cases + binary_cases(infer, 24, seed=len(cases)) + coded_cases(infer, 12, seed=len(cases))
+
+
+def binary_request(datatype: str = "FP32", count: int = 4) -> tuple[dict, bytes]:
+    """A well-formed binary tensor extension request's JSON and binary part: a [1, count] tensor
+    of datatype (FP32, INT32, BOOL or BYTES)."""
+    if datatype == "BYTES":
+        contents = b"".join(struct.pack("<I", 2) + b"ab" for _ in range(count))
+    elif datatype == "BOOL":
+        contents = bytes(i % 2 for i in range(count))
+    else:
+        contents = struct.pack(f"<{count}i", *range(count))
+    tensor = {"name": "x", "datatype": datatype, "shape": [1, count], "parameters": {"binary_data_size": len(contents)}}
+    return {"inputs": [tensor], "parameters": {"binary_data_output": True}}, contents
+
+
+def binary_case(name: str, path: str, message: dict, contents: bytes, header: str | None = None) -> RawCase:
+    head = json.dumps(message).encode()
+    headers = {"Inference-Header-Content-Length": str(len(head)) if header is None else header}
+    return RawCase(name, "POST", path, head + contents, "application/octet-stream", headers)
+
+
+def binary_cases(path: str, count: int, seed: int) -> list[RawCase]:
+    """The binary tensor extension with its parts disagreeing: a header length off or not a
+    number, sizes that lie about the bytes or the shape, bytes cut short or left over."""
+    rng = random.Random(seed)
+    cases = []
+    for n in range(count):
+        message, contents = binary_request(rng.choice(["FP32", "BYTES", "INT32", "BOOL"]), rng.randint(1, 6))
+        tensor = message["inputs"][0]
+        head_length = len(json.dumps(message).encode())
+        lie = rng.choice(["header", "size", "cut", "extra", "both", "bytes-prefix"])
+        header = None
+        if lie == "header":
+            header = rng.choice([str(head_length + rng.randint(-20, 20)), "-1", "x", "", str(2**64), " 12"])
+        elif lie == "size":
+            tensor["parameters"]["binary_data_size"] = rng.choice([0, 1, len(contents) * 2, -4, 2**63, "8", None])
+        elif lie == "cut":
+            contents = contents[: rng.randrange(len(contents))]
+        elif lie == "extra":
+            contents += bytes(rng.randint(1, 9))
+        elif lie == "both":
+            tensor["data"] = [1] * 4
+        elif tensor["datatype"] == "BYTES":  # a length prefix running past the end
+            contents = struct.pack("<I", 2**31) + contents[4:]
+        cases.append(binary_case(f"v2 binary #{n}: {lie}", path, message, contents, header))
+    return cases
+
+
+def coded_cases(path: str, count: int, seed: int) -> list[RawCase]:
+    """Compressed bodies that are truncated, corrupt, in a coding not accepted, or that inflate
+    past REST_MAX_BODY_BYTES (a gzip bomb) -- on /v2 and Seldon's paths alike."""
+    rng = random.Random(seed)
+    body = b'{"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", "data": [1]}]}'
+    bomb = gzip.compress(b" " * (BODY_LIMIT * 8))  # spaces: still JSON once inflated, 8x the limit
+    cases = [RawCase("gzip bomb", "POST", path, bomb, headers={"Content-Encoding": "gzip"}),
+             RawCase("gzip bomb, Seldon", "POST", PREDICT, bomb, headers={"Content-Encoding": "gzip"})]  # fmt: skip
+    for n in range(count):
+        coding = rng.choice(["gzip", "deflate", "br", "gzip, deflate", "compress"])
+        packed = gzip.compress(body) if coding == "gzip" else zlib.compress(body)
+        damage = rng.choice(["cut", "flip", "trailing", "none"])
+        if damage == "cut":
+            packed = packed[: rng.randrange(len(packed))]
+        elif damage == "flip":
+            at = rng.randrange(len(packed))
+            packed = packed[:at] + bytes([packed[at] ^ 0xFF]) + packed[at + 1 :]
+        elif damage == "trailing":
+            packed += rng.randbytes(rng.randint(1, 8))
+        target = rng.choice([path, PREDICT])
+        cases.append(
+            RawCase(f"{coding} body #{n}: {damage}", "POST", target, packed, headers={"Content-Encoding": coding})
+        )
     return cases
 
 
@@ -259,8 +337,8 @@ def send_raw(http: str, cases: list[RawCase]) -> Findings:
         findings.requests += 1
         try:
             answer = requests.request(
-                case.method, http + case.path, data=case.body, headers={"Content-Type": case.content_type},
-                timeout=TIMEOUT,
+                case.method, http + case.path, data=case.body,
+                headers={"Content-Type": case.content_type, **case.headers}, timeout=TIMEOUT,
             )  # fmt: skip
         except requests.RequestException as exc:
             findings.problems.append(f"{case.name}: no answer ({type(exc).__name__}: {exc})")

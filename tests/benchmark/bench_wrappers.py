@@ -15,7 +15,8 @@ builder image, runs as a container the same way (host network, CPU 0) with PROTO
 and Java next to Python show what each language costs, how long each takes from `docker run`
 to its first answer, and the Open Inference Protocol (POST /v2/models/identity/infer and
 inference.GRPCInferenceService/ModelInfer, the same four floats as one FP64 tensor) next to
-the Seldon protocol on the same server. A row with OpenTelemetry tracing on (every request
+the Seldon protocol on the same server, and its REST with a [1, 4] and a [64, 256] FP32 tensor
+sent as JSON and as the binary tensor extension (answered in kind). A row with OpenTelemetry tracing on (every request
 sampled, exported over OTLP/HTTP to a local OpenTelemetry Collector on the load's CPU) shows
 what tracing costs; with --baseline REF, the wrapper as it was at git REF is measured in the same
 run (a before/after of a change). Writes reports/benchmark.md.
@@ -30,6 +31,7 @@ import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -139,16 +141,46 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         os.killpg(group, signal.SIGKILL)
 
 
+# A request wrk sends: its body and headers.
+RawRequest = tuple[bytes, dict[str, str]]
+
+
+def v2_tensor_requests() -> dict[str, RawRequest]:
+    """The Open Inference Protocol's REST with a [1, 4] and a [64, 256] FP32 tensor, each as JSON
+    and in the binary tensor extension (the answer asked for in binary too), by row name."""
+    found = {}
+    for rows, columns in ((1, 4), (64, 256)):
+        values = [(i % 97) / 8 for i in range(rows * columns)]
+        tensor = {"name": "x", "datatype": "FP32", "shape": [rows, columns]}
+        as_json = json.dumps({"inputs": [{**tensor, "data": values}]}).encode()
+        found[f"v2 REST, JSON [{rows},{columns}] FP32"] = (as_json, {"Content-Type": "application/json"})
+        contents = struct.pack(f"<{len(values)}f", *values)
+        binary_tensor = {**tensor, "parameters": {"binary_data_size": len(contents)}}
+        head = json.dumps({"inputs": [binary_tensor], "parameters": {"binary_data_output": True}}).encode()
+        headers = {"Inference-Header-Content-Length": str(len(head)), "Content-Type": "application/octet-stream"}
+        found[f"v2 REST, binary [{rows},{columns}] FP32"] = (head + contents, headers)
+    return found
+
+
+def lua_string(data: bytes) -> str:
+    """data as a Lua string literal: any byte but printable ASCII as a three-digit escape."""
+    printable = {*range(0x20, 0x7F)} - {ord('"'), ord("\\")}
+    return '"' + "".join(chr(b) if b in printable else f"\\{b:03d}" for b in data) + '"'
+
+
 def wrk(
     port: int,
     seconds: int,
-    request: dict[str, Any] = BODY,
+    request: dict[str, Any] | RawRequest = BODY,
     connections: int = CONNECTIONS,
     path: str = SELDON_PATH,
 ) -> tuple[float, float, float, int]:
+    body, headers = (
+        (json.dumps(request).encode(), {"Content-Type": "application/json"}) if isinstance(request, dict) else request
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        body = json.dumps(request).replace('"', '\\"')
-        script.write(f'wrk.method = "POST"\nwrk.body = "{body}"\nwrk.headers["Content-Type"] = "application/json"\n')
+        script.write(f'wrk.method = "POST"\nwrk.body = {lua_string(body)}\n')
+        script.write("".join(f'wrk.headers["{name}"] = "{value}"\n' for name, value in headers.items()))
     url = f"http://127.0.0.1:{port}{path}"
     base = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", "--latency", "-s", script.name]
     subprocess.run([*base, f"-d{WARM_UP}", url], capture_output=True, check=True)
@@ -209,6 +241,7 @@ def measure(
                 results.append(Result(name, "REST", *wrk(http, args.seconds)))
             elif protocol == "v2 REST":
                 results.append(Result(name, "v2 REST", *wrk(http, args.seconds, V2_BODY, path=V2_PATH)))
+                results += measure_v2_tensors(name, http, args)
             else:
                 results.append(Result(name, "gRPC", *ghz(args.ghz, http + 1, args.seconds)))
         finally:
@@ -365,6 +398,14 @@ def start_container(
     raise RuntimeError(f"{image} did not answer on :{http}")
 
 
+def measure_v2_tensors(name: str, http: int, args: Any) -> list[Result]:
+    """The v2 REST rows of v2_tensor_requests(), JSON next to binary, against a running server."""
+    return [
+        Result(name, row, *wrk(http, args.seconds, request, path=V2_PATH))
+        for row, request in v2_tensor_requests().items()
+    ]
+
+
 def measure_images(images: dict[str, str], args: Any, ports: int, startup: dict[str, float]) -> list[Result]:
     """Each image serving both protocols: the Seldon protocol's and the Open Inference Protocol's
     REST and gRPC, measured one after the other against the same container."""
@@ -378,6 +419,7 @@ def measure_images(images: dict[str, str], args: Any, ports: int, startup: dict[
             results.append(Result(name, "gRPC", *ghz(args.ghz, http + 1, args.seconds)))
             results.append(Result(name, "v2 REST", *wrk(http, args.seconds, V2_BODY, path=V2_PATH)))
             results.append(Result(name, "v2 gRPC", *ghz(args.ghz, http + 1, args.seconds, V2_CALL)))
+            results += measure_v2_tensors(name, http, args)
         finally:
             subprocess.run(["docker", "rm", "-f", container], check=False, capture_output=True)
     return results
