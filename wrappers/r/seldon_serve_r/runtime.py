@@ -80,9 +80,9 @@ def invoke(fun: Any, *args: Any, flatten: bool = False) -> Any:
     condition class), logged with the R call stack."""
     ri = session()
     call_args = ri.ListSexpVector(list(args))
-    timeout = ri.FloatSexpVector([deadlines.deadline_seconds()])
     deadlines.callee_enforces_deadline()
-    outcome = _fields(function("seldon_invoke")(fun, call_args, ri.BoolSexpVector([flatten]), timeout))
+    limit = _r_seconds(deadlines.deadline_seconds())
+    outcome = fields(function("seldon_invoke")(fun, call_args, _r_flag(flatten), limit))
     for warning in outcome["warnings"]:
         log.warning("R warning: %s", warning)
     if _scalar(outcome["ok"]):
@@ -97,8 +97,22 @@ def invoke(fun: Any, *args: Any, flatten: bool = False) -> Any:
     raise RError(message, _scalar(outcome["class"]), stack)
 
 
-def _fields(value: Any) -> dict[str, Any]:
-    return dict(zip(value.names, value, strict=True))
+# The constants of every call, made into R once rather than per call (each cache holds one type:
+# True and 1.0 are the same key).
+@functools.cache
+def _r_flag(value: bool) -> Any:
+    return session().BoolSexpVector([value])
+
+
+@functools.cache
+def _r_seconds(value: float) -> Any:
+    return session().FloatSexpVector([value])
+
+
+def fields(value: Any) -> dict[str, Any]:
+    """A named R list as a dict. Its names are read as the attribute they are: rpy2's .names
+    evaluates a call to names() in R, which cost a request as much as the model's own call."""
+    return dict(zip(value.do_slot("names"), value, strict=True))
 
 
 def _scalar(vector: Any) -> Any:

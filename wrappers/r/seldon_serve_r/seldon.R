@@ -124,6 +124,11 @@ seldon_frame <- function(columns, names, rows) {
   structure(columns, class = "data.frame", row.names = .set_row_names(as.integer(rows)))
 }
 
+# The same from one double vector holding the columns one after the other.
+seldon_numeric_frame <- function(values, names, rows) {
+  seldon_frame(lapply(seq_along(names) - 1L, function(j) values[j * rows + seq_len(rows)]), names, rows)
+}
+
 seldon_array <- function(values, dims) array(values, dim = dims)
 
 seldon_from_json <- function(text) jsonlite::fromJSON(text, simplifyVector = FALSE)
@@ -143,7 +148,11 @@ seldon_flatten <- function(x) {
     return(list(kind = "bytes", value = as.vector(x)))
   }
   if (is.data.frame(x)) {
-    return(list(kind = "table", columns = lapply(unclass(x), seldon_plain), names = names(x)))
+    columns <- unclass(x) # a plain list: data.frame's own [[ and nrow dispatch, and cost a request dearly
+    if (length(columns) > 0L && length(columns[[1L]]) > 0L && all(vapply(columns, is.double, NA))) {
+      return(list(kind = "numeric_table", value = unlist(columns, use.names = FALSE), names = names(x)))
+    }
+    return(list(kind = "table", columns = lapply(columns, seldon_plain), names = names(x)))
   }
   if (is.array(x)) {
     names <- if (length(dim(x)) == 2L) colnames(x) else NULL
