@@ -85,8 +85,8 @@ class BinaryInputs:
         left = len(self.binary) - self.offset
         if size > left:
             raise BinaryError(f"input {name!r}: binary_data_size {size} runs past the body ({left} bytes left)")
-        if datatype != "BYTES" and size != math.prod(shape) * DATATYPES[datatype].itemsize:
-            needed = math.prod(shape) * DATATYPES[datatype].itemsize
+        needed = math.prod(shape) * DATATYPES[datatype].itemsize  # BYTES elements have no fixed size
+        if datatype != "BYTES" and size != needed:
             raise BinaryError(f"input {name!r}: {datatype} {shape} is {needed} bytes, binary_data_size says {size}")
         raw = bytes(self.binary[self.offset : self.offset + size])
         self.offset += size
