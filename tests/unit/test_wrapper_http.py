@@ -1,6 +1,5 @@
 """The python wrapper's HTTP/1.1 transport (seldon_serve.http_server) fed bytes, and the Seldon
-REST router (seldon_serve.rest) handed requests without a socket; the gRPC bridge on a real
-Unix socket."""
+REST router (seldon_serve.rest) handed requests without a socket."""
 
 from __future__ import annotations
 
@@ -16,13 +15,11 @@ from typing import Any
 import orjson
 import pytest
 import uvloop
-from google.protobuf import json_format
 
-from seldon_serve import bridge, http_server, liveness, rest
+from seldon_serve import http_server, liveness, rest
 from seldon_serve.endpoints import Endpoints
 from seldon_serve.http_server import HttpProtocol, Request, Response, ServerState
 from seldon_serve.microservice import Microservice
-from seldon_serve.proto import prediction_pb2 as pb
 from seldon_serve.v2 import OpenInference
 
 pytestmark = pytest.mark.unit
@@ -646,33 +643,3 @@ def test_head_of_a_compressed_answer_sends_the_compressed_length_and_no_body():
     head = bytes(transport.written)
     length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
     assert b"Content-Encoding: gzip" in head and head.endswith(b"\r\n\r\n") and length > 0
-
-
-# ---- the gRPC bridge over a Unix socket ------------------------------------------------------
-
-
-def test_the_bridge_answers_the_fronts_calls_over_a_unix_socket(tmp_path):
-    predict = json_format.ParseDict({"data": {"ndarray": [[1, 2]]}}, pb.SeldonMessage()).SerializeToString()
-
-    async def scenario() -> list[Any]:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.bind(str(tmp_path / "grpc.sock"))
-        sock.listen(8)
-        state = ServerState(1 << 20, "GRPC_MAX_MESSAGE_BYTES")
-        server = await http_server.serve_unix(bridge.Bridge(served(v2=False)), sock, state)
-        reader, writer = await asyncio.open_unix_connection(str(tmp_path / "grpc.sock"))
-        writer.write(
-            request(b"POST", b"/grpc/seldon.protos.Model/Predict", predict)
-            + request(b"GET", b"/grpc-descriptors")
-            + request(b"POST", b"/grpc/nope", b"x", b"Connection: close")
-        )
-        data = await asyncio.wait_for(reader.read(), 5)
-        writer.close()
-        await http_server.shutdown(server, state, grace=1.0)
-        return answers(data)
-
-    (status, headers, body), (_, _, descriptors), (missing, _, _) = asyncio.run(scenario())
-    assert status == 200 and headers["content-type"] == "application/octet-stream" and body[0] == 0
-    assert json_format.MessageToDict(pb.SeldonMessage.FromString(body[1:]).data)["ndarray"] == [[2.0, 4.0]]
-    assert b"prediction.proto" in descriptors
-    assert missing == 404

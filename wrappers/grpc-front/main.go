@@ -2,24 +2,22 @@
 //
 // A Python (or R) gRPC server spends most of each call in its own machinery; this front
 // terminates HTTP/2 in Go and hands every call to the wrapper's workers over a local Unix
-// socket, as one small HTTP/1.1 request: POST /grpc/<full method> with the request message's
-// protobuf bytes. The wrapper answers with one status byte (a gRPC code) followed by the reply
-// message bytes, or by a UTF-8 error message when the code is not OK. The front never parses
-// the messages, so it cannot disagree with the wrapper about them; it only needs the
-// descriptors (GET /grpc-descriptors) to know which methods the wrapper serves (the Seldon
-// protocol's, the Open Inference Protocol's, or both) and to answer server reflection.
+// socket (link.go): the method's name, the trace headers and the request message's protobuf
+// bytes go as one frame, many calls at once on one connection, and the worker answers with a
+// gRPC status code followed by the reply message's bytes, or by a UTF-8 error message when the
+// code is not OK. The front never parses the messages, so it cannot disagree with the wrapper
+// about them; it only needs the descriptors (asked for on the same socket) to know which
+// methods the wrapper serves (the Seldon protocol's, the Open Inference Protocol's, or both)
+// and to answer server reflection.
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -71,27 +69,14 @@ func (rawCodec) Unmarshal(data []byte, v any) error {
 func (rawCodec) Name() string { return "proto" }
 
 type front struct {
-	client *http.Client
+	link   *link
 	served map[string]bool // "/package.Service/Method" of every method the descriptors declare
 	// Metadata passed on to the workers as request headers: the trace context, when tracing is on.
 	passHeaders []string
+	timeout     time.Duration
 }
 
-func newFront(socket string, timeout time.Duration) *front {
-	transport := &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", socket)
-		},
-		MaxIdleConns:        256,
-		MaxIdleConnsPerHost: 256,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-	}
-	return &front{client: &http.Client{Transport: transport, Timeout: timeout}}
-}
-
-// forward relays one unary call to the wrapper.
+// forward relays one unary call to the workers.
 func (f *front) forward(_ any, stream grpc.ServerStream) error {
 	method, ok := grpc.MethodFromServerStream(stream)
 	if !ok || !f.served[method] {
@@ -102,32 +87,21 @@ func (f *front) forward(_ any, stream grpc.ServerStream) error {
 		return err
 	}
 	ctx := stream.Context()
-	httpRequest, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://wrapper/grpc"+method, bytes.NewReader(request))
-	if err != nil {
-		return status.Error(codes.Internal, err.Error())
+	if f.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.timeout)
+		defer cancel()
 	}
-	httpRequest.Header.Set("Content-Type", "application/x-protobuf")
+	var headers []header
 	for _, name := range f.passHeaders {
 		if values := metadata.ValueFromIncomingContext(ctx, name); len(values) > 0 {
-			httpRequest.Header.Set(name, values[0])
+			headers = append(headers, header{name, values[0]})
 		}
 	}
-	response, err := f.client.Do(httpRequest)
+	reply, err := f.link.call(ctx, method, headers, request)
 	if err != nil {
-		if ctx.Err() != nil {
-			return status.FromContextError(ctx.Err()).Err()
-		}
-		return status.Errorf(codes.Unavailable, "the model worker is not answering: %v", err)
+		return err
 	}
-	defer response.Body.Close()
-	body, err := io.ReadAll(response.Body)
-	if err != nil || len(body) == 0 {
-		return status.Error(codes.Unavailable, "the model worker closed the call")
-	}
-	if code := codes.Code(body[0]); code != codes.OK {
-		return status.Error(code, string(body[1:]))
-	}
-	reply := body[1:]
 	return stream.SendMsg(&reply)
 }
 
@@ -161,28 +135,16 @@ func methods(files *protoregistry.Files) map[string]bool {
 	return served
 }
 
-func (f *front) descriptors(ctx context.Context, wait time.Duration) (*protoregistry.Files, error) {
-	deadline := time.Now().Add(wait)
-	for {
-		request, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://wrapper/grpc-descriptors", nil)
-		response, err := f.client.Do(request)
-		if err == nil {
-			defer response.Body.Close()
-			body, readErr := io.ReadAll(response.Body)
-			if readErr != nil || response.StatusCode != http.StatusOK {
-				return nil, fmt.Errorf("descriptors: HTTP %d %v", response.StatusCode, readErr)
-			}
-			var set descriptorpb.FileDescriptorSet
-			if err := proto.Unmarshal(body, &set); err != nil {
-				return nil, err
-			}
-			return protodesc.NewFiles(&set)
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("the wrapper did not answer on its socket: %w", err)
-		}
-		time.Sleep(100 * time.Millisecond)
+func (f *front) descriptors(wait time.Duration) (*protoregistry.Files, error) {
+	body, err := f.link.describe(wait)
+	if err != nil {
+		return nil, err
 	}
+	var set descriptorpb.FileDescriptorSet
+	if err := proto.Unmarshal(body, &set); err != nil {
+		return nil, err
+	}
+	return protodesc.NewFiles(&set)
 }
 
 func main() {
@@ -192,12 +154,13 @@ func main() {
 	grace := flag.Duration("grace", 20*time.Second, "how long calls in progress may finish after SIGTERM")
 	timeout := flag.Duration("timeout", 0, "per-call limit towards the wrapper (0: the client's deadline only)")
 	passHeaders := flag.String("pass-headers", "", "comma-separated metadata keys passed on to the wrapper as headers (the trace context)")
+	workers := flag.Int("workers", 1, "how many worker processes share the socket (each call goes to the least busy)")
 	flag.Parse()
 	if *listen == "" || *socket == "" {
 		fatalf("-listen <address> and -backend <unix socket> are required")
 	}
 	encoding.RegisterCodec(rawCodec{})
-	f := newFront(*socket, *timeout)
+	f := &front{link: newLink(*socket, *workers, *maxBytes), timeout: *timeout}
 	if *passHeaders != "" {
 		f.passHeaders = strings.Split(*passHeaders, ",")
 	}
@@ -208,7 +171,7 @@ func main() {
 	if err != nil {
 		fatalf("cannot listen on %s: %v", *listen, err)
 	}
-	files, err := f.descriptors(context.Background(), 120*time.Second)
+	files, err := f.descriptors(120 * time.Second)
 	if err != nil {
 		fatalf("cannot load the service descriptors: %v", err)
 	}
@@ -218,6 +181,8 @@ func main() {
 		grpc.UnknownServiceHandler(f.forward),
 		grpc.MaxRecvMsgSize(*maxBytes),
 		grpc.MaxSendMsgSize(*maxBytes),
+		// Calls run on goroutines kept from call to call: a fresh one per call grows its stack anew.
+		grpc.NumStreamWorkers(streamWorkers),
 	)
 	options := reflection.ServerOptions{Services: services{files}, DescriptorResolver: files, ExtensionResolver: protoregistry.GlobalTypes}
 	reflectionv1.RegisterServerReflectionServer(server, reflection.NewServerV1(options))

@@ -1,24 +1,31 @@
 """The workers' side of the Go gRPC front (wrappers/grpc-front), on a Unix socket every worker
-shares: one path per gRPC method, POSTed the request's protobuf bytes and answering a gRPC status
-byte, then the reply's bytes or an error message (grpc_server.answer_bytes); and, by GET, the
-descriptors of the served protos, for the front's server reflection.
+shares: long-lived connections carrying many calls each as length-prefixed frames (the layout
+is written once, in the front's link.go), answered in the order they arrive with a gRPC status
+code and the reply's bytes or an error message (grpc_server.answer_bytes); and, asked by a
+frame of its own, the descriptors of the served protos, for the front's server reflection.
 
-Neither REST nor Seldon's routing: the front speaks HTTP/1.1 to the workers because
-http_server already serves it, so a worker has one transport to run. Its own errors (no such
-path, a body over GRPC_MAX_MESSAGE_BYTES) answer Seldon's status body, as REST's do.
+Every frame that has arrived is answered before the answers are written, in one write: under
+load a worker reads several calls at once and sends their answers together. The calls are
+handed to a Bridge, the same http_server.Handler shape REST's router has, so the access log,
+tracing and --max-requests treat a gRPC call as they treat a REST request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import os
+import socket
+import struct
+import time
 from collections.abc import Callable
 
 import orjson
 
 from .endpoints import Endpoints
 from .errors import BAD_DATA, INTERNAL_ERROR, MethodNotAllowed, SeldonMicroserviceException, error_body, http_headers
-from .http_server import Request, Response
+from .http_server import Handler, Request, Response, ServerState, access
 
 # REST's logger, which these lines had before the bridge left rest.py.
 log = logging.getLogger("seldon_serve.rest")
@@ -91,3 +98,127 @@ class Bridge:
 
 def _error(status: int, message: str, reason: str = BAD_DATA) -> Response:
     return Response(status, _JSON, orjson.dumps(error_body(message, reason)))
+
+
+# ---- the link's frames (their layout: wrappers/grpc-front/link.go) ---------------------------
+
+_HEAD = struct.Struct(">IIB")  # length (of what follows it), id, kind
+_HELLO, _DESCRIBE, _CALL, _ANSWER, _GOODBYE = b"hdcrg"
+_DESCRIPTORS_PATH = b"/grpc-descriptors"
+_POST = b"POST"
+# What a Bridge's HTTP-shaped refusal means as a gRPC status (it answers every call's own
+# errors in the status byte; these are the link's).
+_GRPC_CODE_OF = {404: 12, 405: 12, 413: 8}  # UNIMPLEMENTED, RESOURCE_EXHAUSTED; else INTERNAL (13)
+
+
+def _frame(ident: int, kind: int, payload: bytes) -> bytes:
+    return _HEAD.pack(len(payload) + 5, ident, kind) + payload
+
+
+class FrontLink(asyncio.Protocol):
+    """One connection from the front: calls in, answers out, in frames."""
+
+    def __init__(self, handler: Handler, state: ServerState):
+        self.handler = handler
+        self.state = state
+        self.transport: asyncio.Transport | None = None
+        self.pending = bytearray()  # the start of a frame still arriving
+        self.said_goodbye = False
+        # Bytes a frame may have: a message of GRPC_MAX_MESSAGE_BYTES and its method and headers.
+        self.max_frame = state.max_body_bytes + 70_000
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.state.connections.add(self)
+        self.transport.write(_frame(0, _HELLO, os.getpid().to_bytes(4, "big")))
+        if self.state.closing:
+            self.close_if_idle()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.state.connections.discard(self)
+        self.transport = None
+
+    def data_received(self, data: bytes) -> None:
+        if self.pending:
+            self.pending += data
+            data = self.pending  # type: ignore[assignment]
+        answers, used, size = [], 0, len(data)
+        while size - used >= 9:
+            length, ident, kind = _HEAD.unpack_from(data, used)
+            if length > self.max_frame:
+                return self._broken(f"a frame of {length} bytes")
+            end = used + 4 + length
+            if end > size:
+                break
+            if kind == _CALL:
+                answers.append(self._call(ident, data, used + 9, end))
+            elif kind == _DESCRIBE:
+                answers.append(self._describe(ident))
+            else:
+                return self._broken(f"unexpected frame {chr(kind)!r}")
+            used = end
+        self.pending = bytearray(data[used:]) if used < size else bytearray()
+        if answers and self.transport is not None:
+            self.transport.write(b"".join(answers))
+
+    def _call(self, ident: int, data: bytes, at: int, end: int) -> bytes:
+        started = time.perf_counter() if self.state.access_log else 0.0
+        method_end = at + 1 + data[at]
+        path = b"/grpc" + data[at + 1 : method_end]
+        headers: dict[bytes, bytes] = {}
+        at, count = method_end + 1, data[method_end]
+        for _ in range(count):
+            name_end = at + 1 + data[at]
+            value_at = name_end + 2
+            value_end = value_at + int.from_bytes(data[name_end:value_at], "big")
+            headers[bytes(data[at + 1 : name_end])] = bytes(data[value_at:value_end])
+            at = value_end
+        return self._answer(ident, Request(_POST, path, None, headers, bytes(data[at:end]), ""), started)
+
+    def _describe(self, ident: int) -> bytes:
+        response = self.handler(Request(b"GET", _DESCRIPTORS_PATH, None, {}, b"", ""))
+        return _frame(ident, _ANSWER, b"\x00" + response.body)
+
+    def _answer(self, ident: int, request: Request, started: float) -> bytes:
+        response = self.handler(request)
+        if self.state.access_log:
+            self._log_access(request, response, (time.perf_counter() - started) * 1000)
+        if self.state.on_answered is not None:
+            self.state.on_answered()
+        if response.status == 200:
+            return _frame(ident, _ANSWER, response.body)
+        code = _GRPC_CODE_OF.get(response.status, 13)
+        return _frame(ident, _ANSWER, bytes([code]) + _info(response.body).encode())
+
+    def _log_access(self, request: Request, response: Response, took: float) -> None:
+        level, fields = self.handler.describe(request.method, request.path, response)
+        if access.isEnabledFor(level):
+            fields = {**fields, "bytes": len(response.body), "latency_ms": round(took, 3)}
+            method = request.path[len(b"/grpc") :].decode(errors="replace")
+            access.log(level, "gRPC %s %s %d %.1fms", method, fields["status"], len(response.body), took, extra=fields)
+
+    def _broken(self, why: str) -> None:
+        log.error("the gRPC front's connection is broken (%s): closing it", why)
+        if self.transport is not None:
+            self.transport.close()
+
+    def close_if_idle(self) -> None:
+        """Stopping: tell the front to send no more calls here; it closes the connection once
+        the calls it has sent are answered (each frame that arrives still is)."""
+        if not self.said_goodbye and self.transport is not None:
+            self.said_goodbye = True
+            self.transport.write(_frame(0, _GOODBYE, b""))
+
+
+def _info(body: bytes) -> str:
+    """The message of a Seldon status body."""
+    try:
+        return str(orjson.loads(body)["status"]["info"])
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return body.decode(errors="replace")
+
+
+async def serve_link(handler: Handler, sock: socket.socket, state: ServerState) -> asyncio.Server:
+    """Serve the front on an already bound Unix socket (one every worker shares)."""
+    loop = asyncio.get_running_loop()
+    return await loop.create_unix_server(lambda: FrontLink(handler, state), sock=sock)

@@ -122,7 +122,7 @@ async def _serve_grpc(
         state = http_server.ServerState(
             config.max_message_bytes, "GRPC_MAX_MESSAGE_BYTES", access_log=config.access_log, on_answered=on_answered
         )
-        server = await http_server.serve_unix(_traced(bridge.Bridge(served), traced), plan.bridge, state)
+        server = await bridge.serve_link(_traced(bridge.Bridge(served), traced), plan.bridge, state)
         return "the gRPC front", functools.partial(http_server.shutdown, server, state)
     aio = await grpc_server.serve(served, config.host, config.grpc_port, config.max_message_bytes, traced)
     return "grpc.aio", aio.stop

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 from collections.abc import Callable
 from http import HTTPStatus
@@ -110,6 +109,12 @@ class Limits(NamedTuple):
 UNLIMITED = Limits()
 
 
+class Connection(Protocol):
+    """What shutdown() needs of a connection: to be closed, or told to finish, when idle."""
+
+    def close_if_idle(self) -> None: ...
+
+
 class ServerState:
     """What graceful shutdown needs to know: the open connections, and that it has begun; and
     the largest body a request may have (a larger one is not kept, and the handler answers it
@@ -127,7 +132,7 @@ class ServerState:
         access_log: bool = False,
         on_answered: Callable[[], None] | None = None,
     ) -> None:
-        self.connections: set[HttpProtocol] = set()
+        self.connections: set[Connection] = set()  # HttpProtocol, or the gRPC front's (bridge)
         self.closing = False
         self.max_body_bytes = max_body_bytes
         self.too_large = f"request body over {max_body_bytes} bytes ({setting})"
@@ -390,13 +395,8 @@ async def watch_idle(state: ServerState) -> None:
     while True:
         await asyncio.sleep(tick)
         for connection in list(state.connections):
-            connection.sweep(allowed)
-
-
-async def serve_unix(handler: Handler, sock: socket.socket, state: ServerState) -> asyncio.Server:
-    """Serve on an already bound Unix socket (one every worker shares)."""
-    loop = asyncio.get_running_loop()
-    return await loop.create_unix_server(lambda: HttpProtocol(handler, state), sock=sock)
+            if isinstance(connection, HttpProtocol):
+                connection.sweep(allowed)
 
 
 async def shutdown(server: asyncio.Server, state: ServerState, grace: float) -> None:

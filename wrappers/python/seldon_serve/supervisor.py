@@ -79,6 +79,7 @@ def start_front(plan: Plan) -> subprocess.Popen[bytes]:
     cmd = [
         plan.front, "-listen", f"{config.host}:{config.grpc_port}", "-backend", plan.bridge_path,
         "-max-message-bytes", str(config.max_message_bytes), "-grace", f"{config.grace_seconds}s",
+        "-workers", str(config.workers),
     ]  # fmt: skip
     if config.tracing:  # the workers continue a call's trace from its metadata
         cmd += ["-pass-headers", ",".join(tracing.propagated_headers())]
