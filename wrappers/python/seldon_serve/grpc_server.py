@@ -23,7 +23,7 @@ from google.protobuf import (
 from google.protobuf.message import DecodeError
 from grpc_reflection.v1alpha import reflection
 
-from . import contract, payload, tftensor
+from . import contract, list_values, payload, tftensor
 from .endpoints import Endpoints
 from .errors import INTERNAL_ERROR, BadRequest, SeldonMicroserviceException
 from .microservice import Microservice
@@ -70,7 +70,7 @@ class ProtoIncoming:
                 tensor = {"shape": list(data.tensor.shape), "values": list(data.tensor.values)}
                 return payload.Request("tensor", payload.tensor_to_numpy(tensor), names, meta)
             if kind == "ndarray":
-                values = json_format.MessageToDict(data.ndarray)
+                values = list_values.to_python(data.ndarray)
                 return payload.Request("ndarray", payload.ndarray_to_numpy(values), names, meta)
             if kind == "tftensor":
                 return payload.Request("tftensor", tftensor.to_numpy(data.tftensor), names, meta)
@@ -99,7 +99,7 @@ def to_proto(message: dict[str, Any]) -> pb.SeldonMessage:
                 out.data.tensor.values.extend(data["tensor"]["values"])
             elif "ndarray" in data:
                 out.data.ndarray.SetInParent()  # present even when empty, as Seldon's answers are
-                out.data.ndarray.extend(data["ndarray"])
+                list_values.fill(out.data.ndarray, data["ndarray"])
             if meta:
                 if set(meta) == {"puid"}:
                     out.meta.puid = meta["puid"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import functools
 import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -222,13 +221,23 @@ def unit_request_path() -> dict[str, str]:
     return {unit: os.environ.get("PREDICTIVE_UNIT_IMAGE", "NOT_IMPLEMENTED:NOT_IMPLEMENTED")}
 
 
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
+
+
+def new_puid() -> str:
+    """A new request id as Seldon's wrapper makes one, uuid.uuid4().hex, without the UUID
+    object (a tenth of a small request's time)."""
+    return "%032x" % (int.from_bytes(os.urandom(16), "big") & _UUID4_CLEAR | _UUID4_SET)
+
+
 def response_meta(
     request_meta: dict[str, Any], tags: dict[str, Any], metrics: list[dict[str, Any]], *, carry: bool = True
 ) -> dict[str, Any]:
     """The puid round-trips (or is made up). With `carry`, the request's tags (updated by the
     model's), metrics (followed by the model's) and requestPath (after this unit's entry) are
     carried into the answer, as Seldon does for every verb but route and feedback."""
-    meta: dict[str, Any] = {"puid": request_meta.get("puid") or uuid.uuid4().hex}
+    meta: dict[str, Any] = {"puid": request_meta.get("puid") or new_puid()}
     request_tags = request_meta.get("tags") if carry else None
     if request_tags or tags:
         meta["tags"] = {**(request_tags or {}), **tags}
