@@ -178,7 +178,7 @@ def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> 
     _keys(
         tools,
         "tools",
-        {"s2i", "ghz", "seldon-core", "uvicorn", "actionlint", "syft", "tritonclient", "kserve", "openshift-api"},
+        {"s2i", "seldon-core", "uvicorn", "actionlint", "syft", "tritonclient", "kserve", "openshift-api"},
     )
     user = _mapping(top["user"], "user")
     _keys(user, "user", {"uid", "gid"})
@@ -196,7 +196,6 @@ def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> 
         registry=_string(top["registry"], "registry"),
         tools={
             "s2i": _string(tools["s2i"], "tools.s2i", TOOL_TAG_RE),
-            "ghz": _string(tools["ghz"], "tools.ghz", TOOL_TAG_RE),
             "seldon-core": _string(tools["seldon-core"], "tools.seldon-core", VERSION_RE),
             "uvicorn": _string(tools["uvicorn"], "tools.uvicorn", VERSION_RE),
             "actionlint": _string(tools["actionlint"], "tools.actionlint", TOOL_TAG_RE),

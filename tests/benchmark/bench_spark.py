@@ -56,7 +56,7 @@ def main() -> int:
         env = {"SPARK_LOCAL_SCORING": scoring}
         container, ready = start_container(image, http, http + 1, http + 2, env=env, request=ROW)
         try:
-            rps, p50, p99, errors = wrk(http, args.seconds, request=ROW, connections=1)
+            rps, p50, p99, errors, *_ = wrk(http, args.seconds, request=ROW, connections=1)
         finally:
             subprocess.run(["docker", "rm", "-f", container], check=False, capture_output=True)
         name = "the model alone (on)" if scoring == "on" else "a Spark job (off)"

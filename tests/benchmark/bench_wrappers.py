@@ -6,8 +6,13 @@ Both wrappers serve the `model` sample (identity, tests/samples/python/model) wi
 and so do our routers behind a bare ASGI callable on uvicorn's httptools protocol (asgi_router.py:
 a maintained HTTP/1.1 implementation in place of ours, the same run),
 pinned to CPU 0; the load generators run pinned to CPU 1: wrk for REST (POST
-/api/v1.0/predictions) and ghz for gRPC (seldon.protos.Model/Predict), 8 connections, a
-4-float ndarray. Seldon's wrapper is the `seldon-core` release pinned in versions.yaml,
+/api/v1.0/predictions) and grpcload for gRPC (seldon.protos.Model/Predict; tests/grpcload, which
+sends the request's bytes as they are: ghz spent more CPU a call than the servers it measured),
+8 connections, a 4-float ndarray. Each row shows the CPU the server and the load generator used
+(percent of one CPU over the measured seconds): a load generator near 100% is the limit, not
+the server. The bare limits on the same CPU are in the same run: a grpc-go server echoing each
+call's bytes, and a bare ASGI app on uvicorn's httptools protocol (bare_asgi.py) answering
+Seldon's JSON with orjson. Seldon's wrapper is the `seldon-core` release pinned in versions.yaml,
 installed into .tools/seldon-venv (it needs setuptools<70). Ours serves gRPC through the Go
 front (wrappers/grpc-front, on the same CPU) as the images do, and once more with grpc.aio in
 the worker for comparison. Then each family's identity sample, built with s2i from its default
@@ -16,10 +21,11 @@ and Java next to Python show what each language costs, how long each takes from 
 to its first answer, and the Open Inference Protocol (POST /v2/models/identity/infer and
 inference.GRPCInferenceService/ModelInfer, the same four floats as one FP64 tensor) next to
 the Seldon protocol on the same server, and its REST with a [1, 4] and a [64, 256] FP32 tensor
-sent as JSON and as the binary tensor extension (answered in kind). A row with OpenTelemetry tracing on (every request
-sampled, exported over OTLP/HTTP to a local OpenTelemetry Collector on the load's CPU) shows
-what tracing costs; with --baseline REF, the wrapper as it was at git REF is measured in the same
-run (a before/after of a change). Writes reports/benchmark.md.
+sent as JSON and as the binary tensor extension (answered in kind). A row with OpenTelemetry
+tracing on (every request sampled, exported over OTLP/HTTP to a local OpenTelemetry Collector on
+the load's CPU) shows what tracing costs; with --baseline REF, the wrapper and its gRPC front as
+they were at git REF are measured in the same run (a before/after of a change). Writes
+reports/benchmark.md.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import struct
@@ -36,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +89,71 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    server_cpu: float = float("nan")  # percent of one CPU over the measured seconds
+    load_cpu: float = float("nan")
+
+
+# The CPU seconds a server has used so far (all its processes): read before and after a run.
+ServerCpu = Callable[[], float]
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pids: Iterable[int]) -> float:
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):  # a process that has just exited
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / _TICKS
+
+
+def group_cpu(process: subprocess.Popen[bytes]) -> ServerCpu:
+    """A server started by start(): every process of its process group."""
+
+    def seconds() -> float:
+        members = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int(stat.read_text().rpartition(")")[2].split()[2]) == process.pid:  # pgrp
+                    members.append(int(stat.parent.name))
+        return _cpu_seconds(members)
+
+    return seconds
+
+
+def container_cpu(container: str) -> ServerCpu:
+    """A container's processes, as the host sees them."""
+
+    def seconds() -> float:
+        top = subprocess.run(["docker", "top", container, "-o", "pid"], capture_output=True, text=True, check=True)
+        return _cpu_seconds(int(line) for line in top.stdout.split()[1:])
+
+    return seconds
+
+
+class Metered:
+    """The CPU the server and this process's children (the load generator) use inside the block,
+    as percent of one CPU: a load generator near 100% is saturated."""
+
+    def __init__(self, server: ServerCpu | None) -> None:
+        self.server = server
+        self.shares = (float("nan"), float("nan"))
+
+    def __enter__(self) -> Metered:
+        self.started = time.monotonic()
+        self.server_before = self.server() if self.server else 0.0
+        self.load_before = _children_cpu()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        wall = time.monotonic() - self.started
+        server = (self.server() - self.server_before) / wall * 100 if self.server else float("nan")
+        self.shares = (server, (_children_cpu() - self.load_before) / wall * 100)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def ensure_wrk() -> str:
@@ -97,11 +169,11 @@ def wrapper_command(executable: Path, extra: list[str], http: int) -> list[str]:
     return [*cmd, "--http-port", str(http), "--grpc-port", str(http + 1), "--metrics-port", str(http + 2), *extra]
 
 
-def uvicorn_command(http: int) -> list[str]:
+def uvicorn_command(http: int, app: str = "asgi_router:app") -> list[str]:
     """The wrapper's routers behind a bare ASGI callable (asgi_router.py) on uvicorn's httptools
-    protocol and uvloop: a maintained HTTP/1.1 implementation in place of ours."""
+    protocol and uvloop: a maintained HTTP/1.1 implementation in place of ours (or another app)."""
     app_dir = str(Path(__file__).resolve().parent)
-    cmd = [sys.executable, "-m", "uvicorn", "--app-dir", app_dir, "asgi_router:app", "--port", str(http)]
+    cmd = [sys.executable, "-m", "uvicorn", "--app-dir", app_dir, app, "--port", str(http)]
     return [*cmd, "--http", "httptools", "--loop", "uvloop", "--log-level", "warning", "--no-access-log"]
 
 
@@ -174,7 +246,8 @@ def wrk(
     request: dict[str, Any] | RawRequest = BODY,
     connections: int = CONNECTIONS,
     path: str = SELDON_PATH,
-) -> tuple[float, float, float, int]:
+    server: ServerCpu | None = None,
+) -> tuple[float, float, float, int, float, float]:
     body, headers = (
         (json.dumps(request).encode(), {"Content-Type": "application/json"}) if isinstance(request, dict) else request
     )
@@ -184,12 +257,13 @@ def wrk(
     url = f"http://127.0.0.1:{port}{path}"
     base = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", "--latency", "-s", script.name]
     subprocess.run([*base, f"-d{WARM_UP}", url], capture_output=True, check=True)
-    out = subprocess.run([*base, f"-d{seconds}s", url], capture_output=True, text=True, check=True).stdout
+    with Metered(server) as metered:
+        out = subprocess.run([*base, f"-d{seconds}s", url], capture_output=True, text=True, check=True).stdout
     os.unlink(script.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    return rps, _wrk_ms(out, "50%"), _wrk_ms(out, "99%"), errors
+    return rps, _wrk_ms(out, "50%"), _wrk_ms(out, "99%"), errors, *metered.shares
 
 
 def _wrk_ms(out: str, percentile: str) -> float:
@@ -197,28 +271,40 @@ def _wrk_ms(out: str, percentile: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def ghz(
-    binary: Path, port: int, seconds: int, call: tuple[str, str, dict[str, Any]] = SELDON_CALL
-) -> tuple[float, float, float, int]:
-    proto, method, request = call
+def grpc_message(call: tuple[str, str, dict[str, Any]]) -> Path:
+    """The call's request message, as protobuf bytes in a file (grpcload sends them as they are)."""
+    from google.protobuf import json_format
+
+    from seldon_serve.proto import open_inference_pb2, prediction_pb2
+
+    proto, _, request = call
+    message = prediction_pb2.SeldonMessage() if proto == "prediction.proto" else open_inference_pb2.ModelInferRequest()
+    with tempfile.NamedTemporaryFile(prefix="bench-grpc-", suffix=".bin", delete=False) as out:
+        out.write(json_format.ParseDict(request, message).SerializeToString())
+    return Path(out.name)
+
+
+def grpc_load(
+    binary: Path,
+    port: int,
+    seconds: int,
+    call: tuple[str, str, dict[str, Any]] = SELDON_CALL,
+    server: ServerCpu | None = None,
+) -> tuple[float, float, float, int, float, float]:
+    message = grpc_message(call)
     base = [
-        "taskset", "-c", LOAD_CPU, str(binary), "--insecure", "--proto", str(PROTO_DIR / proto),
-        "--import-paths", str(PROTO_DIR), "--call", method, "-d", json.dumps(request),
-        "-c", str(CONNECTIONS), "--connections", str(CONNECTIONS), "--format", "json",
+        "taskset", "-c", LOAD_CPU, str(binary), "-target", f"127.0.0.1:{port}", "-method", "/" + call[1],
+        "-message", str(message), "-connections", str(CONNECTIONS), "-callers", str(CONNECTIONS), "-warm-up", "0s",
     ]  # fmt: skip
-    target = f"127.0.0.1:{port}"
-    # A count, not a duration: ghz cancels what is in flight when a duration ends and reports
-    # those as errors. The warm-up sizes the count to about `seconds` of load.
-    warm = json.loads(subprocess.run([*base, "-z", WARM_UP, target], capture_output=True, check=True).stdout)
-    total = str(max(1000, int(warm["rps"] * seconds)))
-    report = json.loads(subprocess.run([*base, "-n", total, target], capture_output=True, check=True).stdout)
-    latency = {d["percentage"]: d["latency"] / 1e6 for d in report["latencyDistribution"]}
-    codes = report.get("statusCodeDistribution", {})
-    errors = sum(count for code, count in codes.items() if code != "OK")
+    subprocess.run([*base, "-duration", WARM_UP], capture_output=True, check=True)
+    with Metered(server) as metered:
+        measured = subprocess.run([*base, "-duration", f"{seconds}s"], capture_output=True, check=True)
+    report = json.loads(measured.stdout)
+    message.unlink()
+    errors = sum(count for code, count in report["codes"].items() if code != "OK")
     if errors:
-        print(f"gRPC errors on :{port}: {codes} {report.get('errorDistribution')}", file=sys.stderr)
-    ok_share = codes.get("OK", 0) / max(1, sum(codes.values()))
-    return report["rps"] * ok_share, latency[50], latency[99], errors  # only successful calls count
+        print(f"gRPC errors on :{port}: {report['codes']} {report.get('first_error')}", file=sys.stderr)
+    return report["rps"], report["p50_ms"], report["p99_ms"], errors, *metered.shares  # successful calls only
 
 
 def measure(
@@ -236,14 +322,15 @@ def measure(
     for offset, protocol in enumerate(protocols):
         http = ports + 10 * offset
         process = start(wrapper_command(executable, extra, http), env, http)
+        server = group_cpu(process)
         try:
             if protocol == "REST":
-                results.append(Result(name, "REST", *wrk(http, args.seconds)))
+                results.append(Result(name, "REST", *wrk(http, args.seconds, server=server)))
             elif protocol == "v2 REST":
-                results.append(Result(name, "v2 REST", *wrk(http, args.seconds, V2_BODY, path=V2_PATH)))
-                results += measure_v2_tensors(name, http, args)
+                results.append(Result(name, "v2 REST", *wrk(http, args.seconds, V2_BODY, path=V2_PATH, server=server)))
+                results += measure_v2_tensors(name, http, args, server)
             else:
-                results.append(Result(name, "gRPC", *ghz(args.ghz, http + 1, args.seconds)))
+                results.append(Result(name, "gRPC", *grpc_load(args.grpcload, http + 1, args.seconds, server=server)))
         finally:
             stop(process)
     return results
@@ -305,6 +392,20 @@ def baseline_wrapper(ref: str) -> Path:
     return executable
 
 
+def baseline_front(ref: str) -> Path:
+    """The gRPC front as it was at git `ref` (the link to the workers is the pair's own protocol)."""
+    revision = ["git", "-C", str(ROOT), "rev-parse", "--short", f"{ref}^{{commit}}"]
+    sha = subprocess.run(revision, check=True, capture_output=True, text=True).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="bench-baseline-front-") as folder:
+        archive = ["git", "-C", str(ROOT), "archive", sha, "wrappers/grpc-front"]
+        subprocess.run(
+            ["tar", "-x", "-C", folder], input=subprocess.run(archive, check=True, capture_output=True).stdout
+        )
+        return tools.build_grpc_front(
+            Path(folder) / "wrappers" / "grpc-front", output=tools.TOOLS_DIR / f"bench-baseline-{sha}" / "grpc-front"
+        )
+
+
 def request_path_us(executables: dict[str, Path], rounds: int = 3) -> dict[str, list[float]]:
     """request_path.py's microseconds per request under each wrapper's python, on the server's
     CPU, alternately (so that a slower minute of the machine hits both)."""
@@ -328,13 +429,41 @@ def measure_uvicorn(version: str, ports: int, args: Any) -> list[Result]:
     tools.ensure_in_this_venv("uvicorn", version)
     name = f"seldon_serve routers on uvicorn {version}"
     process = start(uvicorn_command(ports), V2_NAMED, ports)
+    server = group_cpu(process)
     try:
         return [
-            Result(name, "REST", *wrk(ports, args.seconds)),
-            Result(name, "v2 REST", *wrk(ports, args.seconds, V2_BODY, path=V2_PATH)),
+            Result(name, "REST", *wrk(ports, args.seconds, server=server)),
+            Result(name, "v2 REST", *wrk(ports, args.seconds, V2_BODY, path=V2_PATH, server=server)),
         ]
     finally:
         stop(process)
+
+
+def measure_bare_limits(uvicorn_version: str, ports: int, args: Any) -> list[Result]:
+    """What a server does at the least on the same CPU: a bare ASGI app on uvicorn answering
+    Seldon's JSON (bare_asgi.py), and a grpc-go server echoing each call's bytes (grpcload -echo)."""
+    tools.ensure_in_this_venv("uvicorn", uvicorn_version)
+    bare = start(uvicorn_command(ports, "bare_asgi:app"), {}, ports)
+    try:
+        results = [
+            Result(
+                f"bare ASGI app on uvicorn {uvicorn_version}", "REST", *wrk(ports, args.seconds, server=group_cpu(bare))
+            )
+        ]
+    finally:
+        stop(bare)
+    echo_cmd = ["taskset", "-c", SERVER_CPU, str(args.grpcload), "-echo", f"127.0.0.1:{ports + 1}"]
+    echo = subprocess.Popen(echo_cmd, start_new_session=True)
+    try:
+        time.sleep(0.5)
+        results.append(
+            Result(
+                "bare grpc-go echo", "gRPC", *grpc_load(args.grpcload, ports + 1, args.seconds, server=group_cpu(echo))
+            )
+        )
+    finally:
+        stop(echo)
+    return results
 
 
 def s2i_build(cfg: config.Config, source: Path, builder: str, image: str) -> None:
@@ -398,10 +527,10 @@ def start_container(
     raise RuntimeError(f"{image} did not answer on :{http}")
 
 
-def measure_v2_tensors(name: str, http: int, args: Any) -> list[Result]:
+def measure_v2_tensors(name: str, http: int, args: Any, server: ServerCpu) -> list[Result]:
     """The v2 REST rows of v2_tensor_requests(), JSON next to binary, against a running server."""
     return [
-        Result(name, row, *wrk(http, args.seconds, request, path=V2_PATH))
+        Result(name, row, *wrk(http, args.seconds, request, path=V2_PATH, server=server))
         for row, request in v2_tensor_requests().items()
     ]
 
@@ -414,31 +543,44 @@ def measure_images(images: dict[str, str], args: Any, ports: int, startup: dict[
     for offset, (name, image) in enumerate(images.items()):
         http = ports + 10 * offset
         container, startup[name] = start_container(image, http, http + 1, http + 2, env=env)
+        server = container_cpu(container)
         try:
-            results.append(Result(name, "REST", *wrk(http, args.seconds)))
-            results.append(Result(name, "gRPC", *ghz(args.ghz, http + 1, args.seconds)))
-            results.append(Result(name, "v2 REST", *wrk(http, args.seconds, V2_BODY, path=V2_PATH)))
-            results.append(Result(name, "v2 gRPC", *ghz(args.ghz, http + 1, args.seconds, V2_CALL)))
-            results += measure_v2_tensors(name, http, args)
+            results.append(Result(name, "REST", *wrk(http, args.seconds, server=server)))
+            results.append(Result(name, "gRPC", *grpc_load(args.grpcload, http + 1, args.seconds, server=server)))
+            results.append(Result(name, "v2 REST", *wrk(http, args.seconds, V2_BODY, path=V2_PATH, server=server)))
+            v2_grpc = grpc_load(args.grpcload, http + 1, args.seconds, V2_CALL, server=server)
+            results.append(Result(name, "v2 gRPC", *v2_grpc))
+            results += measure_v2_tensors(name, http, args, server)
         finally:
             subprocess.run(["docker", "rm", "-f", container], check=False, capture_output=True)
     return results
 
 
 def table(results: list[Result], seldon_version: str) -> str:
+    """One row per run: req/s and its ratio to Seldon's wrapper (same transport) and, for gRPC,
+    to the same server's REST; latency; the CPU the server and the load generator used."""
     peer = {r.protocol: r for r in results if r.wrapper == "seldon-core"}
+    own_rest = {(r.wrapper, r.protocol): r.rps for r in results if r.protocol in ("REST", "v2 REST")}
     lines = [
-        "| wrapper | protocol | req/s | p50 ms | p99 ms | errors | req/s vs Seldon |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| wrapper | protocol | req/s | vs Seldon | gRPC vs its REST | p50 ms | p99 ms | errors "
+        "| server CPU % | load CPU % |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         transport = r.protocol.removeprefix("v2 ")  # Seldon Core 1's wrapper has no v2: its own protocol
-        ratio = r.rps / peer[transport].rps if transport in peer else float("nan")
+        ratio = f"{r.rps / peer[transport].rps:.1f}x" if transport in peer else ""
+        rest = own_rest.get((r.wrapper, r.protocol.replace("gRPC", "REST"))) if "gRPC" in r.protocol else None
+        versus_rest = f"{r.rps / rest:.2f}x" if rest else ""
         name = f"seldon-core {seldon_version}" if r.wrapper == "seldon-core" else r.wrapper
         lines.append(
-            f"| {name} | {r.protocol} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} | {ratio:.1f}x |"
+            f"| {name} | {r.protocol} | {r.rps:,.0f} | {ratio} | {versus_rest} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
+            f"| {r.errors} | {_percent(r.server_cpu)} | {_percent(r.load_cpu)} |"
         )
     return "\n".join(lines)
+
+
+def _percent(share: float) -> str:
+    return "" if share != share else f"{share:.0f}"  # NaN: not measured
 
 
 def main() -> int:
@@ -453,7 +595,7 @@ def main() -> int:
         raise SystemExit("the benchmark pins server and load generator to different CPUs: it needs 2")
     cfg = config.load(ROOT / "versions.yaml")
     seldon_version = cfg.tools["seldon-core"]
-    args.ghz = tools.ensure_ghz(cfg.tools["ghz"])
+    args.grpcload = tools.ensure_grpcload(ROOT / "tests" / "grpcload")
     front = tools.build_grpc_front(ROOT / "wrappers" / "grpc-front")
     ensure_wrk()
     ours = Path(sys.executable).with_name("seldon-core-microservice")
@@ -466,9 +608,10 @@ def main() -> int:
     )  # fmt: skip
     if args.baseline:
         before = baseline_wrapper(args.baseline)
-        front_env = {"SELDON_GRPC_FRONT": str(front)}
+        front_env = {"SELDON_GRPC_FRONT": str(baseline_front(args.baseline))}
         results += measure(f"seldon_serve at {args.baseline}", before, [], front_env, both, 19180, args)
     results += measure_uvicorn(cfg.tools["uvicorn"], 19140, args)
+    results += measure_bare_limits(cfg.tools["uvicorn"], 19150, args)
     with running_collector() as endpoint:
         traced = {"SELDON_GRPC_FRONT": str(front), "TRACING": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}
         results += measure("seldon_serve, tracing on (every request)", ours, [], traced, both, 19170, args)

@@ -3,7 +3,7 @@
     make soak            # or: .venv/bin/python tests/benchmark/soak_wrappers.py --minutes 3
 
 Each family's `model` sample (identity), built with s2i from its default builder image, serves
-on the host's network pinned to one CPU (as `make bench` runs it) while wrk (REST) and ghz
+on the host's network pinned to one CPU (as `make bench` runs it) while wrk (REST) and grpcload
 (gRPC) take turns loading it from the other CPU, loopback only, for --round seconds each until
 --minutes are spent. After every round the resident memory of the container's processes is
 summed (`docker top`). Writes reports/soak.md; exits non-zero if any call failed or memory grew
@@ -58,10 +58,10 @@ def soak(image: str, args: argparse.Namespace, port: int) -> Soak:
         turn = 0
         while time.monotonic() < deadline:
             if turn % 2 == 0:
-                rps, _, _, errors = bench_wrappers.wrk(port, args.round)
+                rps, _, _, errors, *_ = bench_wrappers.wrk(port, args.round)
                 protocol = "REST"
             else:
-                rps, _, _, errors = bench_wrappers.ghz(args.ghz, port + 1, args.round)
+                rps, _, _, errors, *_ = bench_wrappers.grpc_load(args.grpcload, port + 1, args.round)
                 protocol = "gRPC"
             result.rounds.append((protocol, rps, errors, resident_mib(container)))
             turn += 1
@@ -98,13 +98,13 @@ def main() -> int:
     parser.add_argument("--family", action="append", help="only these families (default: every one)")
     args = parser.parse_args()
     cfg = config.load(ROOT / "versions.yaml")
-    args.ghz = tools.ensure_ghz(cfg.tools["ghz"])
+    args.grpcload = tools.ensure_grpcload(ROOT / "tests" / "grpcload")
     bench_wrappers.ensure_wrk()
     images = bench_wrappers.every_family_image(cfg, args.family)
     soaks = {name: soak(image, args, 19500 + 10 * i) for i, (name, image) in enumerate(images.items())}
     header = (
         f"soak: each family's identity sample, {args.minutes:g} min of alternating {args.round} s REST (wrk) and "
-        f"gRPC (ghz) rounds, {bench_wrappers.CONNECTIONS} connections, server on CPU {bench_wrappers.SERVER_CPU}"
+        f"gRPC (grpcload) rounds, {bench_wrappers.CONNECTIONS} connections, server on CPU {bench_wrappers.SERVER_CPU}"
     )
     text = f"{header}\n\n{report(soaks, args)}\n"
     bench_wrappers.write_report("soak.md", text)
