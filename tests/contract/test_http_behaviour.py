@@ -112,7 +112,9 @@ def test_liveness_is_answered_at_once_while_the_only_worker_is_in_a_slow_predict
     wait_for_the_cap_to_free(limited)  # so that the next test on `limited` is admitted
     for (method, path), (answer, took) in answers.items():
         assert answer.startswith(b"HTTP/1.1 200 "), (method, path, answer)
-        assert took < 0.1, f"{method} {path} took {took * 1000:.0f} ms while the model computed"
+        # Within half a second (a kubelet's probe times out after one), with the CPUs shared by
+        # the other tests; the call that would hold it takes 3 s.
+        assert took < 0.5, f"{method} {path} took {took * 1000:.0f} ms while the model computed"
     assert answers[("GET", "/health/ping")][0].endswith(b"\r\n\r\npong")
     assert answers[("HEAD", "/health/ping")][0].endswith(b"\r\n\r\n")
     assert json.loads(answers[("GET", "/v2/health/live")][0].partition(b"\r\n\r\n")[2]) == {"live": True}
@@ -122,9 +124,8 @@ LIVENESS = [("GET", "/health/ping"), ("HEAD", "/health/ping"), ("GET", "/ping"),
 
 
 def wait_for_the_cap_to_free(model: RunningModel) -> None:
-    """The connection cap frees a place just after its answer is sent (Java counts it until the
-    exchange closes, which under load the JDK's server gets to a moment later): wait until a
-    probe on a fresh connection is admitted."""
+    """The python family frees a connection's place when the connection closes, which the server
+    sees a moment after the client: wait until a probe on a fresh connection is admitted."""
     deadline = time.monotonic() + 5
     while probe(model, "GET", "/api/v1.0/health/status")[0].startswith(b"HTTP/1.1 503"):
         if time.monotonic() > deadline:

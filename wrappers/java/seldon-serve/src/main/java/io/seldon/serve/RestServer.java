@@ -40,11 +40,14 @@ final class RestServer {
   private final HttpLimits limits;
   private final boolean accessLog; // ACCESS_LOG: a line per request
   private final AtomicInteger inFlight = new AtomicInteger();
-  private final AtomicInteger admitted = new AtomicInteger(); // in progress or waiting for a thread
+  private final AtomicInteger admitted = new AtomicInteger(); // waiting for a thread, or in progress until answered
   private volatile boolean closing;
 
   /** Set on a refusal thread while it runs an exchange: that request is answered 503. */
   private static final ThreadLocal<Boolean> REFUSING = ThreadLocal.withInitial(() -> false);
+
+  /** Set on a serving thread while its exchange still holds a place under HttpLimits.maxConnections. */
+  private static final ThreadLocal<Boolean> HOLDS_PLACE = ThreadLocal.withInitial(() -> false);
 
   private record Route(Kind kind, Function<Incoming, Reply> handler) {}
 
@@ -105,12 +108,25 @@ final class RestServer {
       return;
     }
     executor.execute(() -> {
+      HOLDS_PLACE.set(true);
       try {
         exchange.run();
       } finally {
-        admitted.decrementAndGet();
+        freePlace();
       }
     });
+  }
+
+  /**
+   * Gives up this thread's place under the cap, once. Called as the answer is about to be sent:
+   * a client that has read its answer (and, say, opens its next connection) must find the place
+   * free, and the JDK closes the exchange only a moment after the last byte went out.
+   */
+  private void freePlace() {
+    if (HOLDS_PLACE.get()) {
+      HOLDS_PLACE.set(false);
+      admitted.decrementAndGet();
+    }
   }
 
   private void seldonRoutes(Microservice service) {
@@ -211,6 +227,7 @@ final class RestServer {
       if (closing || refusal != null) {
         exchange.getResponseHeaders().set("Connection", "close");
       }
+      freePlace();
       int sent = send(exchange, answer);
       if (accessLog) {
         AccessLog.rest(exchange.getRequestMethod(), exchange.getRequestURI().toString(), answer.status, sent,
