@@ -99,7 +99,7 @@ soak: venv ## minutes of steady REST and gRPC load at every family's image, memo
 bench-build: venv ## s2i build seconds of the identity and scikit-learn samples, pip against uv, cold and incremental (reports/benchmark-build.md)
 	$(PY) tests/benchmark/bench_build.py
 
-bench-spark: venv ## single-row latency of a Spark pipeline: scored by the model alone vs a Spark job (reports/benchmark-spark.md)
+bench-spark: venv ## a Spark pipeline model: start-up with and without the class archive, single-row latency by the model alone vs a Spark job (reports/benchmark-spark.md)
 	$(PY) tests/benchmark/bench_spark.py
 
 docs: venv ## write README.md's generated blocks, each image's README and OpenShift manifests (a unit test fails when stale)

@@ -1,6 +1,7 @@
 """Spark sample sources built into model images with the real s2i CLI, then run and queried:
-a saved PySpark pipeline served by MyModel.py and with no code at all; single rows scored by
-the model alone agree with a Spark job's answer; start-up mistakes."""
+a saved PySpark pipeline served by MyModel.py and with no code at all, its JVM on the image's
+class-data archive; single rows scored by the model alone agree with a Spark job's answer;
+start-up mistakes."""
 
 from __future__ import annotations
 
@@ -68,8 +69,18 @@ def test_the_pipeline_scores_rows_named_or_in_its_own_order_over_rest_and_grpc(i
         assert answer["data"]["tensor"]["shape"] == [1, 3]
         missing = requests.post(f"{model.http}/predict", json={"data": {"names": ["a"], "ndarray": [[1]]}}, timeout=30)
         assert missing.status_code == 400 and "lacks" in missing.json()["status"]["info"]
+        assert jvms_mapping_the_class_archive(model) == 1, "the worker's Spark JVM runs without the image's archive"
     finally:
         remove_container(model)
+
+
+def jvms_mapping_the_class_archive(model) -> int:
+    """How many processes in the container have the image's class-data archive mapped (the JVM
+    goes on without it, silently, when its class path does not match the archive's)."""
+    command = ["sh", "-c", "grep -l spark-classes.jsa /proc/[0-9]*/maps 2>/dev/null | wc -l"]
+    result = model.container.exec_run(command)
+    assert result.exit_code == 0, result.output
+    return int(result.output)
 
 
 def test_scoring_without_a_job_agrees_with_a_spark_job(iris_image, docker_client):
