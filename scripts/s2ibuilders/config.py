@@ -178,7 +178,7 @@ def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> 
     _keys(
         tools,
         "tools",
-        {"s2i", "seldon-core", "uvicorn", "actionlint", "syft", "tritonclient", "kserve", "openshift-api"},
+        {"s2i", "seldon-core", "uvicorn", "actionlint", "syft", "tritonclient", "kserve", "mlserver", "openshift-api"},
     )
     user = _mapping(top["user"], "user")
     _keys(user, "user", {"uid", "gid"})
@@ -202,6 +202,7 @@ def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> 
             "syft": _string(tools["syft"], "tools.syft", VERSION_RE),
             "tritonclient": _string(tools["tritonclient"], "tools.tritonclient", VERSION_RE),
             "kserve": _string(tools["kserve"], "tools.kserve", VERSION_RE),
+            "mlserver": _string(tools["mlserver"], "tools.mlserver", VERSION_RE),
             "openshift-api": _string(tools["openshift-api"], "tools.openshift-api", GO_PSEUDO_VERSION_RE),
         },
         ports={name: _port(port, f"ports.{name} (contract.yaml)") for name, port in contract.ports().items()},

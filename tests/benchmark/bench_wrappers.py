@@ -13,7 +13,9 @@ sends the request's bytes as they are: ghz spent more CPU a call than the server
 the server. The bare limits on the same CPU are in the same run: a grpc-go server echoing each
 call's bytes, and a bare ASGI app on uvicorn's httptools protocol (bare_asgi.py) answering
 Seldon's JSON with orjson. Seldon's wrapper is the `seldon-core` release pinned in versions.yaml,
-installed into .tools/seldon-venv (it needs setuptools<70). Ours serves gRPC through the Go
+installed into .tools/seldon-venv (it needs setuptools<70); the Open Inference Protocol's peer
+is Seldon's MLServer (the `mlserver` release pinned there, .tools/mlserver-venv) serving the same
+identity as a custom runtime (mlserver_identity.py) in its main process. Ours serves gRPC through the Go
 front (wrappers/grpc-front, on the same CPU) as the images do, and once more with grpc.aio in
 the worker for comparison. Then each family's identity sample, built with s2i from its default
 builder image, runs as a container the same way (host network, CPU 0) with PROTOCOL=both: R
@@ -177,13 +179,20 @@ def uvicorn_command(http: int, app: str = "asgi_router:app") -> list[str]:
     return [*cmd, "--http", "httptools", "--loop", "uvloop", "--log-level", "warning", "--no-access-log"]
 
 
-def start(cmd: list[str], env: dict[str, str], http: int) -> subprocess.Popen[bytes]:
-    """cmd on the server's CPU, in the sample's folder, once it answers a prediction on http."""
+def start(
+    cmd: list[str],
+    env: dict[str, str],
+    http: int,
+    probe: tuple[str, dict[str, Any]] = (SELDON_PATH, BODY),
+    cwd: Path = SAMPLE,
+) -> subprocess.Popen[bytes]:
+    """cmd on the server's CPU, in the sample's folder (or cwd), once it answers the probe's
+    request (path, body: a Seldon prediction unless told) on http."""
     # Logs go to a file: an unread pipe fills up, and a server writing to it stalls or fails.
     log_file = tempfile.NamedTemporaryFile(prefix=f"bench-{http}-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
         ["taskset", "-c", SERVER_CPU, *cmd],
-        cwd=SAMPLE,
+        cwd=cwd,
         env={**os.environ, **env},
         stdout=log_file,
         stderr=subprocess.STDOUT,
@@ -194,7 +203,7 @@ def start(cmd: list[str], env: dict[str, str], http: int) -> subprocess.Popen[by
         if process.poll() is not None:
             raise RuntimeError(f"{cmd[0]} exited: {Path(log_file.name).read_text()[-2000:]}")
         try:
-            if requests.post(f"http://127.0.0.1:{http}/api/v1.0/predictions", json=BODY, timeout=1).ok:
+            if requests.post(f"http://127.0.0.1:{http}{probe[0]}", json=probe[1], timeout=1).ok:
                 time.sleep(1)  # let gRPC (a separate process in Seldon's wrapper) come up too
                 return process
         except requests.ConnectionError:
@@ -329,10 +338,43 @@ def measure(
             elif protocol == "v2 REST":
                 results.append(Result(name, "v2 REST", *wrk(http, args.seconds, V2_BODY, path=V2_PATH, server=server)))
                 results += measure_v2_tensors(name, http, args, server)
+            elif protocol == "v2 gRPC":
+                v2_grpc = grpc_load(args.grpcload, http + 1, args.seconds, V2_CALL, server=server)
+                results.append(Result(name, "v2 gRPC", *v2_grpc))
             else:
                 results.append(Result(name, "gRPC", *grpc_load(args.grpcload, http + 1, args.seconds, server=server)))
         finally:
             stop(process)
+    return results
+
+
+def measure_mlserver(version: str, ports: int, args: Any) -> list[Result]:
+    """Seldon's MLServer serving the identity model (mlserver_identity.py) in its main process
+    (parallel_workers 0, as ours serves in its one worker): the Open Inference Protocol's peer,
+    REST and gRPC."""
+    mlserver = tools.ensure_mlserver(version) / "bin" / "mlserver"
+    name = f"mlserver {version}"
+    results = []
+    for offset, protocol in enumerate(("v2 REST", "v2 gRPC")):
+        http = ports + 10 * offset
+        with tempfile.TemporaryDirectory(prefix="bench-mlserver-") as folder:
+            shutil.copy(Path(__file__).resolve().with_name("mlserver_identity.py"), folder)
+            settings = {"http_port": http, "grpc_port": http + 1, "metrics_port": http + 2, "parallel_workers": 0}
+            (Path(folder) / "settings.json").write_text(json.dumps(settings))
+            model = {"name": V2_MODEL, "implementation": "mlserver_identity.Identity"}
+            (Path(folder) / "model-settings.json").write_text(json.dumps(model))
+            process = start([str(mlserver), "start", folder], {}, http, probe=(V2_PATH, V2_BODY), cwd=Path(folder))
+            server = group_cpu(process)
+            try:
+                if protocol == "v2 REST":
+                    results.append(
+                        Result(name, protocol, *wrk(http, args.seconds, V2_BODY, path=V2_PATH, server=server))
+                    )
+                else:
+                    v2_grpc = grpc_load(args.grpcload, http + 1, args.seconds, V2_CALL, server=server)
+                    results.append(Result(name, protocol, *v2_grpc))
+            finally:
+                stop(process)
     return results
 
 
@@ -557,24 +599,27 @@ def measure_images(images: dict[str, str], args: Any, ports: int, startup: dict[
 
 
 def table(results: list[Result], seldon_version: str) -> str:
-    """One row per run: req/s and its ratio to Seldon's wrapper (same transport) and, for gRPC,
-    to the same server's REST; latency; the CPU the server and the load generator used."""
+    """One row per run: req/s and its ratio to Seldon's wrapper (same transport), to MLServer (the
+    same v2 protocol) and, for gRPC, to the same server's REST; latency; the CPU the server and
+    the load generator used."""
     peer = {r.protocol: r for r in results if r.wrapper == "seldon-core"}
+    v2_peer = {r.protocol: r for r in results if r.wrapper.startswith("mlserver")}
     own_rest = {(r.wrapper, r.protocol): r.rps for r in results if r.protocol in ("REST", "v2 REST")}
     lines = [
-        "| wrapper | protocol | req/s | vs Seldon | gRPC vs its REST | p50 ms | p99 ms | errors "
+        "| wrapper | protocol | req/s | vs Seldon | vs MLServer | gRPC vs its REST | p50 ms | p99 ms | errors "
         "| server CPU % | load CPU % |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         transport = r.protocol.removeprefix("v2 ")  # Seldon Core 1's wrapper has no v2: its own protocol
         ratio = f"{r.rps / peer[transport].rps:.1f}x" if transport in peer else ""
+        v2_ratio = f"{r.rps / v2_peer[r.protocol].rps:.1f}x" if r.protocol in v2_peer else ""
         rest = own_rest.get((r.wrapper, r.protocol.replace("gRPC", "REST"))) if "gRPC" in r.protocol else None
         versus_rest = f"{r.rps / rest:.2f}x" if rest else ""
         name = f"seldon-core {seldon_version}" if r.wrapper == "seldon-core" else r.wrapper
         lines.append(
-            f"| {name} | {r.protocol} | {r.rps:,.0f} | {ratio} | {versus_rest} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
-            f"| {r.errors} | {_percent(r.server_cpu)} | {_percent(r.load_cpu)} |"
+            f"| {name} | {r.protocol} | {r.rps:,.0f} | {ratio} | {v2_ratio} | {versus_rest} "
+            f"| {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} | {_percent(r.server_cpu)} | {_percent(r.load_cpu)} |"
         )
     return "\n".join(lines)
 
@@ -603,8 +648,8 @@ def main() -> int:
     both = ("REST", "gRPC")
     results = measure("seldon_serve (this repo)", ours, [], {"SELDON_GRPC_FRONT": str(front)}, both, 19100, args)
     results += measure(
-        "seldon_serve (this repo)", ours, ["--protocol", "both"], {**V2_NAMED, "SELDON_GRPC_FRONT": "off"},
-        ("v2 REST",), 19130, args,
+        "seldon_serve (this repo)", ours, ["--protocol", "both"], {**V2_NAMED, "SELDON_GRPC_FRONT": str(front)},
+        ("v2 REST", "v2 gRPC"), 19130, args,
     )  # fmt: skip
     if args.baseline:
         before = baseline_wrapper(args.baseline)
@@ -619,6 +664,7 @@ def main() -> int:
         "seldon_serve, grpc.aio in the worker", ours, [], {"SELDON_GRPC_FRONT": "off"}, ("gRPC",), 19160, args
     )
     results += measure("seldon-core", theirs, ["--grpc-workers", "1"], {}, both, 19200, args)
+    results += measure_mlserver(cfg.tools["mlserver"], 19230, args)
     startup: dict[str, float] = {}
     if not args.no_images:
         results += measure_images(family_images(cfg), args, 19300, startup)
