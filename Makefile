@@ -87,7 +87,7 @@ lint: venv ## ruff (lint + format check) over the Python code
 	$(VENV)/bin/ruff check scripts wrappers tests
 	$(VENV)/bin/ruff format --check scripts wrappers tests
 
-bench: venv ## REST/gRPC req/s and latency: the python wrapper against Seldon Core's, every family's image, Seldon and v2 protocols (reports/benchmark.md)
+bench: venv ## REST/gRPC req/s and latency: the python wrapper against Seldon Core's (and MLServer for v2), every family's image, Seldon and v2 protocols (reports/benchmark.md)
 	$(PY) tests/benchmark/bench_wrappers.py $(if $(BASELINE),--baseline $(BASELINE))
 
 fuzz: venv ## bad input, REST (schemathesis from /seldon.json) and gRPC, at every family's image: 10,000+ requests each (reports/fuzz.md)
