@@ -95,6 +95,9 @@ final class RestServer {
    * rather than queued without bound.
    */
   private void admit(Runnable exchange) {
+    // In flight from here, not from handle(): shutdown must not stop the server between the two,
+    // while a thread is about to answer (its answer would be cut after the headers).
+    inFlight.incrementAndGet();
     if (admitted.incrementAndGet() > limits.maxConnections()) {
       admitted.decrementAndGet();
       refusals.execute(() -> {
@@ -103,6 +106,7 @@ final class RestServer {
           exchange.run();
         } finally {
           REFUSING.remove();
+          inFlight.decrementAndGet();
         }
       });
       return;
@@ -113,6 +117,7 @@ final class RestServer {
         exchange.run();
       } finally {
         freePlace();
+        inFlight.decrementAndGet();
       }
     });
   }
@@ -217,7 +222,6 @@ final class RestServer {
 
   private void handle(HttpExchange exchange) throws IOException {
     long started = System.nanoTime();
-    inFlight.incrementAndGet();
     try {
       Answer refusal = refusal(exchange);
       if (refusal != null) {
@@ -235,7 +239,6 @@ final class RestServer {
       }
     } finally {
       exchange.close();
-      inFlight.decrementAndGet();
     }
   }
 
