@@ -333,19 +333,23 @@ def measure(
         process = start(wrapper_command(executable, extra, http), env, http)
         server = group_cpu(process)
         try:
-            if protocol == "REST":
-                results.append(Result(name, "REST", *wrk(http, args.seconds, server=server)))
-            elif protocol == "v2 REST":
-                results.append(Result(name, "v2 REST", *wrk(http, args.seconds, V2_BODY, path=V2_PATH, server=server)))
+            results.append(load(name, protocol, http, args, server))
+            if protocol == "v2 REST":
                 results += measure_v2_tensors(name, http, args, server)
-            elif protocol == "v2 gRPC":
-                v2_grpc = grpc_load(args.grpcload, http + 1, args.seconds, V2_CALL, server=server)
-                results.append(Result(name, "v2 gRPC", *v2_grpc))
-            else:
-                results.append(Result(name, "gRPC", *grpc_load(args.grpcload, http + 1, args.seconds, server=server)))
         finally:
             stop(process)
     return results
+
+
+def load(name: str, protocol: str, http: int, args: Any, server: ServerCpu) -> Result:
+    """One run of the identity request in `protocol` (REST, gRPC, v2 REST, v2 gRPC) against a
+    server with REST on http and gRPC on the next port."""
+    if protocol == "REST":
+        return Result(name, protocol, *wrk(http, args.seconds, server=server))
+    if protocol == "v2 REST":
+        return Result(name, protocol, *wrk(http, args.seconds, V2_BODY, path=V2_PATH, server=server))
+    call = V2_CALL if protocol == "v2 gRPC" else SELDON_CALL
+    return Result(name, protocol, *grpc_load(args.grpcload, http + 1, args.seconds, call, server=server))
 
 
 def measure_mlserver(version: str, ports: int, args: Any) -> list[Result]:
@@ -364,15 +368,8 @@ def measure_mlserver(version: str, ports: int, args: Any) -> list[Result]:
             model = {"name": V2_MODEL, "implementation": "mlserver_identity.Identity"}
             (Path(folder) / "model-settings.json").write_text(json.dumps(model))
             process = start([str(mlserver), "start", folder], {}, http, probe=(V2_PATH, V2_BODY), cwd=Path(folder))
-            server = group_cpu(process)
             try:
-                if protocol == "v2 REST":
-                    results.append(
-                        Result(name, protocol, *wrk(http, args.seconds, V2_BODY, path=V2_PATH, server=server))
-                    )
-                else:
-                    v2_grpc = grpc_load(args.grpcload, http + 1, args.seconds, V2_CALL, server=server)
-                    results.append(Result(name, protocol, *v2_grpc))
+                results.append(load(name, protocol, http, args, group_cpu(process)))
             finally:
                 stop(process)
     return results

@@ -6,6 +6,7 @@ start-up mistakes."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import grpc
@@ -16,6 +17,7 @@ from google.protobuf import json_format
 
 from seldon_serve.proto import prediction_pb2 as pb
 from seldon_serve.proto import prediction_pb2_grpc as pb_grpc
+from seldon_serve_spark import DEFAULT_CLASS_ARCHIVE
 
 from harness import (
     IRIS_ROWS,
@@ -77,7 +79,8 @@ def test_the_pipeline_scores_rows_named_or_in_its_own_order_over_rest_and_grpc(i
 def jvms_mapping_the_class_archive(model) -> int:
     """How many processes in the container have the image's class-data archive mapped (the JVM
     goes on without it, silently, when its class path does not match the archive's)."""
-    command = ["sh", "-c", "grep -l spark-classes.jsa /proc/[0-9]*/maps 2>/dev/null | wc -l"]
+    archive = os.path.basename(DEFAULT_CLASS_ARCHIVE)
+    command = ["sh", "-c", f"grep -l {archive} /proc/[0-9]*/maps 2>/dev/null | wc -l"]
     result = model.container.exec_run(command)
     assert result.exit_code == 0, result.output
     return int(result.output)
