@@ -77,3 +77,106 @@ except StartupError as exc:
     print(json.dumps(str(exc)))
 """
     assert "Broken.R defines no function initialise_seldon(params)" in in_image(host, script)
+
+
+def test_every_kind_of_answer_reads_back_as_the_wrapper_takes_it(host):
+    """seldon_flatten's kinds, read out of R's memory (capi.py) and made into what the
+    payload encoder takes: (type, dtype, names, values) for each R expression."""
+    script = r"""
+import json
+import numpy as np
+from seldon_serve.payload import Table
+from seldon_serve_r import convert, runtime
+ri = runtime.session()
+def plain(values):  # NaN as a string: NaN equals nothing, itself included
+    if isinstance(values, list):
+        return [plain(value) for value in values]
+    return "NaN" if isinstance(values, float) and values != values else values
+def described(value):
+    if isinstance(value, Table):
+        return ["Table", str(value.values.dtype), value.names, plain(value.values.tolist())]
+    if isinstance(value, np.ndarray):
+        return ["ndarray", str(value.dtype), None, plain(value.tolist())]
+    return [type(value).__name__, None, None, list(value) if isinstance(value, bytes) else value]
+answers = {}
+for expression in (
+    "NULL", "as.raw(c(1, 255))", "list(a = 1, b = 'x')", "c(1.5, NA)", "1:3", "c(1L, NA)",
+    "c(TRUE, FALSE)", "c(TRUE, NA)", "c('\u00e9', NA)", "iconv('\u00e9', 'UTF-8', 'latin1')",
+    "factor(c('b', 'a'))", "numeric(0)", "character(0)",
+    "matrix(c(1, 2, 3, 4), 2, dimnames = list(NULL, c('x', 'y')))", "array(1:8, c(2, 2, 2))",
+    "data.frame(a = c(1.5, 2), b = c(3, 4))", "data.frame(a = c('u', 'v'), b = 1:2, c = c(TRUE, FALSE))",
+):
+    flat = runtime.invoke(ri.evalr(f"function() {expression}"), flatten=True)
+    answers[expression] = described(convert.from_flat(flat))
+print(json.dumps(answers))
+"""
+    assert in_image(host, script) == {
+        "NULL": ["NoneType", None, None, None],
+        "as.raw(c(1, 255))": ["bytes", None, None, [1, 255]],
+        "list(a = 1, b = 'x')": ["dict", None, None, {"a": 1, "b": "x"}],
+        "c(1.5, NA)": ["ndarray", "float64", None, [1.5, "NaN"]],
+        "1:3": ["ndarray", "int64", None, [1, 2, 3]],
+        "c(1L, NA)": ["ndarray", "float64", None, [1.0, "NaN"]],
+        "c(TRUE, FALSE)": ["ndarray", "bool", None, [True, False]],
+        "c(TRUE, NA)": ["ndarray", "float64", None, [1.0, "NaN"]],
+        "c('\u00e9', NA)": ["ndarray", "object", None, ["\u00e9", None]],
+        "iconv('\u00e9', 'UTF-8', 'latin1')": ["ndarray", "object", None, ["\u00e9"]],
+        "factor(c('b', 'a'))": ["ndarray", "object", None, ["b", "a"]],
+        "numeric(0)": ["ndarray", "float64", None, []],
+        "character(0)": ["ndarray", "object", None, []],
+        "matrix(c(1, 2, 3, 4), 2, dimnames = list(NULL, c('x', 'y')))": [
+            "Table",
+            "float64",
+            ["x", "y"],
+            [[1, 3], [2, 4]],
+        ],
+        "array(1:8, c(2, 2, 2))": ["ndarray", "int64", None, [[[1, 5], [3, 7]], [[2, 6], [4, 8]]]],
+        "data.frame(a = c(1.5, 2), b = c(3, 4))": ["Table", "float64", ["a", "b"], [[1.5, 3], [2, 4]]],
+        "data.frame(a = c('u', 'v'), b = 1:2, c = c(TRUE, FALSE))": [
+            "Table",
+            "object",
+            ["a", "b", "c"],
+            [["u", 1, True], ["v", 2, False]],
+        ],
+    }
+
+
+def test_an_r_error_names_its_class_keeps_the_models_frames_and_logs_its_warnings(host):
+    script = """
+import json, logging
+from seldon_serve_r import runtime
+from seldon_serve_r.runtime import RError
+warned = []
+class Kept(logging.Handler):
+    def emit(self, record):
+        warned.append(record.getMessage())
+runtime.log.addHandler(Kept())
+r = runtime.session()
+r.evalr("helper <- function(x) stop('broke on ', x)")
+failing = r.evalr("function(model, data) { warning('careful'); helper(data) }")
+try:
+    runtime.invoke(failing, r.StrSexpVector(["m"]), r.StrSexpVector(["row 3"]), flatten=True)
+except RError as exc:
+    print(json.dumps([str(exc), exc.error_class, exc.stack, [w for w in warned if w.startswith("R warning")]]))
+"""
+    message, error_class, stack, warnings = in_image(host, script)
+    assert (message, error_class) == ("broke on row 3", "simpleError")
+    assert stack[0] == "helper(data)", stack  # the model's frames, none of the wrapper's
+    assert not any(line.startswith(("seldon_", "fun(", "switch(", "tryCatch", "withCallingHandlers")) for line in stack)
+    assert warnings == ["R warning: careful"]
+
+
+def test_a_hook_receives_every_argument_it_is_called_with(host):
+    """Up to three arguments are passed directly, more through do.call: each count arrives whole."""
+    script = """
+import json
+from seldon_serve_r import convert, runtime
+r = runtime.session()
+counts = []
+for n in range(7):
+    args = [r.IntSexpVector([i]) for i in range(n)]
+    flat = runtime.invoke(r.evalr("function(...) c(nargs(), ...)"), *args, flatten=True)
+    counts.append(convert.from_flat(flat).tolist())
+print(json.dumps(counts))
+"""
+    assert in_image(host, script) == [[n, *range(n)] for n in range(7)]

@@ -8,6 +8,7 @@ Out of R: seldon_flatten() reduces any result to a few plain kinds, read by from
 
 from __future__ import annotations
 
+import functools
 import json
 import numbers
 from typing import Any
@@ -46,19 +47,46 @@ def json_to_r(value: Any) -> Any:
 
 def frame_to_r(array: np.ndarray, names: list[str]) -> Any:
     ri = runtime.session()
+    parts = numeric_frame_parts(array, names)
+    if parts is not None:
+        values, r_names, r_rows = parts
+        return runtime.function("seldon_numeric_frame")(
+            ri.FloatSexpVector.from_memoryview(memoryview(values)), r_names, r_rows
+        )
     rows, columns = array.shape
-    if not names:
-        names = [f"t:{i}" for i in range(columns)]
-    elif len(names) != columns:
-        raise BadRequest(f"data.names has {len(names)} names for {columns} columns")
-    r_names = ri.StrSexpVector([str(name) for name in names])
-    if array.dtype.kind in "iuf" and array.size:
-        # numbers cross as one vector, column after column, which R cuts into the columns: one
-        # conversion instead of one a column (rpy2's per-object cost dominates a small request)
-        values = ri.FloatSexpVector.from_memoryview(memoryview(np.asarray(array, dtype=np.float64).ravel(order="F")))
-        return runtime.function("seldon_numeric_frame")(values, r_names, ri.IntSexpVector([rows]))
     r_columns = ri.ListSexpVector([vector_to_r(array[:, j]) for j in range(columns)])
-    return runtime.function("seldon_frame")(r_columns, r_names, ri.IntSexpVector([rows]))
+    return runtime.function("seldon_frame")(r_columns, _column_names(tuple(_names_for(array, names))), _rows(rows))
+
+
+def numeric_frame_parts(value: Any, names: list[str]) -> tuple[np.ndarray, Any, Any] | None:
+    """A 2-D numeric request as seldon_numeric_frame(values, names, rows) takes it: its numbers
+    as one float64 vector, column after column, which R cuts into the columns (one conversion
+    instead of one a column), and its names and row count as R vectors; None for other data."""
+    if not isinstance(value, np.ndarray) or value.ndim != 2 or value.dtype.kind not in "iuf" or not value.size:
+        return None
+    names = _names_for(value, names)
+    values = np.ascontiguousarray(np.asarray(value, dtype=np.float64).ravel(order="F"))
+    return values, _column_names(tuple(names)), _rows(value.shape[0])
+
+
+def _names_for(array: np.ndarray, names: list[str]) -> list[str]:
+    columns = array.shape[1]
+    if not names:
+        return [f"t:{i}" for i in range(columns)]
+    if len(names) != columns:
+        raise BadRequest(f"data.names has {len(names)} names for {columns} columns")
+    return names
+
+
+# A service's requests mostly repeat their names and row count: made into R once each.
+@functools.lru_cache(maxsize=256)
+def _column_names(names: tuple[str, ...]) -> Any:
+    return runtime.session().StrSexpVector([str(name) for name in names])
+
+
+@functools.lru_cache(maxsize=256)
+def _rows(rows: int) -> Any:
+    return runtime.session().IntSexpVector([rows])
 
 
 def vector_to_r(array: np.ndarray) -> Any:
@@ -84,41 +112,35 @@ def _text(item: Any) -> str:
     return item if isinstance(item, str) else json.dumps(item)
 
 
-def from_flat(flattened: Any) -> Any:
-    """What seldon_flatten() made of a result, as the wrapper's payload encoder takes it."""
-    flat = runtime.fields(flattened)
-    kind = flat["kind"][0]
+def from_flat(flat: list[Any]) -> Any:
+    """What seldon_flatten() made of a result, as capi.read gave it (a list, by position),
+    as the wrapper's payload encoder takes it."""
+    kind = flat[0][0]
     if kind == "null":
         return None
     if kind == "bytes":
-        return bytes(flat["value"])
+        return flat[1]
     if kind == "json":
-        return json.loads(flat["value"][0])
+        return json.loads(flat[1][0])
     if kind == "vector":
-        return vector_from_r(flat["value"])
+        return as_array(flat[1])
     if kind == "array":
-        dims = tuple(int(d) for d in flat["dim"])
-        array = vector_from_r(flat["value"]).reshape(dims, order="F")
-        return Table(array, _strings(flat["names"])) if flat["names"] is not runtime.session().NULL else array
+        array = as_array(flat[1]).reshape(tuple(int(d) for d in flat[2]), order="F")
+        return Table(array, _names(flat[3])) if flat[3] is not None else array
     if kind == "numeric_table":  # every column double: one vector, column after column
-        names = _strings(flat["names"])
-        values = vector_from_r(flat["value"])
-        return Table(values.reshape((len(names), -1)).T, names)
-    columns = [vector_from_r(column) for column in flat["columns"]]
-    return Table(_stack(columns), _strings(flat["names"]))
+        names = _names(flat[2])
+        return Table(flat[1].reshape((len(names), -1)).T, names)
+    return Table(_stack([as_array(column) for column in flat[1]]), _names(flat[2]))
 
 
-def vector_from_r(vector: Any) -> np.ndarray:
-    ri = runtime.session()
-    numeric = {ri.RTYPES.REALSXP: np.float64, ri.RTYPES.INTSXP: np.int64}.get(vector.typeof)
-    if numeric is not None:
-        # rpy2 cannot make a memoryview of an empty vector
-        return np.array(vector.memoryview() if len(vector) else [], dtype=numeric)
-    if vector.typeof == ri.RTYPES.LGLSXP:
-        return np.array([bool(item) for item in vector], dtype=bool)
-    items = [None if item is ri.NA_Character else str(item) for item in vector]
-    array = np.empty(len(items), dtype=object)
-    array[:] = items
+def as_array(values: Any) -> np.ndarray:
+    """A vector as capi.read gave it, as an array: strings (NA as None) as objects."""
+    if isinstance(values, np.ndarray):
+        return values
+    if isinstance(values, bytes):
+        return np.frombuffer(values, dtype=np.uint8).astype(np.int64)
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
     return array
 
 
@@ -133,5 +155,5 @@ def _stack(columns: list[np.ndarray]) -> np.ndarray:
     return table
 
 
-def _strings(vector: Any) -> list[str]:
-    return [str(item) for item in vector]
+def _names(names: list[str | None]) -> list[str]:
+    return ["NA" if name is None else name for name in names]

@@ -99,12 +99,16 @@ class RModel:
 
     def _data_hook(self, method: Any, formals: set[str]) -> Callable[..., Any]:
         takes_meta = "meta" in formals or "..." in formals
+        caller = runtime.frame_caller(method, self._object)
 
         def hook(X: Any, names: list[str], meta: dict[str, Any] | None = None) -> Any:
-            args = [self._object, convert.to_r(X, names)]
-            if takes_meta:
-                args.append(convert.json_to_r(meta or {}))
-            return _like_request(convert.from_flat(runtime.invoke(method, *args, flatten=True)), X)
+            more = [convert.json_to_r(meta or {})] if takes_meta else []
+            frame = convert.numeric_frame_parts(X, names)
+            if frame is not None:  # the common request, in one call into R
+                flat = runtime.invoke_on_frame(caller, *frame, *more)
+            else:
+                flat = runtime.invoke(method, self._object, convert.to_r(X, names), *more, flatten=True)
+            return _like_request(convert.from_flat(flat), X)
 
         return hook
 

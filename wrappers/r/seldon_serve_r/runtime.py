@@ -12,9 +12,13 @@ import sys
 from importlib import resources
 from typing import Any
 
+import numpy as np
+
 from seldon_serve import deadlines
 from seldon_serve.contract import REASONS, setting
 from seldon_serve.errors import SeldonMicroserviceException
+
+from . import capi
 
 log = logging.getLogger("seldon_serve.r")
 
@@ -75,26 +79,66 @@ def function(name: str) -> Any:
 
 
 def invoke(fun: Any, *args: Any, flatten: bool = False) -> Any:
-    """fun(*args) in R -- with flatten, its value as seldon_flatten() reduces it. seldon_error()
-    becomes the Seldon error it asks for; any other R error becomes RError (a 500 naming its
-    condition class), logged with the R call stack."""
+    """fun(*args) in R -- with flatten, its value as seldon_flatten() reduces it, read into
+    Python (capi.read). seldon_error() becomes the Seldon error it asks for; any other R
+    error becomes RError (a 500 naming its condition class), logged with the R call stack."""
     ri = session()
-    call_args = ri.ListSexpVector(list(args))
     deadlines.callee_enforces_deadline()
     limit = _r_seconds(deadlines.deadline_seconds())
-    outcome = fields(function("seldon_invoke")(fun, call_args, _r_flag(flatten), limit))
-    for warning in outcome["warnings"]:
+    return _outcome(function("seldon_invoke")(fun, ri.ListSexpVector(list(args)), _r_flag(flatten), limit), flatten)
+
+
+def frame_caller(fun: Any, obj: Any) -> capi.FrameCall:
+    """seldon_frame_caller(fun, obj), as invoke_on_frame calls it."""
+    return capi.FrameCall(function("seldon_frame_caller")(fun, obj))
+
+
+def invoke_on_frame(caller: capi.FrameCall, values: np.ndarray, names: Any, rows: Any, *more: Any) -> Any:
+    """invoke(fun, obj, <the data.frame seldon_numeric_frame(values, names, rows) makes>,
+    *more, flatten=True) for the frame_caller(fun, obj) made, in one call into R: values are
+    the numbers column after column (float64), names and rows as R vectors."""
+    deadlines.callee_enforces_deadline()
+    limit = _r_seconds(deadlines.deadline_seconds())
+    more_args = session().ListSexpVector(list(more)) if more else None
+    try:
+        return _answer(caller(values, names, rows, more_args, limit))
+    except RuntimeError as exc:
+        raise RError(str(exc), "RuntimeError", []) from exc
+
+
+def _outcome(outcome: Any, flatten: bool) -> Any:
+    """What seldon_invoke answered, as an rpy2 object: its value (read, with flatten; else the
+    R object itself), or the error raised."""
+    sexp = capi.cdata(outcome)
+    if flatten:
+        return _answer(capi.read(sexp))
+    # the value is any R object (the model's, a function...): only the rest is read
+    _answer([capi.read(capi.element(sexp, i)) if i != 1 else None for i in range(capi.length(sexp))])
+    return outcome[1]
+
+
+def _answer(outcome: list[Any]) -> Any:
+    """seldon_invoke's outcome, read (its layout is written there): the value, or the error raised."""
+    for warning in outcome[2]:
         log.warning("R warning: %s", warning)
-    if _scalar(outcome["ok"]):
-        return outcome["value"]
-    message = _scalar(outcome["message"])
-    status = _scalar(outcome["status"])
-    if status is not None:
-        reason = _scalar(outcome["reason"]) or REASONS["BAD_DATA"]
-        raise SeldonMicroserviceException(message, status_code=status, reason=reason)
-    stack = [str(line) for line in outcome["stack"]]
-    log.error("R error (%s): %s\n  R call stack:\n    %s", _scalar(outcome["class"]), message, "\n    ".join(stack))
-    raise RError(message, _scalar(outcome["class"]), stack)
+    if outcome[0][0]:
+        return outcome[1]
+    message, error_class, status, reason, stack = outcome[3:8]
+    message, error_class = _first(message) or "", _first(error_class)
+    status = _first(status)
+    if status is not None and status != NA_INTEGER:
+        reason = _first(reason) or REASONS["BAD_DATA"]
+        raise SeldonMicroserviceException(message, status_code=int(status), reason=reason)
+    log.error("R error (%s): %s\n  R call stack:\n    %s", error_class, message, "\n    ".join(stack))
+    raise RError(message, error_class, stack)
+
+
+NA_INTEGER = -(2**31)  # R's NA_integer_, as capi.read gives it
+
+
+def _first(values: Any) -> Any:
+    """The first of what capi.read gave; None for NULL or an empty vector."""
+    return values[0] if values is not None and len(values) else None
 
 
 # The constants of every call, made into R once rather than per call (each cache holds one type:
@@ -107,18 +151,3 @@ def _r_flag(value: bool) -> Any:
 @functools.cache
 def _r_seconds(value: float) -> Any:
     return session().FloatSexpVector([value])
-
-
-def fields(value: Any) -> dict[str, Any]:
-    """A named R list as a dict. Its names are read as the attribute they are: rpy2's .names
-    evaluates a call to names() in R, which cost a request as much as the model's own call."""
-    return dict(zip(value.do_slot("names"), value, strict=True))
-
-
-def _scalar(vector: Any) -> Any:
-    """The single value of an R vector; None for NULL and NA."""
-    ri = session()
-    if vector is ri.NULL or len(vector) == 0:
-        return None
-    item = vector[0]
-    return None if any(item is na for na in (ri.NA_Character, ri.NA_Integer, ri.NA_Logical)) else item

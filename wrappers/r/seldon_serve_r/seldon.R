@@ -67,9 +67,13 @@ seldon_defined_methods <- function(verbs) {
 
 seldon_formals <- function(fun) names(formals(fun))
 
-# Calls fun(args), catching what it signals: list(ok, value) or list(ok = FALSE, message,
-# class, status, reason, stack), with warnings collected for the log either way. With
-# flatten, the value comes back as seldon_flatten() makes it (one call into R, not two).
+# Calls fun(args), catching what it signals. The outcome is read by position (runtime._outcome),
+# which costs the Python side less than names:
+#   list(TRUE, value, warnings)
+#   list(FALSE, NULL, warnings, message, class, status, reason, stack)
+# with the warnings collected for the log either way, and status and reason NULL unless the
+# model chose them (seldon_error). With flatten, the value comes back as seldon_flatten()
+# makes it (one call into R, not two).
 # A timeout over 0 (REQUEST_TIMEOUT_SECONDS) stops fun at R's next interrupt check once it has
 # run that long: the Python side cannot interrupt R while R runs.
 seldon_invoke <- function(fun, args, flatten = FALSE, timeout = 0) {
@@ -79,10 +83,10 @@ seldon_invoke <- function(fun, args, flatten = FALSE, timeout = 0) {
     setTimeLimit(elapsed = timeout, transient = TRUE)
     on.exit(setTimeLimit(elapsed = Inf), add = TRUE)
   }
-  outcome <- tryCatch(
-    list(ok = TRUE, value = withCallingHandlers(
+  tryCatch(
+    list(TRUE, withCallingHandlers(
       {
-        value <- do.call(fun, args, quote = TRUE)
+        value <- seldon_call(fun, args)
         if (flatten) seldon_flatten(value) else value
       },
       warning = function(w) {
@@ -90,43 +94,68 @@ seldon_invoke <- function(fun, args, flatten = FALSE, timeout = 0) {
         invokeRestart("muffleWarning")
       },
       error = function(e) stack <<- seldon_stack(sys.calls())
-    )),
+    ), warned),
     error = function(e) {
       if (timeout > 0 && grepl("elapsed time limit", conditionMessage(e), fixed = TRUE)) {
         return(list(
-          ok = FALSE, message = sprintf("the model did not return within %g s (REQUEST_TIMEOUT_SECONDS)", timeout),
-          class = "seldon_error", status = 504L, reason = seldon_reasons[["INTERNAL_ERROR"]], stack = stack
+          FALSE, NULL, warned, sprintf("the model did not return within %g s (REQUEST_TIMEOUT_SECONDS)", timeout),
+          "seldon_error", 504L, seldon_reasons[["INTERNAL_ERROR"]], stack
         ))
       }
+      chosen <- inherits(e, "seldon_error")
       list(
-        ok = FALSE, message = conditionMessage(e), class = class(e)[[1]],
-        status = if (inherits(e, "seldon_error")) e$status else NA_integer_,
-        reason = if (inherits(e, "seldon_error")) e$reason else NA_character_,
-        stack = stack
+        FALSE, NULL, warned, conditionMessage(e), class(e)[[1]],
+        if (chosen) as.integer(e$status) else NULL, if (chosen) e$reason else NULL, stack
       )
     }
   )
-  outcome$warnings <- warned
-  outcome
+}
+
+# fun(args...): called directly for up to three arguments, which costs a request far less than
+# do.call (that quotes each argument).
+seldon_call <- function(fun, args) {
+  switch(min(length(args), 4L) + 1L,
+    fun(),
+    fun(args[[1L]]),
+    fun(args[[1L]], args[[2L]]),
+    fun(args[[1L]], args[[2L]], args[[3L]]),
+    do.call(fun, args, quote = TRUE)
+  )
+}
+
+# A data hook's caller, made once per hook with its method and the model's object: a request
+# then crosses into R with its numbers and its answer comes out flattened, in one call.
+# seldon_invoke(fun, list(object, <data.frame of values, names, rows>, more...), flatten = TRUE).
+seldon_frame_caller <- function(fun, object) {
+  function(values, names, rows, more, timeout) {
+    seldon_invoke(fun, c(list(object, seldon_numeric_frame(values, names, rows)), more), TRUE, timeout)
+  }
 }
 
 seldon_stack <- function(calls) {
   lines <- vapply(calls, function(call) substr(paste(deparse(call, nlines = 1L), collapse = ""), 1L, 120L), "")
-  # Drop the frames of seldon_invoke and its handlers: the user's frames are what helps.
-  lines[!grepl("^(seldon_invoke|withCallingHandlers|tryCatch|do.call|h\\(|\\.handleSimpleError)", lines)]
+  # The model's frames are what helps: those below seldon_call's and its call of the method
+  # (deparsed as fun(args[[1L]], ...), which says nothing), less the error handling's own.
+  ours <- match(TRUE, startsWith(lines, "seldon_call("))
+  if (!is.na(ours)) lines <- lines[-seq_len(ours)]
+  if (length(lines) && startsWith(lines[[1L]], "fun(")) lines <- lines[-1L]
+  lines[!grepl("^(do.call|h\\(|\\.handleSimpleError)", lines)]
 }
 
 # ---- requests into R -------------------------------------------------------------------------
 
-# A data.frame from a list of equally long columns (faster than as.data.frame).
+# A data.frame from a list of equally long columns (faster than as.data.frame: its attributes
+# set at once, row names in R's compact form).
 seldon_frame <- function(columns, names, rows) {
-  names(columns) <- names
-  structure(columns, class = "data.frame", row.names = .set_row_names(as.integer(rows)))
+  attributes(columns) <- list(names = names, class = "data.frame", row.names = c(NA_integer_, -as.integer(rows)))
+  columns
 }
 
-# The same from one double vector holding the columns one after the other.
+# The same from one double vector holding the columns one after the other (a row of a request
+# is the common case: each column is one of its values).
 seldon_numeric_frame <- function(values, names, rows) {
-  seldon_frame(lapply(seq_along(names) - 1L, function(j) values[j * rows + seq_len(rows)]), names, rows)
+  columns <- if (rows == 1L) as.list(values) else lapply(seq_along(names) - 1L, function(j) values[j * rows + seq_len(rows)])
+  seldon_frame(columns, names, rows)
 }
 
 seldon_array <- function(values, dims) array(values, dim = dims)
@@ -139,7 +168,8 @@ seldon_to_json <- function(value) {
   as.character(jsonlite::toJSON(value, auto_unbox = TRUE, digits = NA, null = "null", na = "null"))
 }
 
-# A result in a shape the wrapper reads without knowing R: list(kind, ...).
+# A result in a shape the wrapper reads without knowing R: list(kind, ...), read by position
+# (convert.from_flat); the names are for the reader of this file.
 seldon_flatten <- function(x) {
   if (is.null(x)) {
     return(list(kind = "null"))
@@ -149,7 +179,7 @@ seldon_flatten <- function(x) {
   }
   if (is.data.frame(x)) {
     columns <- unclass(x) # a plain list: data.frame's own [[ and nrow dispatch, and cost a request dearly
-    if (length(columns) > 0L && length(columns[[1L]]) > 0L && all(vapply(columns, is.double, NA))) {
+    if (length(columns) > 0L && length(columns[[1L]]) > 0L && seldon_all_double(columns)) {
       return(list(kind = "numeric_table", value = unlist(columns, use.names = FALSE), names = names(x)))
     }
     return(list(kind = "table", columns = lapply(columns, seldon_plain), names = names(x)))
@@ -168,6 +198,12 @@ seldon_flatten <- function(x) {
     "cannot answer with an object of class %s: return a data.frame, matrix, vector, list, string or raw vector",
     paste(class(x), collapse = "/")
   ))
+}
+
+# Whether every column is double (a loop: vapply costs a request more).
+seldon_all_double <- function(columns) {
+  for (column in columns) if (!is.double(column)) return(FALSE)
+  TRUE
 }
 
 # A plain vector the wrapper converts directly: factors as labels, integers with NA as doubles.

@@ -1,0 +1,136 @@
+"""A request's way into R and its answer's way out, through R's C API as rpy2 exposes it (cffi).
+
+rpy2's objects cost a request more than the model's own R call: each value made or read is a
+Python object, preserved from R's garbage collector and released again, and each call builds
+its R call anew. So a data hook's call is built once (FrameCall) and a request only puts its
+numbers in it, and the answer -- a few vectors in a list -- is copied out of R's memory with no
+object between (read).
+
+Only what seldon.R hands back is read: NULL, logical, integer, double, character and raw
+vectors, and lists of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from rpy2.rinterface_lib import openrlib
+
+_lib = openrlib.rlib
+_ffi = openrlib.ffi
+NILSXP, LGLSXP, INTSXP, REALSXP, STRSXP, VECSXP, RAWSXP = (
+    _lib.NILSXP,
+    _lib.LGLSXP,
+    _lib.INTSXP,
+    _lib.REALSXP,
+    _lib.STRSXP,
+    _lib.VECSXP,
+    _lib.RAWSXP,
+)
+
+
+class FrameCall:
+    """caller(values, names, rows, more, timeout) for a seldon_frame_caller(fun, object): the
+    call made once and kept from the garbage collector; a request's arguments put in its place
+    for the call and taken out after it."""
+
+    def __init__(self, caller: Any):
+        self._call = _lib.Rf_lang6(cdata(caller), *([_lib.R_NilValue] * 5))
+        _lib.R_PreserveObject(self._call)
+        cells, cell = [], self._call
+        for _ in range(5):
+            cell = _lib.CDR(cell)
+            cells.append(cell)
+        self._cells = cells
+        self._failed = _ffi.new("int *")
+
+    def __del__(self) -> None:
+        _lib.R_ReleaseObject(self._call)
+
+    def __call__(self, values: np.ndarray, names: Any, rows: Any, more: Any, timeout: Any) -> Any:
+        """What the call answered, read; the arguments other than values as rpy2 objects
+        (more may be None). RuntimeError if R's evaluation itself failed (seldon_invoke
+        catches the model's errors: this is R out of memory or its stack exhausted)."""
+        with openrlib.rlock:
+            vector = _lib.Rf_protect(_lib.Rf_allocVector(REALSXP, values.size))
+            _ffi.memmove(_lib.REAL(vector), _ffi.from_buffer(values), values.nbytes)  # values is never empty
+            arguments = (vector, cdata(names), cdata(rows), _lib.R_NilValue if more is None else cdata(more))
+            for cell, argument in zip(self._cells, (*arguments, cdata(timeout)), strict=True):
+                _lib.SETCAR(cell, argument)
+            try:
+                answer = _lib.Rf_protect(_lib.R_tryEval(self._call, _lib.R_GlobalEnv, self._failed))
+                try:
+                    if self._failed[0]:
+                        raise RuntimeError(_error_message())
+                    return read(answer)
+                finally:
+                    _lib.Rf_unprotect(1)
+            finally:
+                for cell in self._cells:
+                    _lib.SETCAR(cell, _lib.R_NilValue)
+                _lib.Rf_unprotect(1)
+
+
+def _error_message() -> str:
+    import rpy2.rinterface as ri
+
+    return str(ri.baseenv["geterrmessage"]()[0]).strip()
+
+
+def cdata(value: Any) -> Any:
+    """The SEXP of an rpy2 object."""
+    return value.__sexp__._cdata
+
+
+def type_of(sexp: Any) -> int:
+    return sexp.sxpinfo.type
+
+
+def element(sexp: Any, index: int) -> Any:
+    """A list's element, as a SEXP."""
+    return _lib.VECTOR_ELT(sexp, index)
+
+
+def length(sexp: Any) -> int:
+    return _lib.Rf_xlength(sexp)
+
+
+def read(sexp: Any) -> Any:
+    """NULL as None, a double or integer vector as float64 or int64, a logical one as bool
+    (seldon_plain made one with NA double), character as a list of str (NA as None), raw as
+    bytes, a list as a list of what its elements read as."""
+    kind = type_of(sexp)
+    if kind == NILSXP:
+        return None
+    length = _lib.Rf_xlength(sexp)
+    if kind == REALSXP:
+        return _numbers(_lib.REAL, sexp, length, np.float64).copy()
+    if kind == INTSXP:
+        return _numbers(_lib.INTEGER, sexp, length, np.int32).astype(np.int64)
+    if kind == LGLSXP:
+        return _numbers(_lib.LOGICAL, sexp, length, np.int32).astype(bool)
+    if kind == STRSXP:
+        return strings(sexp)
+    if kind == RAWSXP:
+        return bytes(_ffi.buffer(_lib.RAW(sexp), length)) if length else b""
+    if kind == VECSXP:
+        return [read(_lib.VECTOR_ELT(sexp, i)) for i in range(length)]
+    raise TypeError(f"an R value of SEXP type {kind} has no reading here")
+
+
+def strings(sexp: Any) -> list[str | None]:
+    na = _lib.R_NaString
+    texts: list[str | None] = []
+    for i in range(_lib.Rf_xlength(sexp)):
+        item = _lib.STRING_ELT(sexp, i)
+        # in UTF-8, as rpy2 reads them: R hands back a string already in UTF-8 (or ASCII) as it is
+        texts.append(None if item == na else _ffi.string(_lib.Rf_translateCharUTF8(item)).decode("utf-8"))
+    return texts
+
+
+def _numbers(pointer: Any, sexp: Any, length: int, dtype: type) -> np.ndarray:
+    if length == 0:  # an empty vector's data pointer is not one to read from
+        return np.empty(0, dtype=dtype)
+    size = np.dtype(dtype).itemsize
+    return np.frombuffer(_ffi.buffer(pointer(sexp), length * size), dtype=dtype)
