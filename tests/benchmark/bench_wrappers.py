@@ -26,7 +26,8 @@ the Seldon protocol on the same server, and its REST with a [1, 4] and a [64, 25
 sent as JSON and as the binary tensor extension (answered in kind). A row with OpenTelemetry
 tracing on (every request sampled, exported over OTLP/HTTP to a local OpenTelemetry Collector on
 the load's CPU) shows what tracing costs; with --baseline REF, the wrapper and its gRPC front as
-they were at git REF are measured in the same run (a before/after of a change). Writes
+they were at git REF are measured in the same run (a before/after of a change), and so is the R
+image's identity with its R bridge (seldon_serve_r) as it was at REF mounted over its own. Writes
 reports/benchmark.md.
 """
 
@@ -405,8 +406,7 @@ def running_collector() -> Iterator[str]:
 def baseline_wrapper(ref: str) -> Path:
     """The python wrapper as it was at git `ref`, in a venv of its own with the very versions of
     its dependencies this venv has: its seldon-core-microservice."""
-    revision = ["git", "-C", str(ROOT), "rev-parse", "--short", f"{ref}^{{commit}}"]
-    sha = subprocess.run(revision, check=True, capture_output=True, text=True).stdout.strip()
+    sha = short_sha(ref)
     venv = tools.TOOLS_DIR / f"bench-baseline-{sha}"
     executable = venv / "bin" / "seldon-core-microservice"
     if executable.exists():
@@ -433,16 +433,34 @@ def baseline_wrapper(ref: str) -> Path:
 
 def baseline_front(ref: str) -> Path:
     """The gRPC front as it was at git `ref` (the link to the workers is the pair's own protocol)."""
-    revision = ["git", "-C", str(ROOT), "rev-parse", "--short", f"{ref}^{{commit}}"]
-    sha = subprocess.run(revision, check=True, capture_output=True, text=True).stdout.strip()
+    sha = short_sha(ref)
     with tempfile.TemporaryDirectory(prefix="bench-baseline-front-") as folder:
-        archive = ["git", "-C", str(ROOT), "archive", sha, "wrappers/grpc-front"]
-        subprocess.run(
-            ["tar", "-x", "-C", folder], input=subprocess.run(archive, check=True, capture_output=True).stdout
-        )
+        extract(sha, "wrappers/grpc-front", folder)
         return tools.build_grpc_front(
             Path(folder) / "wrappers" / "grpc-front", output=tools.TOOLS_DIR / f"bench-baseline-{sha}" / "grpc-front"
         )
+
+
+def baseline_r_package(ref: str) -> Path:
+    """seldon_serve_r (the R bridge, seldon.R with it) as it was at git `ref`: mounted over the R
+    image's own, the same container measures the bridge before and after, all else equal."""
+    sha = short_sha(ref)
+    folder = tools.TOOLS_DIR / f"bench-baseline-{sha}" / "r"
+    if not folder.exists():
+        extract(sha, "wrappers/r/seldon_serve_r", folder)
+    return folder / "wrappers" / "r" / "seldon_serve_r"
+
+
+def short_sha(ref: str) -> str:
+    revision = ["git", "-C", str(ROOT), "rev-parse", "--short", f"{ref}^{{commit}}"]
+    return subprocess.run(revision, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def extract(sha: str, path: str, folder: str | Path) -> None:
+    """`path` of the tree at `sha` under `folder`."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", sha, path], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
 
 
 def request_path_us(executables: dict[str, Path], rounds: int = 3) -> dict[str, list[float]]:
@@ -531,6 +549,25 @@ def every_family_image(cfg: config.Config, families: list[str] | None = None) ->
     return images
 
 
+def with_baseline_r_bridge(images: dict[str, str], ref: str) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """images, with the R image once more right after itself, its R bridge as it was at `ref`."""
+    bridge = baseline_r_package(ref)
+    extended: dict[str, str] = {}
+    docker_args: dict[str, tuple[str, ...]] = {}
+    for name, image in images.items():
+        extended[name] = image
+        if name.startswith("r "):
+            installed = subprocess.run(
+                ["docker", "run", "--rm", "--entrypoint", "python", image, "-c",
+                 "import os, seldon_serve_r; print(os.path.dirname(seldon_serve_r.__file__))"],
+                check=True, capture_output=True, text=True,
+            ).stdout.strip()  # fmt: skip
+            baseline = f"{name}, seldon_serve_r at {ref}"
+            extended[baseline] = image
+            docker_args[baseline] = ("-v", f"{bridge}:{installed}:ro")
+    return extended, docker_args
+
+
 def write_report(name: str, text: str) -> None:
     out = ROOT / "reports" / name
     out.parent.mkdir(exist_ok=True)
@@ -539,14 +576,20 @@ def write_report(name: str, text: str) -> None:
 
 
 def start_container(
-    image: str, http: int, grpc: int, metrics: int, env: dict[str, str] | None = None, request: dict[str, Any] = BODY
+    image: str,
+    http: int,
+    grpc: int,
+    metrics: int,
+    env: dict[str, str] | None = None,
+    request: dict[str, Any] = BODY,
+    docker_args: tuple[str, ...] = (),
 ) -> tuple[str, float]:
     """The model image on the host's network (no port proxy in the way), pinned like the host runs;
     and the seconds from `docker run` to its first answer."""
     ports = {"HTTP": http, "GRPC": grpc, "METRICS": metrics}
     settings = [f"-ePREDICTIVE_UNIT_{name}_SERVICE_PORT={port}" for name, port in ports.items()]
     settings += [f"-e{name}={value}" for name, value in (env or {}).items()]
-    command = ["docker", "run", "-d", "--rm", "--network", "host", "--cpuset-cpus", SERVER_CPU, *settings]
+    command = ["docker", "run", "-d", "--rm", "--network", "host", "--cpuset-cpus", SERVER_CPU, *settings, *docker_args]
     started = time.monotonic()
     container = subprocess.run(
         [*command, "-eGUNICORN_WORKERS=1", "-eLOG_LEVEL=WARNING", image], check=True, capture_output=True, text=True
@@ -574,14 +617,19 @@ def measure_v2_tensors(name: str, http: int, args: Any, server: ServerCpu) -> li
     ]
 
 
-def measure_images(images: dict[str, str], args: Any, ports: int, startup: dict[str, float]) -> list[Result]:
+def measure_images(
+    images: dict[str, str], args: Any, ports: int, startup: dict[str, float], docker_args: dict[str, tuple[str, ...]]
+) -> list[Result]:
     """Each image serving both protocols: the Seldon protocol's and the Open Inference Protocol's
-    REST and gRPC, measured one after the other against the same container."""
+    REST and gRPC, measured one after the other against the same container (run with
+    docker_args[name], when given)."""
     results = []
     env = {"PROTOCOL": "both", "MODEL_METADATA": json.dumps({"name": V2_MODEL})}
     for offset, (name, image) in enumerate(images.items()):
         http = ports + 10 * offset
-        container, startup[name] = start_container(image, http, http + 1, http + 2, env=env)
+        container, startup[name] = start_container(
+            image, http, http + 1, http + 2, env=env, docker_args=docker_args.get(name, ())
+        )
         server = container_cpu(container)
         try:
             results.append(Result(name, "REST", *wrk(http, args.seconds, server=server)))
@@ -631,7 +679,9 @@ def main() -> int:
         "--seconds", type=int, default=10, help=f"measured seconds per run (after {WARM_UP} of warm-up)"
     )
     parser.add_argument("--no-images", action="store_true", help="skip the families' model images (needs Docker)")
-    parser.add_argument("--baseline", metavar="REF", help="also measure the python wrapper as it was at git REF")
+    parser.add_argument(
+        "--baseline", metavar="REF", help="also measure the python wrapper and the R bridge as they were at git REF"
+    )
     args = parser.parse_args()
     if (os.cpu_count() or 1) < 2:
         raise SystemExit("the benchmark pins server and load generator to different CPUs: it needs 2")
@@ -664,7 +714,10 @@ def main() -> int:
     results += measure_mlserver(cfg.tools["mlserver"], 19230, args)
     startup: dict[str, float] = {}
     if not args.no_images:
-        results += measure_images(family_images(cfg), args, 19300, startup)
+        images, docker_args = family_images(cfg), {}
+        if args.baseline:
+            images, docker_args = with_baseline_r_bridge(images, args.baseline)
+        results += measure_images(images, args, 19300, startup, docker_args)
     report = table(results, seldon_version)
     if args.baseline:
         report += "\n\n" + request_path_table(request_path_us({"this tree": ours, args.baseline: before}))
