@@ -140,7 +140,7 @@ def test_incremental_build_installs_from_the_saved_cache_even_offline(cell, buil
         # No network for the incremental build: only the saved cache can serve it.
         warm = s2i_build(sample, builder_image, image, "--incremental", "--network", "none", *chosen)
         assert warm.returncode == 0, warm.output
-        assert "Unpacking the previous build's artifacts" in warm.output  # they came zstd-compressed
+        assert "Unpacking the previous build's artifacts" in warm.output  # they came packed (zstd, base64)
         assert f"Restoring {cache} of the previous build" in warm.output
         assert installed in warm.output
         assert "Downloading" not in warm.output
