@@ -166,6 +166,7 @@ def test_a_maven_dependency_is_downloaded_once_then_reused_incrementally(
     assert re.search(r"Downloading .*libsndfile1=", cold.output), cold.output
     warm = s2i_build(source, builder_image, image, "--incremental", "--network", "none", *library)
     assert warm.returncode == 0, warm.output
+    assert "Unpacking the previous build's artifacts" in warm.output  # packed (zstd, base64)
     assert "Restoring the Maven repository of the previous build" in warm.output
     assert "DEBIAN_PACKAGES: every package is already unpacked" in warm.output
     library_path = docker_client.containers.run(

@@ -43,6 +43,7 @@ def test_iris_model_builds_from_debian_packages_and_install_r_then_incrementally
         assert "Installing package into" in cold.output  # install.R built irisfeatures
         warm = s2i_build(sample, builder_image, image, "--incremental")
         assert warm.returncode == 0, warm.output
+        assert "Unpacking the previous build's artifacts" in warm.output  # packed (zstd, base64)
         assert "Restoring the R packages of the previous build" in warm.output
         assert "R_DEBIAN_PACKAGES: every package is already unpacked" in warm.output
         assert "Downloading" not in warm.output and "Installing package into" not in warm.output
