@@ -54,11 +54,11 @@ class FrameCall:
         catches the model's errors: this is R out of memory or its stack exhausted)."""
         with openrlib.rlock:
             vector = _lib.Rf_protect(_lib.Rf_allocVector(REALSXP, values.size))
-            _ffi.memmove(_lib.REAL(vector), _ffi.from_buffer(values), values.nbytes)  # values is never empty
-            arguments = (vector, cdata(names), cdata(rows), _lib.R_NilValue if more is None else cdata(more))
-            for cell, argument in zip(self._cells, (*arguments, cdata(timeout)), strict=True):
-                _lib.SETCAR(cell, argument)
             try:
+                _ffi.memmove(_lib.REAL(vector), _ffi.from_buffer(values), values.nbytes)  # never empty
+                arguments = (vector, cdata(names), cdata(rows), _lib.R_NilValue if more is None else cdata(more))
+                for cell, argument in zip(self._cells, (*arguments, cdata(timeout)), strict=True):
+                    _lib.SETCAR(cell, argument)
                 answer = _lib.Rf_protect(_lib.R_tryEval(self._call, _lib.R_GlobalEnv, self._failed))
                 try:
                     if self._failed[0]:
@@ -67,7 +67,7 @@ class FrameCall:
                 finally:
                     _lib.Rf_unprotect(1)
             finally:
-                for cell in self._cells:
+                for cell in self._cells:  # the request's values are garbage once it is answered
                     _lib.SETCAR(cell, _lib.R_NilValue)
                 _lib.Rf_unprotect(1)
 
