@@ -39,7 +39,7 @@ help: ## show this help
 	@echo "  by apt, pip, Maven and the wrapper alike. REGISTRY/NAMESPACE default to versions.yaml's."
 	@echo "  JOBS=2 images build at once; TEST_JOBS=3 test processes run side by side (0: one process)."
 	@echo "  One cell of the matrix: make test FAMILY=python VERSION=3.11; one file: PYTEST_ARGS=tests/contract/test_model.py"
-	@echo "  make bench BASELINE=<git ref> also measures the python wrapper as it was at that commit (before/after)."
+	@echo "  make bench BASELINE=<git ref> also measures the python wrapper and the R bridge as they were at that commit (before/after)."
 	@echo
 	@echo "  A data scientist then runs: s2i build ./src <a builder image from 'make list'> my-model"
 	@echo "  (MyModel.py for python, MyModel.R for r, MyModel.java / a Maven project / an H2O MOJO for java)."
