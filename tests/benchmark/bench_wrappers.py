@@ -617,6 +617,10 @@ def measure_v2_tensors(name: str, http: int, args: Any, server: ServerCpu) -> li
     ]
 
 
+# What each image is measured in, one after the other against the same container.
+IMAGE_PROTOCOLS = ("REST", "gRPC", "v2 REST", "v2 gRPC")
+
+
 def measure_images(
     images: dict[str, str], args: Any, ports: int, startup: dict[str, float], docker_args: dict[str, tuple[str, ...]]
 ) -> list[Result]:
@@ -632,11 +636,7 @@ def measure_images(
         )
         server = container_cpu(container)
         try:
-            results.append(Result(name, "REST", *wrk(http, args.seconds, server=server)))
-            results.append(Result(name, "gRPC", *grpc_load(args.grpcload, http + 1, args.seconds, server=server)))
-            results.append(Result(name, "v2 REST", *wrk(http, args.seconds, V2_BODY, path=V2_PATH, server=server)))
-            v2_grpc = grpc_load(args.grpcload, http + 1, args.seconds, V2_CALL, server=server)
-            results.append(Result(name, "v2 gRPC", *v2_grpc))
+            results += [load(name, protocol, http, args, server) for protocol in IMAGE_PROTOCOLS]
             results += measure_v2_tensors(name, http, args, server)
         finally:
             subprocess.run(["docker", "rm", "-f", container], check=False, capture_output=True)
