@@ -52,6 +52,11 @@ final class ContentCoding {
     }
   }
 
+  /** Whether a body in this Content-Encoding is compressed; a 415 for a coding not supported. */
+  static boolean compressed(String contentEncoding) {
+    return requestCoding(contentEncoding) != null;
+  }
+
   /** "gzip" or "deflate" for a compressed body, null for identity; a 415 for anything else. */
   private static String requestCoding(String contentEncoding) {
     String name = contentEncoding == null ? "" : contentEncoding.strip().toLowerCase(Locale.ROOT);

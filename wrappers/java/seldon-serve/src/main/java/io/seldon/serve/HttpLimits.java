@@ -24,21 +24,4 @@ record HttpLimits(int keepaliveSeconds, int maxConnections, int maxUrlBytes, int
     }
     return value;
   }
-
-  /**
-   * Tell the JDK's HTTP server, which reads these once, when its first server is made (so before
-   * any): its idle timeout is ours, and its own header caps lie above ours, so that a request
-   * over ours is read and answered 414 or 431 rather than dropped unanswered by the JDK.
-   */
-  void applyToJdk() {
-    // 0 is "never": the JDK takes no 0, so a year. Its idle sweep runs every clockTick ms.
-    long idleSeconds = keepaliveSeconds > 0 ? keepaliveSeconds : 365L * 24 * 3600;
-    System.setProperty("sun.net.httpserver.idleInterval", Long.toString(idleSeconds));
-    System.setProperty("sun.net.httpserver.clockTick", Long.toString(Math.min(1000, idleSeconds * 250)));
-    // The JDK counts 32 bytes a header line beside its name and value; a line is at least 2 of ours.
-    long headerLines = Math.max(200, maxHeaderBytes / 2L + 1);
-    System.setProperty("sun.net.httpserver.maxReqHeaders", Long.toString(Math.min(Integer.MAX_VALUE, headerLines)));
-    long headerBytes = (long) maxHeaderBytes + 32 * headerLines + maxUrlBytes + 1024;
-    System.setProperty("sun.net.httpserver.maxReqHeaderSize", Long.toString(Math.min(Integer.MAX_VALUE, headerBytes)));
-  }
 }

@@ -15,8 +15,8 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    // The JDK's HTTP server writes headers and body apart: with Nagle's algorithm on, each
-    // keep-alive answer then waits for the client's delayed ACK (40 ms).
+    // The metrics port's JDK HTTP server writes headers and body apart: with Nagle's algorithm
+    // on, each keep-alive answer then waits for the client's delayed ACK (40 ms).
     System.setProperty("sun.net.httpserver.nodelay", "true");
     // Before the settings are read, so that one that stops start-up is reported in the log's format.
     Log.setFormat(System.getenv().getOrDefault("LOG_FORMAT", "").strip().equalsIgnoreCase("json") ? "json" : "text");
@@ -31,7 +31,6 @@ public final class Main {
   private static void serve(Settings settings) throws StartupException, IOException {
     Log.setLevel(settings.logLevel());
     Log.setFormat(settings.logFormat());
-    settings.httpLimits().applyToJdk(); // before the first JDK HTTP server (metrics or REST) is made
     long started = System.nanoTime();
     Class<? extends PredictionService> cls = ModelLoader.find(settings.modelName());
     PredictionService model = loaded(cls, settings);

@@ -1,13 +1,30 @@
 package io.seldon.serve;
 
 import com.google.gson.JsonElement;
-import com.sun.net.httpserver.Headers;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.seldon.protos.PredictionProtos.SeldonMessage;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -15,39 +32,37 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * The REST side, on the JDK's own HTTP server (no framework: it starts in milliseconds and
- * adds nothing to the image). Every verb takes its SeldonMessage as a JSON body, a json= form
- * field, ?json= on a GET, or a multipart upload. On every path a body may come compressed, and
- * an answer goes compressed when the client asks (ContentCoding).
+ * The REST side, on Netty's HTTP/1.1 codec: one event loop reads and writes every connection
+ * (RestConnection), and a pool of SERVER_THREADS threads computes the answers, so a slow model
+ * never holds up another connection's reading or a liveness probe. Every verb takes its
+ * SeldonMessage as a JSON body, a json= form field, ?json= on a GET, or a multipart upload. On
+ * every path a body may come compressed, and an answer goes compressed when the client asks
+ * (ContentCoding).
  */
-final class RestServer {
+final class RestServer implements RestConnection.Server {
   private static final String JSON = RestProtocol.JSON;
 
   private final Microservice service; // null when the Seldon protocol is not served
   private final RestProtocol other; // the Open Inference Protocol's /v2, or null when it is not served
-  private final HttpServer server;
-  private final ExecutorService executor;
-  private final ExecutorService refusals; // answers 503 to requests past HttpLimits.maxConnections
+  private final EventLoopGroup loop; // reads and writes every connection
+  private final Channel listening;
+  private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final ExecutorService executor; // computes the answers
   private final Map<String, Route> routes = new HashMap<>();
   private final int maxBodyBytes; // a larger body is answered 413 (REST_MAX_BODY_BYTES)
   private final int compressMinBytes; // a smaller answer is not compressed (REST_COMPRESS_MIN_BYTES; 0: none is)
   private final HttpLimits limits;
   private final boolean accessLog; // ACCESS_LOG: a line per request
-  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger inFlight = new AtomicInteger(); // read whole, until its answer is written
   private final AtomicInteger admitted = new AtomicInteger(); // waiting for a thread, or in progress until answered
   private volatile boolean closing;
-
-  /** Set on a refusal thread while it runs an exchange: that request is answered 503. */
-  private static final ThreadLocal<Boolean> REFUSING = ThreadLocal.withInitial(() -> false);
-
-  /** Set on a serving thread while its exchange still holds a place under HttpLimits.maxConnections. */
-  private static final ThreadLocal<Boolean> HOLDS_PLACE = ThreadLocal.withInitial(() -> false);
 
   private record Route(Kind kind, Function<Incoming, Reply> handler) {}
 
@@ -82,55 +97,90 @@ final class RestServer {
     // Built on first use: a model that is never asked for its contract never parses it.
     Supplier<String> contract = memoized(() -> OpenApi.document(service != null, other != null));
     add(Kind.DOCUMENT, in -> Reply.ok(contract.get()), OpenApi.PATH);
-    server = HttpServer.create(new InetSocketAddress(host, port), 2048);
     executor = Executors.newFixedThreadPool(threads, Threads.named("rest"));
-    refusals = Executors.newFixedThreadPool(2, Threads.named("rest-refusal"));
-    server.setExecutor(this::admit);
-    server.createContext("/", this::handle);
+    loop = new MultiThreadIoEventLoopGroup(1, Threads.named("rest-io"), NioIoHandler.newFactory());
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(loop)
+        .channel(NioServerSocketChannel.class)
+        .option(ChannelOption.SO_BACKLOG, 2048)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel channel) {
+            connections.add(channel);
+            ChannelPipeline pipeline = channel.pipeline();
+            if (limits.keepaliveSeconds() > 0) {
+              pipeline.addLast(new IdleStateHandler(0, 0, limits.keepaliveSeconds()));
+            }
+            pipeline.addLast(new HttpServerCodec(decoderLimits(limits)));
+            pipeline.addLast(new HttpServerExpectContinueHandler()); // curl waits for it on larger bodies
+            pipeline.addLast(new RestConnection(RestServer.this, maxBodyBytes));
+          }
+        });
+    ChannelFuture bound = bootstrap.bind(new InetSocketAddress(host, port)).awaitUninterruptibly();
+    if (!bound.isSuccess()) {
+      executor.shutdown();
+      loop.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+      throw new IOException("REST port " + port + ": " + bound.cause().getMessage(), bound.cause());
+    }
+    listening = bound.channel();
   }
 
   /**
-   * The JDK hands each request (as a task that reads and answers it) here: up to
-   * maxConnections wait for a thread, the rest are answered 503 by the refusal threads at once
-   * rather than queued without bound.
+   * The decoder's own caps lie above ours (HttpLimits), so that a request over ours is read and
+   * answered 414 or 431 in the path's protocol, rather than cut short by the decoder. A header
+   * line is its name and value (what ours counts) and at most four bytes more (": ", CRLF).
    */
-  private void admit(Runnable exchange) {
-    // In flight from here, not from handle(): shutdown must not stop the server between the two,
-    // while a thread is about to answer (its answer would be cut after the headers).
+  private static HttpDecoderConfig decoderLimits(HttpLimits limits) {
+    return new HttpDecoderConfig()
+        .setMaxInitialLineLength((int) Math.min(Integer.MAX_VALUE, limits.maxUrlBytes() + 4096L))
+        .setMaxHeaderSize((int) Math.min(Integer.MAX_VALUE, 5L * limits.maxHeaderBytes() + 4096L));
+  }
+
+  /**
+   * A request read whole, on the event loop: refused at once when over a limit (HttpLimits), or
+   * past maxConnections requests waiting for a thread or in progress; otherwise answered by a
+   * pool thread.
+   */
+  @Override
+  public void serve(RestRequest request, RestConnection connection) {
+    long started = System.nanoTime();
     inFlight.incrementAndGet();
-    if (admitted.incrementAndGet() > limits.maxConnections()) {
+    Answer refusal = refusal(request);
+    if (refusal == null && admitted.incrementAndGet() > limits.maxConnections()) {
       admitted.decrementAndGet();
-      refusals.execute(() -> {
-        REFUSING.set(true);
-        try {
-          exchange.run();
-        } finally {
-          REFUSING.remove();
-          inFlight.decrementAndGet();
-        }
-      });
+      // Worded as the python family's: each request in progress or waiting holds a connection.
+      refusal = refused(request.rawPath(), 503,
+          "over " + limits.maxConnections() + " connections at once (HTTP_MAX_CONNECTIONS): try again");
+    }
+    if (refusal != null) {
+      send(request, connection, refusal, true, started);
       return;
     }
-    executor.execute(() -> {
-      HOLDS_PLACE.set(true);
-      try {
-        exchange.run();
-      } finally {
-        freePlace();
-        inFlight.decrementAndGet();
-      }
-    });
+    try {
+      executor.execute(() -> {
+        Answer answer;
+        try {
+          answer = Tracing.on() ? tracedAnswer(request) : answer(request);
+        } finally {
+          // Given up as the answer goes out: a client that has read it (and opens its next
+          // connection) must find the place free.
+          admitted.decrementAndGet();
+        }
+        send(request, connection, encoded(request, answer), closing || !request.keepAlive(), started);
+      });
+    } catch (RejectedExecutionException e) { // shut down between the read and now
+      admitted.decrementAndGet();
+      send(request, connection, refused(request.rawPath(), 503, "the server is stopping"), true, started);
+    }
   }
 
-  /**
-   * Gives up this thread's place under the cap, once. Called as the answer is about to be sent:
-   * a client that has read its answer (and, say, opens its next connection) must find the place
-   * free, and the JDK closes the exchange only a moment after the last byte went out.
-   */
-  private void freePlace() {
-    if (HOLDS_PLACE.get()) {
-      HOLDS_PLACE.set(false);
-      admitted.decrementAndGet();
+  private void send(RestRequest request, RestConnection connection, Answer answer, boolean close, long started) {
+    connection.answer(request, answer, close, inFlight::decrementAndGet);
+    if (accessLog) {
+      boolean head = request.method().equals("HEAD");
+      AccessLog.rest(request.method(), request.target(), answer.status, head ? 0 : answer.body.length, started,
+          request.header("Seldon-Puid"));
     }
   }
 
@@ -198,101 +248,59 @@ final class RestServer {
   }
 
   void start() {
-    server.start();
+    // Bound (and so listening) since construction: a port already taken fails Main's start-up.
   }
 
   /** The port it listens on (the one it was given, or the one picked for port 0). */
   int port() {
-    return server.getAddress().getPort();
+    return ((InetSocketAddress) listening.localAddress()).getPort();
   }
 
   /** Stop taking connections once the requests in progress are answered (or `grace` is over). */
   void shutdown(long graceMillis) throws InterruptedException {
-    closing = true;
+    closing = true; // answers from now on say Connection: close
     long deadline = System.currentTimeMillis() + graceMillis;
     while (inFlight.get() > 0 && System.currentTimeMillis() < deadline) {
       Thread.sleep(20);
     }
-    // stop(0): on JDK 17 and 21, stop(n) waits all n seconds even when nothing is in progress.
-    server.stop(0);
+    listening.close().awaitUninterruptibly();
+    connections.close().awaitUninterruptibly();
+    loop.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
     executor.shutdown();
-    refusals.shutdown();
     executor.awaitTermination(1, TimeUnit.SECONDS);
   }
 
-  private void handle(HttpExchange exchange) throws IOException {
-    long started = System.nanoTime();
-    try {
-      Answer refusal = refusal(exchange);
-      if (refusal != null) {
-        drain(exchange); // a body left unread would reset the connection, and the answer with it
-      }
-      Answer answer = refusal != null ? refusal : Tracing.on() ? tracedAnswer(exchange) : answer(exchange);
-      if (closing || refusal != null) {
-        exchange.getResponseHeaders().set("Connection", "close");
-      }
-      freePlace();
-      int sent = send(exchange, answer);
-      if (accessLog) {
-        AccessLog.rest(exchange.getRequestMethod(), exchange.getRequestURI().toString(), answer.status, sent,
-            started, exchange.getRequestHeaders().getFirst("Seldon-Puid"));
-      }
-    } finally {
-      exchange.close();
+  /** The answer to a request this server will not serve (HttpLimits, or one it cannot read), or null to serve it. */
+  private Answer refusal(RestRequest request) {
+    if (request.malformed() != null) {
+      return malformed(request);
     }
-  }
-
-  /**
-   * Sends the answer, compressed when the client's Accept-Encoding asks and it is at least
-   * compressMinBytes; HEAD gets the headers GET would. Answers the body's bytes sent.
-   */
-  private int send(HttpExchange exchange, Answer answer) throws IOException {
-    byte[] body = answer.body;
-    Headers headers = exchange.getResponseHeaders();
-    String coding = compressMinBytes > 0 && body.length >= compressMinBytes
-        ? ContentCoding.accepted(exchange.getRequestHeaders().getFirst("Accept-Encoding")) : null;
-    if (coding != null) {
-      body = ContentCoding.compress(body, coding);
-      headers.set("Content-Encoding", coding);
-      headers.set("Vary", "Accept-Encoding");
-    }
-    headers.set("Content-Type", answer.contentType);
-    answer.headers.forEach(headers::set);
-    if (exchange.getRequestMethod().equals("HEAD")) {
-      // The JDK sends no Content-Length for a HEAD answer (and warns when given one): set by hand.
-      headers.set("Content-Length", Integer.toString(body.length));
-      exchange.sendResponseHeaders(answer.status, -1);
-      return 0;
-    }
-    exchange.sendResponseHeaders(answer.status, body.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(body);
-    }
-    return body.length;
-  }
-
-  /** The answer to a request this server will not serve (HttpLimits), or null to serve it. */
-  private Answer refusal(HttpExchange exchange) {
-    String path = exchange.getRequestURI().getRawPath();
-    if (REFUSING.get()) {
-      // Worded as the python family's: each request in progress or waiting holds a connection.
-      return refused(path, 503,
-          "over " + limits.maxConnections() + " connections at once (HTTP_MAX_CONNECTIONS): try again");
-    }
-    if (exchange.getRequestURI().toString().length() > limits.maxUrlBytes()) {
+    String path = request.rawPath();
+    if (request.target().length() > limits.maxUrlBytes()) {
       return refused(path, 414, "request target over " + limits.maxUrlBytes() + " bytes (HTTP_MAX_URL_BYTES)");
     }
     long headerBytes = 0;
-    for (Map.Entry<String, java.util.List<String>> header : exchange.getRequestHeaders().entrySet()) {
-      for (String value : header.getValue()) {
-        headerBytes += header.getKey().length() + value.length();
-      }
+    for (Map.Entry<String, String> header : request.headers()) {
+      headerBytes += header.getKey().length() + header.getValue().length();
     }
     if (headerBytes > limits.maxHeaderBytes()) {
       return refused(path, 431,
           "request header lines over " + limits.maxHeaderBytes() + " bytes (HTTP_MAX_HEADER_BYTES)");
     }
     return null;
+  }
+
+  /** The decoder's own caps (far above ours) or a request that is not HTTP. */
+  private Answer malformed(RestRequest request) {
+    Throwable cause = request.malformed();
+    if (cause instanceof TooLongHttpLineException) {
+      return refused("/", 414, "request target over " + limits.maxUrlBytes() + " bytes (HTTP_MAX_URL_BYTES)");
+    }
+    if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException) {
+      return refused("/", 431,
+          "request header lines over " + limits.maxHeaderBytes() + " bytes (HTTP_MAX_HEADER_BYTES)");
+    }
+    return refused(request.rawPath(), 400, "malformed HTTP request: " + cause.getMessage());
   }
 
   /** A refusal worded as the path's protocol words errors. */
@@ -304,7 +312,7 @@ final class RestServer {
   }
 
   /** What the server sends: status, content type, body, and headers of the answer's own (a 405's Allow). */
-  private record Answer(int status, String contentType, byte[] body, Map<String, String> headers) {
+  record Answer(int status, String contentType, byte[] body, Map<String, String> headers) {
     Answer(int status, String contentType, String body) {
       this(status, contentType, body.getBytes(StandardCharsets.UTF_8), Map.of());
     }
@@ -314,42 +322,49 @@ final class RestServer {
     }
   }
 
+  /**
+   * The answer compressed when the client's Accept-Encoding asks and it is at least
+   * compressMinBytes (HEAD gets the headers GET would).
+   */
+  private Answer encoded(RestRequest request, Answer answer) {
+    String coding = compressMinBytes > 0 && answer.body.length >= compressMinBytes
+        ? ContentCoding.accepted(request.header("Accept-Encoding")) : null;
+    if (coding == null) {
+      return answer;
+    }
+    Map<String, String> headers = new HashMap<>(answer.headers);
+    headers.put("Content-Encoding", coding);
+    headers.put("Vary", "Accept-Encoding");
+    return new Answer(answer.status, answer.contentType, ContentCoding.compress(answer.body, coding), headers);
+  }
+
   /** The answer, in a server span continuing the caller's trace. */
-  private Answer tracedAnswer(HttpExchange exchange) {
-    try (Tracing.RestSpan span = Tracing.rest(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
-        exchange.getRequestHeaders())) {
-      Answer answer = answer(exchange);
+  private Answer tracedAnswer(RestRequest request) {
+    try (Tracing.RestSpan span = Tracing.rest(request.method(), request.rawPath(), request.headers())) {
+      Answer answer = answer(request);
       span.answered(answer.status, answer.body);
       return answer;
     }
   }
 
-  private Answer answer(HttpExchange exchange) {
-    String path = exchange.getRequestURI().getRawPath();
+  private Answer answer(RestRequest request) {
+    String path = request.rawPath();
     if (path.length() > 1 && path.endsWith("/")) {
       path = path.substring(0, path.length() - 1);
     }
     if (other != null && other.serves(path)) {
-      RestProtocol.Reply reply = other.reply(exchange.getRequestMethod(), path, request(exchange));
-      drain(exchange);
-      return Answer.of(reply);
+      return Answer.of(other.reply(request.method(), path, protocolRequest(request)));
     }
     Route route = routes.get(path);
     try {
       if (route == null) {
-        drain(exchange);
         throw SeldonException.badData("no endpoint " + path).withStatus(404);
       }
-      checkMethod(exchange, route.kind);
-      if (route.kind != Kind.BODY) {
-        drain(exchange);
-      }
-      Reply reply = route.handler.apply(new Incoming(() -> body(exchange),
-          exchange.getRequestHeaders().getFirst("Seldon-Puid")));
+      checkMethod(request.method(), route.kind);
+      Reply reply = route.handler.apply(new Incoming(() -> body(request), request.header("Seldon-Puid")));
       String contentType = route.kind == Kind.PING ? "text/plain; charset=utf-8" : JSON;
       return new Answer(reply.status(), contentType, reply.body());
     } catch (SeldonException.MethodNotAllowed e) {
-      drain(exchange);
       byte[] body = JsonOut.error(e.getMessage(), e.reason()).getBytes(StandardCharsets.UTF_8);
       return new Answer(e.status(), JSON, body, Map.of("Allow", e.allow()));
     } catch (SeldonException e) {
@@ -364,8 +379,8 @@ final class RestServer {
    * The methods the OpenAPI document declares: a verb by POST or GET ?json=, the rest by GET; HEAD
    * wherever GET is (answered without the body), as Flask answers it for Seldon.
    */
-  private static void checkMethod(HttpExchange exchange, Kind kind) {
-    String method = exchange.getRequestMethod().equals("HEAD") ? "GET" : exchange.getRequestMethod();
+  private static void checkMethod(String asked, Kind kind) {
+    String method = asked.equals("HEAD") ? "GET" : asked;
     if (kind == Kind.BODY && !method.equals("POST") && !method.equals("GET")) {
       throw SeldonException.methodNotAllowed(method, "GET", "POST");
     }
@@ -375,24 +390,24 @@ final class RestServer {
   }
 
   /** The request as another protocol reads it. */
-  private RestProtocol.Request request(HttpExchange exchange) {
+  private RestProtocol.Request protocolRequest(RestRequest request) {
     return new RestProtocol.Request() {
       @Override
       public byte[] body() {
-        return read(exchange);
+        return read(request);
       }
 
       @Override
       public String header(String name) {
-        return exchange.getRequestHeaders().getFirst(name);
+        return request.header(name);
       }
     };
   }
 
   /** The message of a request, from whichever of Seldon's encodings it used. */
-  private JsonElement body(HttpExchange exchange) {
-    byte[] body = read(exchange);
-    String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
+  private JsonElement body(RestRequest request) {
+    byte[] body = read(request);
+    String contentType = request.header("Content-Type");
     contentType = contentType == null ? "" : contentType.strip();
     String text;
     if (body.length > 0 && contentType.startsWith("multipart/form-data")) {
@@ -401,8 +416,8 @@ final class RestServer {
       text = formField(new String(body, StandardCharsets.UTF_8), "json");
     } else if (body.length > 0) {
       text = new String(body, StandardCharsets.UTF_8);
-    } else if (exchange.getRequestURI().getRawQuery() != null) {
-      text = formField(exchange.getRequestURI().getRawQuery(), "json");
+    } else if (request.rawQuery() != null) {
+      text = formField(request.rawQuery(), "json");
     } else {
       throw SeldonException.badData(
           "empty request: send a SeldonMessage as the JSON body, a json= form field or ?json=");
@@ -421,20 +436,18 @@ final class RestServer {
     throw SeldonException.badData("no " + name + "= field in the form or query");
   }
 
-  /** The request's body, decompressed (a 413 past maxBodyBytes, decompressed). */
-  private byte[] read(HttpExchange exchange) {
-    try (InputStream in = exchange.getRequestBody()) {
-      return ContentCoding.decodedBody(exchange.getRequestHeaders().getFirst("Content-Encoding"), in, maxBodyBytes);
+  /** The request's body, decompressed (a 413 past maxBodyBytes, as sent or decompressed). */
+  private byte[] read(RestRequest request) {
+    String coding = request.header("Content-Encoding");
+    boolean compressed = ContentCoding.compressed(coding); // a 415 for a coding it does not know
+    if (request.overflow()) { // as ContentCoding words a body it finds past the limit
+      throw new SeldonException("request body over " + maxBodyBytes + " bytes"
+          + (compressed ? " once decompressed" : "") + " (REST_MAX_BODY_BYTES)", 413);
+    }
+    try {
+      return ContentCoding.decodedBody(coding, new ByteArrayInputStream(request.body()), maxBodyBytes);
     } catch (IOException e) {
       throw SeldonException.badData("could not read the request body: " + e.getMessage());
-    }
-  }
-
-  private static void drain(HttpExchange exchange) {
-    try (InputStream in = exchange.getRequestBody()) {
-      in.transferTo(OutputStream.nullOutputStream());
-    } catch (IOException e) {
-      // the answer does not depend on a body nobody reads
     }
   }
 }

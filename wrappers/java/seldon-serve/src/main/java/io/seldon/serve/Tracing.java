@@ -1,6 +1,5 @@
 package io.seldon.serve;
 
-import com.sun.net.httpserver.Headers;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
@@ -8,6 +7,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
@@ -174,10 +174,10 @@ final class Tracing {
 
   // ---- REST --------------------------------------------------------------------------------
 
-  private static final TextMapGetter<Headers> HEADERS = getter(Headers::keySet, Headers::getFirst);
+  private static final TextMapGetter<HttpHeaders> HEADERS = getter(HttpHeaders::names, HttpHeaders::get);
 
   /** A REST request's server span, current until closed: null when tracing is off. */
-  static RestSpan rest(String method, String path, Headers headers) {
+  static RestSpan rest(String method, String path, HttpHeaders headers) {
     Tracing on = active;
     if (on == null) {
       return null;
