@@ -132,36 +132,55 @@ final class TensorJson {
       case INTEGER -> {
         long[] values = new long[n];
         for (int i = 0; i < n; i++) {
-          values[i] = integer(datatype, number(flat.get(i), datatype, "integers"));
+          values[i] = integer(datatype, flat.get(i));
         }
         return values;
       }
       case FLOAT -> {
         float[] values = new float[n];
         for (int i = 0; i < n; i++) {
-          values[i] = number(flat.get(i), datatype, "numbers").floatValue();
+          values[i] = number(flat.get(i), datatype, "numbers").getAsFloat(); // the JSON text to the nearest float
         }
         return values;
       }
       default -> {
         double[] values = new double[n];
         for (int i = 0; i < n; i++) {
-          values[i] = number(flat.get(i), datatype, "numbers").doubleValue();
+          values[i] = number(flat.get(i), datatype, "numbers").getAsDouble();
         }
         return values;
       }
     }
   }
 
-  private static BigDecimal number(JsonElement element, Datatype datatype, String what) {
+  private static JsonPrimitive number(JsonElement element, Datatype datatype, String what) {
     if (!(element instanceof JsonPrimitive p) || !p.isNumber()) {
       throw new SeldonException(datatype + " data must be " + what);
     }
+    return p;
+  }
+
+  /**
+   * A JSON integer in the datatype's range, as the long that holds it (UINT64: its bits). A
+   * plain integer is read as one; 3.0, 1e3 or one past a long's range through BigDecimal.
+   */
+  private static long integer(Datatype datatype, JsonElement element) {
+    JsonPrimitive p = number(element, datatype, "integers");
+    if (datatype != Datatype.UINT64) {
+      try {
+        long value = Long.parseLong(p.getAsString());
+        if (value >= datatype.min && value <= datatype.max) {
+          return value;
+        }
+      } catch (NumberFormatException e) {
+        // not written as a plain long: the exact path below says what it is
+      }
+    }
     BigDecimal value = p.getAsBigDecimal();
-    if (what.equals("integers") && !integral(value)) {
+    if (!integral(value)) {
       throw new SeldonException(datatype + " data must be integers");
     }
-    return value;
+    return integer(datatype, value);
   }
 
   private static boolean integral(BigDecimal value) {
@@ -223,7 +242,7 @@ final class TensorJson {
       }
       case FLOAT -> {
         for (float value : (float[]) values) {
-          data.add(new BigDecimal(Float.toString(value)));
+          data.add(value); // written as Float.toString writes it: the shortest text that reads back as the float
         }
       }
       case DOUBLE -> {
