@@ -129,6 +129,11 @@ final class Tracing {
     return active != null;
   }
 
+  /** The task, run in the current span's context wherever it runs (itself when tracing is off). */
+  static Runnable carried(Runnable task) {
+    return active == null ? task : Context.current().wrap(task);
+  }
+
   // ---- the model's call ------------------------------------------------------------------
 
   /** A verb of the model's, in a child span of the request's that records its failure. */
