@@ -10,7 +10,9 @@ pinned to CPU 0; the load generators run pinned to CPU 1: wrk for REST (POST
 sends the request's bytes as they are: ghz spent more CPU a call than the servers it measured),
 8 connections, a 4-float ndarray. Each row shows the CPU the server and the load generator used
 (percent of one CPU over the measured seconds): a load generator near 100% is the limit, not
-the server. The bare limits on the same CPU are in the same run: a grpc-go server echoing each
+the server; and the seconds of load before the measured run, which starts once the rate has
+settled (warm_up: a JVM compiles a protocol stack it starts using for 10-15 s).
+The bare limits on the same CPU are in the same run: a grpc-go server echoing each
 call's bytes, and a bare ASGI app on uvicorn's httptools protocol (bare_asgi.py) answering
 Seldon's JSON with orjson. Seldon's wrapper is the `seldon-core` release pinned in versions.yaml,
 installed into .tools/seldon-venv (it needs setuptools<70); the Open Inference Protocol's peer
@@ -80,8 +82,13 @@ CONNECTIONS = 8
 # The spark image serves the python wrapper's identity like the python image; what it adds, a
 # Spark pipeline's single-row latency, is bench_spark.py's.
 MEASURED_ELSEWHERE = {"spark"}
-# Load before each measured run: the JVM compiles its hot paths in the first seconds.
-WARM_UP = "5s"
+# Load before each measured run, in windows of WARM_UP_WINDOW seconds, until two windows in a row
+# agree within WARM_UP_SETTLED (at most WARM_UP_MAX seconds): a JVM on one CPU compiles a newly
+# used protocol stack for 10-15 s (Java's first gRPC row after REST ran at half its steady rate
+# after a fixed 5 s), while the python servers settle in the first window.
+WARM_UP_WINDOW = 3
+WARM_UP_SETTLED = 0.05
+WARM_UP_MAX = 30
 
 
 @dataclass
@@ -94,6 +101,7 @@ class Result:
     errors: int
     server_cpu: float = float("nan")  # percent of one CPU over the measured seconds
     load_cpu: float = float("nan")
+    warm_up_s: float = float("nan")  # seconds of load before the rate settled (warm_up)
 
 
 # The CPU seconds a server has used so far (all its processes): read before and after a run.
@@ -152,6 +160,19 @@ class Metered:
         wall = time.monotonic() - self.started
         server = (self.server() - self.server_before) / wall * 100 if self.server else float("nan")
         self.shares = (server, (_children_cpu() - self.load_before) / wall * 100)
+
+
+def warm_up(rate: Callable[[int], float]) -> float:
+    """Loads the server with `rate` (one run of that many seconds, its req/s) until two windows
+    in a row agree: the seconds it took, which the report shows."""
+    previous, spent = rate(WARM_UP_WINDOW), WARM_UP_WINDOW
+    while spent < WARM_UP_MAX:
+        current = rate(WARM_UP_WINDOW)
+        spent += WARM_UP_WINDOW
+        if abs(current - previous) <= WARM_UP_SETTLED * previous:
+            break
+        previous = current
+    return spent
 
 
 def _children_cpu() -> float:
@@ -257,7 +278,7 @@ def wrk(
     connections: int = CONNECTIONS,
     path: str = SELDON_PATH,
     server: ServerCpu | None = None,
-) -> tuple[float, float, float, int, float, float]:
+) -> tuple[float, float, float, int, float, float, float]:
     body, headers = (
         (json.dumps(request).encode(), {"Content-Type": "application/json"}) if isinstance(request, dict) else request
     )
@@ -266,14 +287,22 @@ def wrk(
         script.write("".join(f'wrk.headers["{name}"] = "{value}"\n' for name, value in headers.items()))
     url = f"http://127.0.0.1:{port}{path}"
     base = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", "--latency", "-s", script.name]
-    subprocess.run([*base, f"-d{WARM_UP}", url], capture_output=True, check=True)
+
+    def run(seconds: int) -> str:
+        return subprocess.run([*base, f"-d{seconds}s", url], capture_output=True, text=True, check=True).stdout
+
+    warmed = warm_up(lambda seconds: _wrk_rps(run(seconds)))
     with Metered(server) as metered:
-        out = subprocess.run([*base, f"-d{seconds}s", url], capture_output=True, text=True, check=True).stdout
+        out = run(seconds)
     os.unlink(script.name)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    rps = _wrk_rps(out)
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    return rps, _wrk_ms(out, "50%"), _wrk_ms(out, "99%"), errors, *metered.shares
+    return rps, _wrk_ms(out, "50%"), _wrk_ms(out, "99%"), errors, *metered.shares, warmed
+
+
+def _wrk_rps(out: str) -> float:
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
 
 def _wrk_ms(out: str, percentile: str) -> float:
@@ -300,21 +329,24 @@ def grpc_load(
     seconds: int,
     call: tuple[str, str, dict[str, Any]] = SELDON_CALL,
     server: ServerCpu | None = None,
-) -> tuple[float, float, float, int, float, float]:
+) -> tuple[float, float, float, int, float, float, float]:
     message = grpc_message(call)
     base = [
         "taskset", "-c", LOAD_CPU, str(binary), "-target", f"127.0.0.1:{port}", "-method", "/" + call[1],
         "-message", str(message), "-connections", str(CONNECTIONS), "-callers", str(CONNECTIONS), "-warm-up", "0s",
     ]  # fmt: skip
-    subprocess.run([*base, "-duration", WARM_UP], capture_output=True, check=True)
+
+    def run(seconds: int) -> dict[str, Any]:
+        return json.loads(subprocess.run([*base, "-duration", f"{seconds}s"], capture_output=True, check=True).stdout)
+
+    warmed = warm_up(lambda seconds: run(seconds)["rps"])
     with Metered(server) as metered:
-        measured = subprocess.run([*base, "-duration", f"{seconds}s"], capture_output=True, check=True)
-    report = json.loads(measured.stdout)
+        report = run(seconds)
     message.unlink()
     errors = sum(count for code, count in report["codes"].items() if code != "OK")
     if errors:
         print(f"gRPC errors on :{port}: {report['codes']} {report.get('first_error')}", file=sys.stderr)
-    return report["rps"], report["p50_ms"], report["p99_ms"], errors, *metered.shares  # successful calls only
+    return report["rps"], report["p50_ms"], report["p99_ms"], errors, *metered.shares, warmed  # successful calls only
 
 
 def measure(
@@ -646,14 +678,14 @@ def measure_images(
 def table(results: list[Result], seldon_version: str) -> str:
     """One row per run: req/s and its ratio to Seldon's wrapper (same transport), to MLServer (the
     same v2 protocol) and, for gRPC, to the same server's REST; latency; the CPU the server and
-    the load generator used."""
+    the load generator used; the seconds of load before the server's rate settled."""
     peer = {r.protocol: r for r in results if r.wrapper == "seldon-core"}
     v2_peer = {r.protocol: r for r in results if r.wrapper.startswith("mlserver")}
     own_rest = {(r.wrapper, r.protocol): r.rps for r in results if r.protocol in ("REST", "v2 REST")}
     lines = [
         "| wrapper | protocol | req/s | vs Seldon | vs MLServer | gRPC vs its REST | p50 ms | p99 ms | errors "
-        "| server CPU % | load CPU % |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| server CPU % | load CPU % | warm-up s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         transport = r.protocol.removeprefix("v2 ")  # Seldon Core 1's wrapper has no v2: its own protocol
@@ -664,19 +696,23 @@ def table(results: list[Result], seldon_version: str) -> str:
         name = f"seldon-core {seldon_version}" if r.wrapper == "seldon-core" else r.wrapper
         lines.append(
             f"| {name} | {r.protocol} | {r.rps:,.0f} | {ratio} | {v2_ratio} | {versus_rest} "
-            f"| {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} | {_percent(r.server_cpu)} | {_percent(r.load_cpu)} |"
+            f"| {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} | {_whole(r.server_cpu)} | {_whole(r.load_cpu)} "
+            f"| {_whole(r.warm_up_s)} |"
         )
     return "\n".join(lines)
 
 
-def _percent(share: float) -> str:
-    return "" if share != share else f"{share:.0f}"  # NaN: not measured
+def _whole(value: float) -> str:
+    return "" if value != value else f"{value:.0f}"  # NaN: not measured
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "--seconds", type=int, default=10, help=f"measured seconds per run (after {WARM_UP} of warm-up)"
+        "--seconds",
+        type=int,
+        default=10,
+        help=f"measured seconds per run (after warm-up: until the rate settles, at most {WARM_UP_MAX} s)",
     )
     parser.add_argument("--no-images", action="store_true", help="skip the families' model images (needs Docker)")
     parser.add_argument(
