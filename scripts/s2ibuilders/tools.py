@@ -217,12 +217,13 @@ def ensure_grpcload(source: Path, *, say=print) -> Path:  # type: ignore[no-unty
 
 def ensure_go_source(name: str, source: Path, what: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
     """A Go program of this repository built into .tools/bin/<name> from the module proxy, again
-    only when its go.mod, go.sum or main.go changed."""
+    only when its go.mod, go.sum or a .go file changed."""
     import hashlib
 
     binary = TOOLS_DIR / "bin" / name
     stamp = binary.with_name(f".{name}.version")
-    digest = hashlib.sha256(b"".join((source / file).read_bytes() for file in ("go.mod", "go.sum", "main.go")))
+    files = [source / "go.mod", source / "go.sum", *sorted(source.glob("*.go"))]
+    digest = hashlib.sha256(b"".join(file.name.encode() + b"\0" + file.read_bytes() for file in files))
     with _exclusive(name):
         if binary.exists() and stamp.exists() and stamp.read_text().strip() == digest.hexdigest():
             return binary
