@@ -1,5 +1,6 @@
 package io.seldon.serve;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,13 +40,24 @@ final class ContentCoding {
    * accepted, a 400 for a body not in its coding, a 413 past maxBytes (decompressed: decoding
    * stops there, so a small bomb allocates no more than the limit).
    */
+  static byte[] decodedBody(String contentEncoding, byte[] body, int maxBytes) throws IOException {
+    if (requestCoding(contentEncoding) == null) { // as it came: no stream to copy it through
+      if (body.length > maxBytes) {
+        throw tooLarge(maxBytes, false);
+      }
+      return body;
+    }
+    return decodedBody(contentEncoding, new ByteArrayInputStream(body), maxBytes);
+  }
+
+  /** The same, read from a stream. */
   static byte[] decodedBody(String contentEncoding, InputStream body, int maxBytes) throws IOException {
     String coding = requestCoding(contentEncoding);
     if (coding == null) {
-      return limited(body, maxBytes, "");
+      return limited(body, maxBytes, false);
     }
     try (InputStream decoded = decoding(coding, body)) {
-      return limited(decoded, maxBytes, " once decompressed");
+      return limited(decoded, maxBytes, true);
     } catch (IOException e) { // a ZipException or an EOFException: the data is not what the header says
       String why = e.getMessage() != null ? e.getMessage() : "the compressed data ends early";
       throw new SeldonException("the request body is not valid " + coding + ": " + why);
@@ -69,12 +81,18 @@ final class ContentCoding {
     };
   }
 
-  private static byte[] limited(InputStream body, int maxBytes, String how) throws IOException {
+  private static byte[] limited(InputStream body, int maxBytes, boolean decompressed) throws IOException {
     byte[] bytes = body.readNBytes(maxBytes + 1);
     if (bytes.length > maxBytes) {
-      throw new SeldonException("request body over " + maxBytes + " bytes" + how + " (REST_MAX_BODY_BYTES)", 413);
+      throw tooLarge(maxBytes, decompressed);
     }
     return bytes;
+  }
+
+  /** The 413 for a body past REST_MAX_BODY_BYTES, as sent or once decompressed. */
+  static SeldonException tooLarge(int maxBytes, boolean decompressed) {
+    return new SeldonException("request body over " + maxBytes + " bytes"
+        + (decompressed ? " once decompressed" : "") + " (REST_MAX_BODY_BYTES)", 413);
   }
 
   private static InputStream decoding(String coding, InputStream body) throws IOException {

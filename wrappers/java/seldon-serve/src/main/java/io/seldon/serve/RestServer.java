@@ -23,7 +23,6 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.seldon.protos.PredictionProtos.SeldonMessage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
@@ -440,12 +439,11 @@ final class RestServer implements RestConnection.Server {
   private byte[] read(RestRequest request) {
     String coding = request.header("Content-Encoding");
     boolean compressed = ContentCoding.compressed(coding); // a 415 for a coding it does not know
-    if (request.overflow()) { // as ContentCoding words a body it finds past the limit
-      throw new SeldonException("request body over " + maxBodyBytes + " bytes"
-          + (compressed ? " once decompressed" : "") + " (REST_MAX_BODY_BYTES)", 413);
+    if (request.overflow()) {
+      throw ContentCoding.tooLarge(maxBodyBytes, compressed);
     }
     try {
-      return ContentCoding.decodedBody(coding, new ByteArrayInputStream(request.body()), maxBodyBytes);
+      return ContentCoding.decodedBody(coding, request.body(), maxBodyBytes);
     } catch (IOException e) {
       throw SeldonException.badData("could not read the request body: " + e.getMessage());
     }

@@ -3,6 +3,7 @@ package io.seldon.serve;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -85,6 +86,15 @@ class ContentCodingTest {
       read += Math.max(0, n);
       return n;
     }
+  }
+
+  @Test
+  void aBodySentAsItIsIsTakenAsItIs() throws IOException {
+    assertSame(TEXT, ContentCoding.decodedBody(null, TEXT, TEXT.length));
+    assertSame(TEXT, ContentCoding.decodedBody("identity", TEXT, TEXT.length));
+    assertEquals("request body over 10 bytes (REST_MAX_BODY_BYTES)",
+        assertThrows(SeldonException.class, () -> ContentCoding.decodedBody(null, TEXT, 10)).getMessage());
+    assertArrayEquals(TEXT, ContentCoding.decodedBody("gzip", gzip(TEXT), TEXT.length));
   }
 
   @Test
