@@ -7,8 +7,9 @@ and so do our routers behind a bare ASGI callable on uvicorn's httptools protoco
 a maintained HTTP/1.1 implementation in place of ours, the same run),
 pinned to CPU 0; the load generators run pinned to CPU 1: wrk for REST (POST
 /api/v1.0/predictions) and grpcload for gRPC (seldon.protos.Model/Predict; tests/grpcload, which
-sends the request's bytes as they are: ghz spent more CPU a call than the servers it measured),
-8 connections, a 4-float ndarray. Each row shows the CPU the server and the load generator used
+sends the request's bytes as they are in HTTP/2 frames it writes itself: ghz, and then
+grpc-go's client, spent more CPU a call than the servers they measured), 8 connections, a
+4-float ndarray. Each row shows the CPU the server and the load generator used
 (percent of one CPU over the measured seconds): a load generator near 100% is the limit, not
 the server; and the seconds of load before the measured run, which starts once the rate has
 settled (warm_up: a JVM compiles a protocol stack it starts using for 10-15 s).
