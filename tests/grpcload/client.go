@@ -42,24 +42,23 @@ func (t *tally) fail(err error) {
 // call is one stream in flight.
 type call struct {
 	started time.Time
-	status  string // the answer's :status, then grpc-status once its trailers came
+	status  string // the answer's :status
 	code    string // grpc-status as a code name, set by the trailers
 	message string // grpc-message
 }
 
 type connection struct {
-	conn      net.Conn
-	out       *bufio.Writer
-	framer    *http2.Framer
-	headers   []byte // the request's header block: literal fields only, so it can be sent again
-	message   []byte // the request message with gRPC's 5-byte prefix
-	maxFrame  int
-	sendRoom  int64 // the server's connection-level flow-control window for our DATA
-	nextID    uint32
-	calls     map[uint32]*call
-	unread    int // DATA bytes read since the last WINDOW_UPDATE we sent
-	waiting   int // calls not started for want of sendRoom
-	recording bool
+	conn     net.Conn
+	out      *bufio.Writer
+	framer   *http2.Framer
+	headers  []byte // the request's header block: literal fields only, so it can be sent again
+	message  []byte // the request message with gRPC's 5-byte prefix
+	maxFrame int
+	sendRoom int64 // the server's connection-level flow-control window for our DATA
+	nextID   uint32
+	calls    map[uint32]*call
+	unread   int // DATA bytes read since the last WINDOW_UPDATE we sent
+	waiting  int // calls not started for want of sendRoom
 }
 
 func dial(target, method string, message []byte) (*connection, error) {
@@ -130,8 +129,8 @@ func (c *connection) start() error {
 // run keeps `inFlight` calls going until `until`, recording into t (when not nil) those that end
 // before it; it returns once the calls in flight then have ended, leaving the connection to the next run.
 func (c *connection) run(inFlight int, until time.Time, t *tally) {
-	c.recording = t != nil
-	if t == nil {
+	recording := t != nil
+	if !recording {
 		t = &tally{codes: map[string]int{}}
 	}
 	for range inFlight {
@@ -164,7 +163,7 @@ func (c *connection) run(inFlight int, until time.Time, t *tally) {
 			c.waiting = 0 // no new calls: the run is over once those in flight end
 			continue
 		}
-		if c.recording {
+		if recording {
 			t.codes[ended.code]++
 			if ended.code == codes.OK.String() {
 				t.latencies = append(t.latencies, now.Sub(ended.started))

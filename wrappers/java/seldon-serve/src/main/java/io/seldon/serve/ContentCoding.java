@@ -41,18 +41,23 @@ final class ContentCoding {
    * stops there, so a small bomb allocates no more than the limit).
    */
   static byte[] decodedBody(String contentEncoding, byte[] body, int maxBytes) throws IOException {
-    if (requestCoding(contentEncoding) == null) { // as it came: no stream to copy it through
+    String coding = requestCoding(contentEncoding);
+    if (coding == null) { // as it came: no stream to copy it through
       if (body.length > maxBytes) {
         throw tooLarge(maxBytes, false);
       }
       return body;
     }
-    return decodedBody(contentEncoding, new ByteArrayInputStream(body), maxBytes);
+    return decode(coding, new ByteArrayInputStream(body), maxBytes);
   }
 
   /** The same, read from a stream. */
   static byte[] decodedBody(String contentEncoding, InputStream body, int maxBytes) throws IOException {
-    String coding = requestCoding(contentEncoding);
+    return decode(requestCoding(contentEncoding), body, maxBytes);
+  }
+
+  /** `body` in `coding` (null: none), decoded within maxBytes. */
+  private static byte[] decode(String coding, InputStream body, int maxBytes) throws IOException {
     if (coding == null) {
       return limited(body, maxBytes, false);
     }
