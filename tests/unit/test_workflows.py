@@ -36,7 +36,10 @@ def command_variables(command: str) -> dict[str, str]:
 
 def make_matrix(variables: dict[str, str]) -> dict:
     """Run `make matrix` with a workflow step's variables, and return its JSON."""
-    env = {k: v for k, v in os.environ.items() if k not in ("FAMILY", "VERSION", "ALL_VERSIONS")}
+    # Not the cell this run was asked for: `make test FAMILY=r` hands FAMILY=r to every make
+    # below it, through the environment and through MAKEFLAGS.
+    chosen = ("FAMILY", "VERSION", "ALL_VERSIONS", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    env = {k: v for k, v in os.environ.items() if k not in chosen}
     out = subprocess.run(
         ["make", "--silent", "matrix", *(f"{k}={v}" for k, v in variables.items())],
         cwd=ROOT,
