@@ -83,3 +83,41 @@ def test_a_call_the_interruption_cannot_reach_ends_the_process_after_the_grace()
     assert time.monotonic() - began < 10
     assert "returned" not in out.stdout
     assert "still running 0.5 s after it was interrupted" in out.stderr, out.stderr
+
+
+# A runtime that checks a flag of its own (R's pending interrupt) instead of taking SIGALRM: the
+# watchdog sets the flag, the call stops where it checks it, and each call clears a late one first.
+FLAGGED = textwrap.dedent(
+    """
+    import time
+    from seldon_serve import deadlines as m
+
+    pending = []
+    m.watch_deadlines(0.3)
+    m.interrupt_calls_with(lambda: pending.append("interrupt"))
+
+    def computes(seconds):
+        m.clear_late_interrupt(pending.clear)
+        began = time.monotonic()
+        while time.monotonic() - began < seconds:
+            if pending:
+                return "interrupted after %.1f s" % (time.monotonic() - began)
+        return "finished"
+
+    def never_checks(seconds):
+        m.clear_late_interrupt(pending.clear)
+        time.sleep(seconds)
+        return "returned with %s pending" % pending
+
+    print(m.call_user(computes, 5))
+    print(m.call_user(never_checks, 0.5))  # the interrupt lands, and is not looked at
+    print(m.call_user(computes, 0.1))  # so it waits, pending, for this call, which drops it
+    """
+)
+
+
+def test_a_runtime_with_its_own_interrupt_is_interrupted_by_it_and_a_late_one_is_not_kept():
+    out = subprocess.run([sys.executable, "-c", FLAGGED], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] in ("interrupted after 0.3 s", "interrupted after 0.4 s"), out.stdout
+    assert out.stdout.splitlines()[1:] == ["returned with ['interrupt'] pending", "finished"], out.stdout

@@ -2,8 +2,8 @@
 interrupts it (SIGALRM) once it has run too long, answered 504, and ends the process if even
 that does not stop it. An exception escaping the model becomes a 500 (errors.UserCodeError).
 
-Another language's runtime that enforces the limit itself (R's) asks deadline_seconds() and
-says so with callee_enforces_deadline().
+A language runtime that a signal cannot interrupt (R, inside rpy2) hands the watchdog its own
+way to interrupt a call (interrupt_calls_with).
 """
 
 from __future__ import annotations
@@ -60,6 +60,10 @@ class _Deadlines:
         self.began = 0.0
         self.target = -1  # the call the watchdog interrupted
         self.grace = STUCK_GRACE_SECONDS
+        self.interrupt: Callable[[], None] | None = None  # in place of SIGALRM (interrupt_calls_with)
+        # Held while the watchdog interrupts a call, and while a call clears an interrupt that
+        # came too late for the call before it: one meant for a call never reaches the next.
+        self.lock = threading.Lock()
 
     def start(self, seconds: float, grace: float = STUCK_GRACE_SECONDS) -> None:
         if seconds <= 0:
@@ -79,7 +83,12 @@ class _Deadlines:
             running = time.monotonic() - began
             if call != self.target and running > self.seconds:
                 self.target = call
-                signal.pthread_kill(self.main, signal.SIGALRM)  # type: ignore[arg-type]
+                if self.interrupt is None:
+                    signal.pthread_kill(self.main, signal.SIGALRM)  # type: ignore[arg-type]
+                else:
+                    with self.lock:
+                        if self.call == call:
+                            self.interrupt()
             elif call == self.target and running > self.seconds + self.grace:
                 log.critical(
                     "a call into the model ran past %g s (REQUEST_TIMEOUT_SECONDS) and was still running %g s "
@@ -127,17 +136,32 @@ def load_deadline(seconds: float, what: str) -> Iterator[None]:
         loaded.set()
 
 
+def interrupt_calls_with(interrupt: Callable[[], None]) -> None:
+    """From now on a call past REQUEST_TIMEOUT_SECONDS is interrupted by interrupt(), called from
+    the watchdog's thread, instead of SIGALRM: for a runtime that checks a flag of its own (R's
+    pending interrupt), where a signal would land in one of rpy2's callbacks and be lost. A call
+    that does not stop still ends the process after the grace."""
+    _deadlines.interrupt = interrupt
+
+
 def callee_enforces_deadline() -> None:
-    """The call in progress enforces REQUEST_TIMEOUT_SECONDS itself (R's time limit): the
-    watchdog sends it no SIGALRM, which would land in one of rpy2's callbacks and be lost there,
-    but still ends the process if the call is stuck past the grace."""
+    """The call in progress enforces REQUEST_TIMEOUT_SECONDS itself (as the R bridge did with
+    R's time limit, before interrupt_calls_with; `make bench --baseline` still runs that bridge):
+    the watchdog sends it no SIGALRM, but still ends the process if it is stuck past the grace."""
     if threading.get_ident() == _deadlines.main and _deadlines.call % 2:
         _deadlines.target = _deadlines.call
 
 
+def clear_late_interrupt(clear: Callable[[], None]) -> None:
+    """clear() the interrupt flag at a call's start, with no interrupt landing meanwhile: one
+    the watchdog raised as the call before ended is not this call's."""
+    if _deadlines.seconds > 0:
+        with _deadlines.lock:
+            clear()
+
+
 def deadline_seconds() -> float:
-    """REQUEST_TIMEOUT_SECONDS as this process enforces it (0: calls are not timed), for a
-    language runtime that must enforce it itself (R)."""
+    """REQUEST_TIMEOUT_SECONDS as this process enforces it (0: calls are not timed)."""
     return _deadlines.seconds
 
 

@@ -31,15 +31,15 @@ NILSXP, LGLSXP, INTSXP, REALSXP, STRSXP, VECSXP, RAWSXP = (
 
 
 class FrameCall:
-    """caller(values, names, rows, more, timeout) for a seldon_frame_caller(fun, object): the
-    call made once and kept from the garbage collector; a request's arguments put in its place
-    for the call and taken out after it."""
+    """caller(values, names, rows, more) for a seldon_frame_caller(fun, object): the call made
+    once and kept from the garbage collector; a request's arguments put in its place for the
+    call and taken out after it."""
 
     def __init__(self, caller: Any):
-        self._call = _lib.Rf_lang6(cdata(caller), *([_lib.R_NilValue] * 5))
+        self._call = _lib.Rf_lang5(cdata(caller), *([_lib.R_NilValue] * 4))
         _lib.R_PreserveObject(self._call)
         cells, cell = [], self._call
-        for _ in range(5):
+        for _ in range(4):
             cell = _lib.CDR(cell)
             cells.append(cell)
         self._cells = cells
@@ -48,22 +48,28 @@ class FrameCall:
     def __del__(self) -> None:
         _lib.R_ReleaseObject(self._call)
 
-    def __call__(self, values: np.ndarray, names: Any, rows: Any, more: Any, timeout: Any) -> Any:
-        """What the call answered, read; the arguments other than values as rpy2 objects
-        (more may be None). RuntimeError if R's evaluation itself failed (seldon_invoke
-        catches the model's errors: this is R out of memory or its stack exhausted)."""
+    def __call__(
+        self, values: np.ndarray, names: Any, rows: Any, more: Any, labels: list[str]
+    ) -> tuple[Any, list[str | None]]:
+        """What the call answered, read: its value and its warnings. The arguments other than
+        values as rpy2 objects (more may be None), labels the names in Python: an answer that
+        hands the names vector back as it came (an identity, a transformer adding no column) is
+        read as labels. A RuntimeError, with R's last error message, if the call failed (the
+        model's error, whose failure seldon_failure() then has; or R out of memory)."""
         with openrlib.rlock:
             vector = _lib.Rf_protect(_lib.Rf_allocVector(REALSXP, values.size))
             try:
                 _ffi.memmove(_lib.REAL(vector), _ffi.from_buffer(values), values.nbytes)  # never empty
                 arguments = (vector, cdata(names), cdata(rows), _lib.R_NilValue if more is None else cdata(more))
-                for cell, argument in zip(self._cells, (*arguments, cdata(timeout)), strict=True):
+                for cell, argument in zip(self._cells, arguments, strict=True):
                     _lib.SETCAR(cell, argument)
                 answer = _lib.Rf_protect(_lib.R_tryEval(self._call, _lib.R_GlobalEnv, self._failed))
                 try:
                     if self._failed[0]:
                         raise RuntimeError(_error_message())
-                    return read(answer)
+                    # list(value, warnings), whose two parts are read as what they are
+                    value = read(_lib.VECTOR_ELT(answer, 0), (arguments[1], labels))
+                    return value, strings(_lib.VECTOR_ELT(answer, 1))
                 finally:
                     _lib.Rf_unprotect(1)
             finally:
@@ -76,6 +82,11 @@ def _error_message() -> str:
     import rpy2.rinterface as ri
 
     return str(ri.baseenv["geterrmessage"]()[0]).strip()
+
+
+def set_interrupt_pending(pending: bool) -> None:
+    """R's pending interrupt, as Ctrl-C raises it: acted on where R next checks for one."""
+    _lib.R_interrupts_pending = int(pending)
 
 
 def cdata(value: Any) -> Any:
@@ -96,10 +107,13 @@ def length(sexp: Any) -> int:
     return _lib.Rf_xlength(sexp)
 
 
-def read(sexp: Any) -> Any:
+def read(sexp: Any, known: tuple[Any, Any] | None = None) -> Any:
     """NULL as None, a double or integer vector as float64 or int64, a logical one as bool
     (seldon_plain made one with NA double), character as a list of str (NA as None), raw as
-    bytes, a list as a list of what its elements read as."""
+    bytes, a list as a list of what its elements read as; known (sexp, value): that R object,
+    wherever it is in the answer, as the value it was made from."""
+    if known is not None and sexp == known[0]:
+        return known[1]
     kind = type_of(sexp)
     if kind == NILSXP:
         return None
@@ -115,7 +129,7 @@ def read(sexp: Any) -> Any:
     if kind == RAWSXP:
         return bytes(_ffi.buffer(_lib.RAW(sexp), length)) if length else b""
     if kind == VECSXP:
-        return [read(_lib.VECTOR_ELT(sexp, i)) for i in range(length)]
+        return [read(_lib.VECTOR_ELT(sexp, i), known) for i in range(length)]
     raise TypeError(f"an R value of SEXP type {kind} has no reading here")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import numbers
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -49,24 +49,32 @@ def frame_to_r(array: np.ndarray, names: list[str]) -> Any:
     ri = runtime.session()
     parts = numeric_frame_parts(array, names)
     if parts is not None:
-        values, r_names, r_rows = parts
         return runtime.function("seldon_numeric_frame")(
-            ri.FloatSexpVector.from_memoryview(memoryview(values)), r_names, r_rows
+            ri.FloatSexpVector.from_memoryview(memoryview(parts.values)), parts.names, parts.rows
         )
     rows, columns = array.shape
     r_columns = ri.ListSexpVector([vector_to_r(array[:, j]) for j in range(columns)])
     return runtime.function("seldon_frame")(r_columns, _column_names(tuple(_names_for(array, names))), _rows(rows))
 
 
-def numeric_frame_parts(value: Any, names: list[str]) -> tuple[np.ndarray, Any, Any] | None:
+class FrameParts(NamedTuple):
     """A 2-D numeric request as seldon_numeric_frame(values, names, rows) takes it: its numbers
     as one float64 vector, column after column, which R cuts into the columns (one conversion
-    instead of one a column), and its names and row count as R vectors; None for other data."""
+    instead of one a column), its names and row count as R vectors, and the names in Python."""
+
+    values: np.ndarray
+    names: Any
+    rows: Any
+    labels: list[str]
+
+
+def numeric_frame_parts(value: Any, names: list[str]) -> FrameParts | None:
+    """The parts of a 2-D numeric request; None for other data."""
     if not isinstance(value, np.ndarray) or value.ndim != 2 or value.dtype.kind not in "iuf" or not value.size:
         return None
     names = _names_for(value, names)
     values = np.ascontiguousarray(np.asarray(value, dtype=np.float64).ravel(order="F"))
-    return values, _column_names(tuple(names)), _rows(value.shape[0])
+    return FrameParts(values, _column_names(tuple(names)), _rows(value.shape[0]), names)
 
 
 def _names_for(array: np.ndarray, names: list[str]) -> list[str]:

@@ -105,7 +105,7 @@ class RModel:
             more = [convert.json_to_r(meta or {})] if takes_meta else []
             frame = convert.numeric_frame_parts(X, names)
             if frame is not None:  # the common request, in one call into R
-                flat = runtime.invoke_on_frame(caller, *frame, *more)
+                flat = runtime.invoke_on_frame(caller, frame, *more)
             else:
                 flat = runtime.invoke(method, self._object, convert.to_r(X, names), *more, flatten=True)
             return _like_request(convert.from_flat(flat), X)

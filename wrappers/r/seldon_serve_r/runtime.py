@@ -10,15 +10,18 @@ import functools
 import logging
 import sys
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from rpy2.rinterface_lib.embedded import RRuntimeError
 
 from seldon_serve import deadlines
 from seldon_serve.contract import REASONS, setting
 from seldon_serve.errors import SeldonMicroserviceException
 
 from . import capi
+
+if TYPE_CHECKING:
+    from .convert import FrameParts
 
 log = logging.getLogger("seldon_serve.r")
 
@@ -69,6 +72,9 @@ def session() -> Any:
     )
     ri.baseenv["eval"](ri.baseenv["parse"](text=ri.StrSexpVector([runtime])), seldon)
     ri.baseenv["attach"](seldon, name="seldon", **{"warn.conflicts": False})
+    # REQUEST_TIMEOUT_SECONDS: the watchdog raises R's pending interrupt, which R acts on where it
+    # next checks for one (while computing), as it would on Ctrl-C; seldon_on_interrupt() answers it.
+    deadlines.interrupt_calls_with(functools.partial(capi.set_interrupt_pending, True))
     return ri
 
 
@@ -83,9 +89,15 @@ def invoke(fun: Any, *args: Any, flatten: bool = False) -> Any:
     Python (capi.read). seldon_error() becomes the Seldon error it asks for; any other R
     error becomes RError (a 500 naming its condition class), logged with the R call stack."""
     ri = session()
-    deadlines.callee_enforces_deadline()
-    limit = _r_seconds(deadlines.deadline_seconds())
-    return _outcome(function("seldon_invoke")(fun, ri.ListSexpVector(list(args)), _r_flag(flatten), limit), flatten)
+    deadlines.clear_late_interrupt(_clear_interrupt)
+    try:
+        answer = function("seldon_invoke")(fun, ri.ListSexpVector(list(args)), _r_flag(flatten))
+    except RRuntimeError as exc:
+        raise _failure(str(exc)) from None
+    sexp = capi.cdata(answer)
+    _log_warnings(capi.read(capi.element(sexp, 1)))
+    # Without flatten the value is any R object (the model's, a function...), kept as it is.
+    return capi.read(capi.element(sexp, 0)) if flatten else answer[0]
 
 
 def frame_caller(fun: Any, obj: Any) -> capi.FrameCall:
@@ -93,44 +105,48 @@ def frame_caller(fun: Any, obj: Any) -> capi.FrameCall:
     return capi.FrameCall(function("seldon_frame_caller")(fun, obj))
 
 
-def invoke_on_frame(caller: capi.FrameCall, values: np.ndarray, names: Any, rows: Any, *more: Any) -> Any:
-    """invoke(fun, obj, <the data.frame seldon_numeric_frame(values, names, rows) makes>,
-    *more, flatten=True) for the frame_caller(fun, obj) made, in one call into R: values are
-    the numbers column after column (float64), names and rows as R vectors."""
-    deadlines.callee_enforces_deadline()
-    limit = _r_seconds(deadlines.deadline_seconds())
+def invoke_on_frame(caller: capi.FrameCall, frame: FrameParts, *more: Any) -> Any:
+    """invoke(fun, obj, <the data.frame seldon_numeric_frame makes of frame's parts>, *more,
+    flatten=True) for the frame_caller(fun, obj) made, in one call into R."""
+    deadlines.clear_late_interrupt(_clear_interrupt)
     more_args = session().ListSexpVector(list(more)) if more else None
     try:
-        return _answer(caller(values, names, rows, more_args, limit))
+        value, warnings = caller(frame.values, frame.names, frame.rows, more_args, frame.labels)
     except RuntimeError as exc:
-        raise RError(str(exc), "RuntimeError", []) from exc
+        raise _failure(str(exc)) from None
+    _log_warnings(warnings)
+    return value
 
 
-def _outcome(outcome: Any, flatten: bool) -> Any:
-    """What seldon_invoke answered, as an rpy2 object: its value (read, with flatten; else the
-    R object itself), or the error raised."""
-    sexp = capi.cdata(outcome)
-    if flatten:
-        return _answer(capi.read(sexp))
-    # the value is any R object (the model's, a function...): only the rest is read
-    _answer([capi.read(capi.element(sexp, i)) if i != 1 else None for i in range(capi.length(sexp))])
-    return outcome[1]
+_clear_interrupt = functools.partial(capi.set_interrupt_pending, False)
 
 
-def _answer(outcome: list[Any]) -> Any:
-    """seldon_invoke's outcome, read (its layout is written there): the value, or the error raised."""
-    for warning in outcome[2]:
+def _log_warnings(warnings: list[str | None]) -> None:
+    for warning in warnings:
         log.warning("R warning: %s", warning)
-    if outcome[0][0]:
-        return outcome[1]
-    message, error_class, status, reason, stack = outcome[3:8]
+
+
+def _failure(r_message: str) -> Exception:
+    """The error to raise for the failure seldon_fail() left (its layout is written there): a
+    504 for a call past its time, the Seldon error seldon_error() asked for, or an RError,
+    logged with the R call stack. Without a failure left (R's evaluation failed before a
+    condition could be signalled: R out of memory), an RError with R's own message."""
+    failed = capi.read(capi.cdata(function("seldon_failure")()))
+    if failed is None:
+        return RError(r_message.strip(), "RuntimeError", [])
+    warnings, message, error_class, status, reason, stack = failed
+    _log_warnings(warnings)
     message, error_class = _first(message) or "", _first(error_class)
+    if error_class == "interrupt":  # only the watchdog interrupts R
+        seconds = deadlines.deadline_seconds()
+        message = f"the model did not return within {seconds:g} s (REQUEST_TIMEOUT_SECONDS)"
+        return SeldonMicroserviceException(message, status_code=504, reason=REASONS["INTERNAL_ERROR"])
     status = _first(status)
     if status is not None and status != NA_INTEGER:
         reason = _first(reason) or REASONS["BAD_DATA"]
-        raise SeldonMicroserviceException(message, status_code=int(status), reason=reason)
+        return SeldonMicroserviceException(message, status_code=int(status), reason=reason)
     log.error("R error (%s): %s\n  R call stack:\n    %s", error_class, message, "\n    ".join(stack))
-    raise RError(message, error_class, stack)
+    return RError(message, error_class, stack)
 
 
 NA_INTEGER = -(2**31)  # R's NA_integer_, as capi.read gives it
@@ -141,13 +157,7 @@ def _first(values: Any) -> Any:
     return values[0] if values is not None and len(values) else None
 
 
-# The constants of every call, made into R once rather than per call (each cache holds one type:
-# True and 1.0 are the same key).
+# The constant of every call, made into R once rather than per call.
 @functools.cache
 def _r_flag(value: bool) -> Any:
     return session().BoolSexpVector([value])
-
-
-@functools.cache
-def _r_seconds(value: float) -> Any:
-    return session().FloatSexpVector([value])

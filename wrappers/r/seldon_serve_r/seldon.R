@@ -67,48 +67,60 @@ seldon_defined_methods <- function(verbs) {
 
 seldon_formals <- function(fun) names(formals(fun))
 
-# Calls fun(args), catching what it signals. The outcome is read by position (runtime._outcome),
-# which costs the Python side less than names:
-#   list(TRUE, value, warnings)
-#   list(FALSE, NULL, warnings, message, class, status, reason, stack)
-# with the warnings collected for the log either way, and status and reason NULL unless the
-# model chose them (seldon_error). With flatten, the value comes back as seldon_flatten()
-# makes it (one call into R, not two).
-# A timeout over 0 (REQUEST_TIMEOUT_SECONDS) stops fun at R's next interrupt check once it has
-# run that long: the Python side cannot interrupt R while R runs.
-seldon_invoke <- function(fun, args, flatten = FALSE, timeout = 0) {
-  warned <- character()
-  stack <- character()
-  if (timeout > 0) {
-    setTimeLimit(elapsed = timeout, transient = TRUE)
-    on.exit(setTimeLimit(elapsed = Inf), add = TRUE)
-  }
-  tryCatch(
-    list(TRUE, withCallingHandlers(
-      {
-        value <- seldon_call(fun, args)
-        if (flatten) seldon_flatten(value) else value
-      },
-      warning = function(w) {
-        warned <<- c(warned, conditionMessage(w))
-        invokeRestart("muffleWarning")
-      },
-      error = function(e) stack <<- seldon_stack(sys.calls())
-    ), warned),
-    error = function(e) {
-      if (timeout > 0 && grepl("elapsed time limit", conditionMessage(e), fixed = TRUE)) {
-        return(list(
-          FALSE, NULL, warned, sprintf("the model did not return within %g s (REQUEST_TIMEOUT_SECONDS)", timeout),
-          "seldon_error", 504L, seldon_reasons[["INTERNAL_ERROR"]], stack
-        ))
-      }
-      chosen <- inherits(e, "seldon_error")
-      list(
-        FALSE, NULL, warned, conditionMessage(e), class(e)[[1]],
-        if (chosen) as.integer(e$status) else NULL, if (chosen) e$reason else NULL, stack
-      )
-    }
+# Calls fun(args) -- with flatten, its value as seldon_flatten() makes it (one call into R, not
+# two) -- and answers list(value, warnings), read by position, which costs the Python side less
+# than names. What the call signals goes to calling handlers made once: a warning is kept for
+# the log and muffled; an error the model does not catch itself, or the interrupt the wrapper's
+# watchdog raises once REQUEST_TIMEOUT_SECONDS has passed, ends the call through the "abort"
+# restart (R prints nothing) and leaves its failure for seldon_failure(). No tryCatch, whose
+# handlers, made anew for each call, cost a small request more than the model's own call.
+seldon_invoke <- function(fun, args, flatten = FALSE) {
+  withCallingHandlers(
+    {
+      value <- seldon_call(fun, args)
+      if (flatten) value <- seldon_flatten(value)
+      warned <- seldon_warned
+      if (length(warned)) seldon_warned <<- character()
+      list(value, warned)
+    },
+    warning = seldon_on_warning, error = seldon_on_error, interrupt = seldon_on_interrupt
   )
+}
+
+# The warnings of the call in progress, and the failure of the last call that failed.
+seldon_warned <- character()
+seldon_failed <- NULL
+
+seldon_on_warning <- function(w) {
+  seldon_warned <<- c(seldon_warned, conditionMessage(w))
+  invokeRestart("muffleWarning")
+}
+
+seldon_on_error <- function(e) seldon_fail(e, conditionMessage(e), seldon_stack(sys.calls()))
+
+seldon_on_interrupt <- function(i) seldon_fail(i, "", character())
+
+# The failure, read by position (runtime._failure):
+#   list(warnings, message, class, status, reason, stack)
+# with status and reason NULL unless the model chose them (seldon_error), and the class
+# "interrupt" for a call past its time.
+seldon_fail <- function(condition, message, stack) {
+  chosen <- inherits(condition, "seldon_error")
+  seldon_failed <<- list(
+    seldon_warned, message, class(condition)[[1L]],
+    if (chosen) as.integer(condition$status) else NULL, if (chosen) condition$reason else NULL, stack
+  )
+  seldon_warned <<- character()
+  invokeRestart("abort")
+}
+
+# The last failure, once: NULL if R's evaluation failed without one (R's own message says why),
+# and then the failed call's warnings are dropped, not left to the next call.
+seldon_failure <- function() {
+  failed <- seldon_failed
+  seldon_failed <<- NULL
+  seldon_warned <<- character()
+  failed
 }
 
 # fun(args...): called directly for up to three arguments, which costs a request far less than
@@ -127,8 +139,8 @@ seldon_call <- function(fun, args) {
 # then crosses into R with its numbers and its answer comes out flattened, in one call.
 # seldon_invoke(fun, list(object, <data.frame of values, names, rows>, more...), flatten = TRUE).
 seldon_frame_caller <- function(fun, object) {
-  function(values, names, rows, more, timeout) {
-    seldon_invoke(fun, c(list(object, seldon_numeric_frame(values, names, rows)), more), TRUE, timeout)
+  function(values, names, rows, more) {
+    seldon_invoke(fun, c(list(object, seldon_numeric_frame(values, names, rows)), more), TRUE)
   }
 }
 

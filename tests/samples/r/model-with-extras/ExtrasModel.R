@@ -23,7 +23,7 @@ predict.extras <- function(model, newdata, meta) {
     if (identical(newdata$fail, "crash")) stop(errorCondition("the model crashed", class = "ValueError"))
     if (identical(newdata$fail, "exit")) quit(save = "no", status = 3, runLast = FALSE)
     if (!is.null(newdata$leak)) model$state$hoard[[length(model$state$hoard) + 1]] <- rep(1, newdata$leak * 131072)
-    # Computing, not Sys.sleep(): embedded R checks REQUEST_TIMEOUT_SECONDS' time limit only then.
+    # Computing, not Sys.sleep(): R acts on REQUEST_TIMEOUT_SECONDS' interrupt only then.
     if (!is.null(newdata$sleep)) while (proc.time()[["elapsed"]] - started < newdata$sleep) NULL
   }
   model$state$last_ms <- (proc.time()[["elapsed"]] - started) * 1000
