@@ -31,7 +31,7 @@ NILSXP, LGLSXP, INTSXP, REALSXP, STRSXP, VECSXP, RAWSXP = (
 
 
 class FrameCall:
-    """caller(values, names, rows, more) for a seldon_frame_caller(fun, object): the call made
+    """caller(values, names, rows, meta) for a seldon_frame_caller(fun, object): the call made
     once and kept from the garbage collector; a request's arguments put in its place for the
     call and taken out after it."""
 
@@ -49,10 +49,10 @@ class FrameCall:
         _lib.R_ReleaseObject(self._call)
 
     def __call__(
-        self, values: np.ndarray, names: Any, rows: Any, more: Any, labels: list[str]
+        self, values: np.ndarray, names: Any, rows: Any, meta: Any, labels: list[str]
     ) -> tuple[Any, list[str | None]]:
         """What the call answered, read: its value and its warnings. The arguments other than
-        values as rpy2 objects (more may be None), labels the names in Python: an answer that
+        values as rpy2 objects (meta may be None), labels the names in Python: an answer that
         hands the names vector back as it came (an identity, a transformer adding no column) is
         read as labels. A RuntimeError, with R's last error message, if the call failed (the
         model's error, whose failure seldon_failure() then has; or R out of memory)."""
@@ -60,7 +60,7 @@ class FrameCall:
             vector = _lib.Rf_protect(_lib.Rf_allocVector(REALSXP, values.size))
             try:
                 _ffi.memmove(_lib.REAL(vector), _ffi.from_buffer(values), values.nbytes)  # never empty
-                arguments = (vector, cdata(names), cdata(rows), _lib.R_NilValue if more is None else cdata(more))
+                arguments = (vector, cdata(names), cdata(rows), _lib.R_NilValue if meta is None else cdata(meta))
                 for cell, argument in zip(self._cells, arguments, strict=True):
                     _lib.SETCAR(cell, argument)
                 answer = _lib.Rf_protect(_lib.R_tryEval(self._call, _lib.R_GlobalEnv, self._failed))

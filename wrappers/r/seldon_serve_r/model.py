@@ -102,11 +102,12 @@ class RModel:
         caller = runtime.frame_caller(method, self._object)
 
         def hook(X: Any, names: list[str], meta: dict[str, Any] | None = None) -> Any:
-            more = [convert.json_to_r(meta or {})] if takes_meta else []
+            r_meta = convert.json_to_r(meta or {}) if takes_meta else None
             frame = convert.numeric_frame_parts(X, names)
             if frame is not None:  # the common request, in one call into R
-                flat = runtime.invoke_on_frame(caller, frame, *more)
+                flat = runtime.invoke_on_frame(caller, frame, r_meta)
             else:
+                more = [] if r_meta is None else [r_meta]
                 flat = runtime.invoke(method, self._object, convert.to_r(X, names), *more, flatten=True)
             return _like_request(convert.from_flat(flat), X)
 

@@ -105,13 +105,13 @@ def frame_caller(fun: Any, obj: Any) -> capi.FrameCall:
     return capi.FrameCall(function("seldon_frame_caller")(fun, obj))
 
 
-def invoke_on_frame(caller: capi.FrameCall, frame: FrameParts, *more: Any) -> Any:
-    """invoke(fun, obj, <the data.frame seldon_numeric_frame makes of frame's parts>, *more,
-    flatten=True) for the frame_caller(fun, obj) made, in one call into R."""
+def invoke_on_frame(caller: capi.FrameCall, frame: FrameParts, meta: Any = None) -> Any:
+    """invoke(fun, obj, <the data.frame seldon_numeric_frame makes of frame's parts>[, meta],
+    flatten=True) for the frame_caller(fun, obj) made, in one call into R (meta: an R list, or
+    None for a method that takes none)."""
     deadlines.clear_late_interrupt(_clear_interrupt)
-    more_args = session().ListSexpVector(list(more)) if more else None
     try:
-        value, warnings = caller(frame.values, frame.names, frame.rows, more_args, frame.labels)
+        value, warnings = caller(frame.values, frame.names, frame.rows, meta, frame.labels)
     except RuntimeError as exc:
         raise _failure(str(exc)) from None
     _log_warnings(warnings)

@@ -136,20 +136,33 @@ seldon_call <- function(fun, args) {
 }
 
 # A data hook's caller, made once per hook with its method and the model's object: a request
-# then crosses into R with its numbers and its answer comes out flattened, in one call.
-# seldon_invoke(fun, list(object, <data.frame of values, names, rows>, more...), flatten = TRUE).
+# then crosses into R with its numbers and its answer comes out flattened, in one call. It is
+# seldon_invoke(fun, list(object, <data.frame of values, names, rows>, meta), flatten = TRUE)
+# written out (meta left out when NULL), which spares a small request the calls in between.
 seldon_frame_caller <- function(fun, object) {
-  function(values, names, rows, more) {
-    seldon_invoke(fun, c(list(object, seldon_numeric_frame(values, names, rows)), more), TRUE)
+  function(values, names, rows, meta) {
+    withCallingHandlers(
+      {
+        frame <- seldon_numeric_frame(values, names, rows)
+        value <- if (is.null(meta)) fun(object, frame) else fun(object, frame, meta)
+        value <- seldon_flatten(value)
+        warned <- seldon_warned
+        if (length(warned)) seldon_warned <<- character()
+        list(value, warned)
+      },
+      warning = seldon_on_warning, error = seldon_on_error, interrupt = seldon_on_interrupt
+    )
   }
 }
 
 seldon_stack <- function(calls) {
   lines <- vapply(calls, function(call) substr(paste(deparse(call, nlines = 1L), collapse = ""), 1L, 120L), "")
-  # The model's frames are what helps: those below seldon_call's and its call of the method
-  # (deparsed as fun(args[[1L]], ...), which says nothing), less the error handling's own.
-  ours <- match(TRUE, startsWith(lines, "seldon_call("))
+  # The model's frames are what helps: those below the handlers seldon_invoke (or a frame
+  # caller) set, less seldon_call's and its call of the method (deparsed as fun(args[[1L]], ...)
+  # or fun(object, frame), which says nothing), less the error handling's own.
+  ours <- match(TRUE, startsWith(lines, "withCallingHandlers("))
   if (!is.na(ours)) lines <- lines[-seq_len(ours)]
+  if (length(lines) && startsWith(lines[[1L]], "seldon_call(")) lines <- lines[-1L]
   if (length(lines) && startsWith(lines[[1L]], "fun(")) lines <- lines[-1L]
   lines[!grepl("^(do.call|h\\(|\\.handleSimpleError)", lines)]
 }
