@@ -68,6 +68,10 @@ func (rawCodec) Unmarshal(data []byte, v any) error {
 
 func (rawCodec) Name() string { return "proto" }
 
+// The flow-control windows, fixed: the size grpc-go's bandwidth estimator grows them to at most
+// (its bdpLimit). See grpc.StaticStreamWindowSize below for why they are not left to it.
+const flowControlWindow = 16 << 20
+
 type front struct {
 	link   *link
 	served map[string]bool // "/package.Service/Method" of every method the descriptors declare
@@ -183,6 +187,12 @@ func main() {
 		grpc.MaxSendMsgSize(*maxBytes),
 		// Calls run on goroutines kept from call to call: a fresh one per call grows its stack anew.
 		grpc.NumStreamWorkers(streamWorkers),
+		// Flow-control windows fixed at the size grpc-go's bandwidth estimator grows them to at
+		// most. The estimator pings the client on every request that arrives while no ping is
+		// out, with a window update before it; a call that waits on the worker is then written
+		// to twice and read from twice (the ping's ack) where a quick one is written to once.
+		grpc.StaticStreamWindowSize(flowControlWindow),
+		grpc.StaticConnWindowSize(flowControlWindow),
 	)
 	options := reflection.ServerOptions{Services: services{files}, DescriptorResolver: files, ExtensionResolver: protoregistry.GlobalTypes}
 	reflectionv1.RegisterServerReflectionServer(server, reflection.NewServerV1(options))
