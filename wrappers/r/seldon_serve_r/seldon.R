@@ -79,9 +79,7 @@ seldon_invoke <- function(fun, args, flatten = FALSE) {
     {
       value <- seldon_call(fun, args)
       if (flatten) value <- seldon_flatten(value)
-      warned <- seldon_warned
-      if (length(warned)) seldon_warned <<- character()
-      list(value, warned)
+      seldon_answer(value)
     },
     warning = seldon_on_warning, error = seldon_on_error, interrupt = seldon_on_interrupt
   )
@@ -90,6 +88,14 @@ seldon_invoke <- function(fun, args, flatten = FALSE) {
 # The warnings of the call in progress, and the failure of the last call that failed.
 seldon_warned <- character()
 seldon_failed <- NULL
+
+# A call's answer: list(value, its warnings), which are taken, not left to the next call. value
+# is computed before, so that a warning it gives is among them.
+seldon_answer <- function(value) {
+  warned <- seldon_warned
+  if (length(warned)) seldon_warned <<- character()
+  list(value, warned)
+}
 
 seldon_on_warning <- function(w) {
   seldon_warned <<- c(seldon_warned, conditionMessage(w))
@@ -114,8 +120,8 @@ seldon_fail <- function(condition, message, stack) {
   invokeRestart("abort")
 }
 
-# The last failure, once: NULL if R's evaluation failed without one (R's own message says why),
-# and then the failed call's warnings are dropped, not left to the next call.
+# The last failure, once: NULL if R's evaluation failed without one (R's own message says why).
+# The failed call's warnings either went with its failure or are dropped: none reach the next call.
 seldon_failure <- function() {
   failed <- seldon_failed
   seldon_failed <<- NULL
@@ -146,9 +152,7 @@ seldon_frame_caller <- function(fun, object) {
         frame <- seldon_numeric_frame(values, names, rows)
         value <- if (is.null(meta)) fun(object, frame) else fun(object, frame, meta)
         value <- seldon_flatten(value)
-        warned <- seldon_warned
-        if (length(warned)) seldon_warned <<- character()
-        list(value, warned)
+        seldon_answer(value)
       },
       warning = seldon_on_warning, error = seldon_on_error, interrupt = seldon_on_interrupt
     )
