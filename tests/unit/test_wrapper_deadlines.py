@@ -102,6 +102,7 @@ FLAGGED = textwrap.dedent(
         while time.monotonic() - began < seconds:
             if pending:
                 return "interrupted after %.1f s" % (time.monotonic() - began)
+            time.sleep(0.001)  # computing outside the GIL, as R does under rpy2
         return "finished"
 
     def never_checks(seconds):
@@ -119,5 +120,8 @@ FLAGGED = textwrap.dedent(
 def test_a_runtime_with_its_own_interrupt_is_interrupted_by_it_and_a_late_one_is_not_kept():
     out = subprocess.run([sys.executable, "-c", FLAGGED], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines()[0] in ("interrupted after 0.3 s", "interrupted after 0.4 s"), out.stdout
-    assert out.stdout.splitlines()[1:] == ["returned with ['interrupt'] pending", "finished"], out.stdout
+    first, *rest = out.stdout.splitlines()
+    # Past the deadline, and long before the 5 s the call would run (a loaded CI machine's
+    # watchdog thread has been seen to take until 0.5 s).
+    assert first.startswith("interrupted after ") and 0.3 <= float(first.split()[2]) < 2, out.stdout
+    assert rest == ["returned with ['interrupt'] pending", "finished"], out.stdout
