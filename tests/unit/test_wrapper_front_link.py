@@ -11,6 +11,7 @@ import socket
 import struct
 from typing import Any
 
+import numpy as np
 import pytest
 from google.protobuf import json_format, struct_pb2
 
@@ -202,6 +203,16 @@ VALUES = [
     [{"a": 1, "b": [1, "x"]}, 1],
     [[1.0, "mixed", None, True, [2]]],
     (1.0, 2.0),
+    # tables and vectors of numbers, read and written whole (to_numbers, _encode_numbers)
+    [[float(i * 7 + j) / 3 for j in range(7)] for i in range(30)],  # numpy's reading
+    [[1e300, -5e-324, -0.0, 2.0**60]] * 10,
+    [float(i) for i in range(300)],
+    [[float(j) for j in range(130)] for _ in range(9)],  # rows of 130 numbers: two-byte varints
+    [[1.0, 2.0]] * 9 + [[1.0]],  # ragged
+    [[1.0, 2.0]] * 9 + [[1.0, True]],
+    [[1.0, 2.0]] * 9 + [[1.0, "2"]],
+    [1.0] * 9 + [None],
+    [[1.0, 2.0]] * 9 + [[1, 2]],  # ints: extend's rules
 ]
 
 
@@ -218,6 +229,49 @@ def test_to_python_is_message_to_dict(values):
     message = struct_pb2.ListValue()
     message.extend(values)
     assert list_values.to_python(message) == json_format.MessageToDict(message)
+
+
+def _numbers_only(values: Any) -> bool:
+    """A non-empty list of numbers, or of equally long such lists: what to_numbers reads."""
+
+    def numbers(items: Any) -> bool:
+        return bool(items) and all(isinstance(item, float | int) and not isinstance(item, bool) for item in items)
+
+    if not isinstance(values, list | tuple) or not values:
+        return False
+    if all(isinstance(row, list) for row in values):
+        return len({len(row) for row in values}) == 1 and all(numbers(row) for row in values)
+    return numbers(values)
+
+
+@pytest.mark.parametrize("values", VALUES, ids=range(len(VALUES)))
+def test_to_numbers_reads_the_array_message_to_dict_makes(values):
+    message = struct_pb2.ListValue()
+    message.extend(values)
+    array = list_values.to_numbers(message)
+    if not _numbers_only(values):
+        assert array is None
+        return
+    expected = np.asarray(json_format.MessageToDict(message))
+    assert array is not None and array.dtype == expected.dtype and array.shape == expected.shape
+    assert np.array_equal(array, expected) and array.flags.c_contiguous and array.flags.writeable
+
+
+@pytest.mark.parametrize("values", VALUES, ids=range(len(VALUES)))
+def test_numbers_packed_whole_are_the_bytes_encoded_one_by_one(values):
+    packed = list_values._encode_numbers(values)
+    items = np.ravel(np.asarray(values, dtype=object)) if _numbers_only(values) else [None]
+    if all(type(item) is float for item in items) and len(values) >= 8:
+        assert packed == list_values._encode(values)
+    else:
+        assert packed is None
+
+
+def test_to_numbers_leaves_numbers_json_cannot_carry_to_to_python():
+    for many in (1, 100):
+        message = struct_pb2.ListValue()
+        message.extend([[1.0, math.nan]] * many)
+        assert list_values.to_numbers(message) is None
 
 
 def test_numbers_json_cannot_carry_fail_as_json_format_fails():

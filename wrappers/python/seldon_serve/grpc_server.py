@@ -70,8 +70,10 @@ class ProtoIncoming:
                 tensor = {"shape": list(data.tensor.shape), "values": list(data.tensor.values)}
                 return payload.Request("tensor", payload.tensor_to_numpy(tensor), names, meta)
             if kind == "ndarray":
-                values = list_values.to_python(data.ndarray)
-                return payload.Request("ndarray", payload.ndarray_to_numpy(values), names, meta)
+                array = list_values.to_numbers(data.ndarray)
+                if array is None:
+                    array = payload.ndarray_to_numpy(list_values.to_python(data.ndarray))
+                return payload.Request("ndarray", array, names, meta)
             if kind == "tftensor":
                 return payload.Request("tftensor", tftensor.to_numpy(data.tftensor), names, meta)
             return payload.Request("ndarray", payload.ndarray_to_numpy([]), names, meta)

@@ -2,14 +2,18 @@
 json_format makes of it, and a list into one, without json_format's dispatch on every value
 (which cost more than the model call of a small request). Anything off the common path (a
 struct, a number JSON cannot carry, a type json_format refuses) is handed to json_format, so
-its values and its errors stay exactly json_format's.
+its values and its errors stay exactly json_format's. The commonest request, a vector or a
+table of numbers, is read from its wire bytes into an array directly (to_numbers).
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import struct
 from typing import Any
 
+import numpy as np
 from google.protobuf import json_format, struct_pb2
 
 _DOUBLE = struct.Struct("<d")
@@ -56,10 +60,120 @@ def _to_python(values: struct_pb2.ListValue) -> list[Any]:
     return out
 
 
+def to_numbers(values: struct_pb2.ListValue) -> np.ndarray | None:
+    """np.asarray(to_python(values)) for a list of finite numbers or a list of equally long
+    such lists (a float64 array, 1-D or 2-D); None for anything else. Read from the list's wire
+    bytes: every number is the same 11 bytes there, and every row the same head, so the layout
+    is known from the first row and checked in every other (a 400-number table in a tenth of
+    to_python's time)."""
+    wire = values.SerializeToString()
+    layout = _numbers_layout(wire)
+    if layout is None:
+        return None
+    head, rows, columns = layout
+    if rows * columns <= _FEW_NUMBERS:
+        numbers = _few_numbers(wire, head, rows, columns)
+    else:
+        numbers = _many_numbers(wire, head, rows, columns)
+    if numbers is None:
+        return None
+    return numbers.reshape(columns) if not head else numbers.reshape(rows, columns)
+
+
+_NUMBER_SIZE = len(_NUMBER_ITEM) + _DOUBLE.size
+_FEW_NUMBERS = 64  # up to here struct's unpacking is quicker than numpy's fixed cost
+
+
+def _numbers_layout(wire: bytes) -> tuple[bytes, int, int] | None:
+    """(a row's head, rows, columns) if the wire bytes are laid out as a vector (no head, one
+    row) or a table of numbers; None when the first row shows they are not. The first number
+    ends the head: a head's bytes cannot hold a number's three (a varint's only byte below 0x80
+    is its last, and it is followed by 0x32 or by the number)."""
+    start = wire.find(_NUMBER_ITEM)
+    if start < 0:
+        return None
+    head = wire[:start]
+    if not head:
+        columns, extra = divmod(len(wire), _NUMBER_SIZE)
+        return None if extra else (head, 1, columns)
+    row = _row_shape(head)
+    if row is None or len(wire) % row[0]:
+        return None
+    return head, len(wire) // row[0], row[1]
+
+
+@functools.lru_cache(maxsize=256)
+def _row_shape(head: bytes) -> tuple[int, int] | None:
+    """(bytes, numbers) of a table's row that starts with head: a list element whose Value is a
+    list_value of numbers; None for a head that is not one."""
+    if not head.startswith(_ELEMENT):
+        return None
+    element, at = _read_varint(head, 1)
+    if head[at : at + 1] != _LIST:
+        return None
+    inner, end = _read_varint(head, at + 1)
+    columns, extra = divmod(inner, _NUMBER_SIZE)
+    if end != len(head) or extra or not columns or element != end + inner - at:
+        return None
+    return end + inner, columns
+
+
+def _read_varint(wire: bytes, at: int) -> tuple[int, int]:
+    """The varint at `at` and where it ends; -1 for one cut short."""
+    number, shift = 0, 0
+    for end in range(at, min(at + 10, len(wire))):
+        number |= (wire[end] & 0x7F) << shift
+        if wire[end] < 0x80:
+            return number, end + 1
+        shift += 7
+    return -1, len(wire)
+
+
+@functools.lru_cache(maxsize=256)
+def _wire_struct(head_size: int, rows: int, columns: int) -> struct.Struct:
+    """Each row as its head and, for each number, its 3 leading bytes and the double."""
+    return struct.Struct("<" + (f"{head_size}s" + "3sd" * columns) * rows)
+
+
+def _few_numbers(wire: bytes, head: bytes, rows: int, columns: int) -> np.ndarray | None:
+    fields = _wire_struct(len(head), rows, columns).unpack(wire)
+    step, numbers = 1 + 2 * columns, []
+    for start in range(0, len(fields), step):
+        row = fields[start : start + step]
+        if row[0] != head or row[1::2].count(_NUMBER_ITEM) != columns:
+            return None
+        numbers += row[2::2]
+    total = sum(numbers)
+    if total - total != 0.0:  # an infinity or a NaN (or a sum past the largest double): not here
+        return None
+    return np.array(numbers, dtype=np.float64)
+
+
+_NUMBER_DTYPE = np.dtype([("item", f"S{len(_NUMBER_ITEM)}"), ("value", "<f8")])
+
+
+@functools.lru_cache(maxsize=256)
+def _row_dtype(head_size: int, columns: int) -> np.dtype[Any]:
+    numbers = ("numbers", _NUMBER_DTYPE, (columns,))
+    return np.dtype([("head", f"S{head_size}"), numbers] if head_size else [numbers])
+
+
+def _many_numbers(wire: bytes, head: bytes, rows: int, columns: int) -> np.ndarray | None:
+    laid_out = np.frombuffer(wire, dtype=_row_dtype(len(head), columns))
+    if head and not (laid_out["head"] == head).all():
+        return None
+    if not (laid_out["numbers"]["item"] == _NUMBER_ITEM).all():
+        return None
+    numbers = laid_out["numbers"]["value"]
+    if not np.isfinite(numbers).all():
+        return None
+    return numbers.astype(np.float64).ravel()
+
+
 def fill(target: struct_pb2.ListValue, values: list[Any] | tuple[Any, ...]) -> None:
     """target.extend(values), faster: the list's wire form, merged in."""
     try:
-        encoded = _encode(values)
+        encoded = _encode_numbers(values) or _encode(values)
     except (_Unusual, OverflowError, struct.error):  # a number too large for a double: extend says so
         target.extend(values)
         return
@@ -85,6 +199,37 @@ def _encode(values: list[Any] | tuple[Any, ...]) -> bytes:
         else:  # numpy scalars, dicts, subclasses: json_format's rules
             raise _Unusual
     return b"".join(parts)
+
+
+def _encode_numbers(values: list[Any] | tuple[Any, ...]) -> bytes | None:
+    """_encode(values) for a list of floats or a list of equally long such lists (what an
+    answer's float array becomes) from one struct.pack of the numbers, past a few of them; None
+    for any other list."""
+    if type(values) is not list or len(values) < _FEW_ROWS:
+        return None
+    if set(map(type, values)) == _LISTS and len(set(map(len, values))) == 1 and values[0]:
+        rows, columns, numbers = len(values), len(values[0]), list(itertools.chain.from_iterable(values))
+        head = _LIST + _varint(columns * _NUMBER_SIZE)
+        head = _ELEMENT + _varint(len(head) + columns * _NUMBER_SIZE) + head
+    else:
+        rows, columns, numbers, head = 1, len(values), values, b""
+    if set(map(type, numbers)) != _FLOATS:
+        return None
+    layout, frame = _packed_layout(head, rows, columns)
+    return (int.from_bytes(layout.pack(*numbers), "little") | frame).to_bytes(layout.size, "little")
+
+
+_FEW_ROWS = 8  # fewer rows (or numbers in a vector) are as quick through _encode
+_LISTS, _FLOATS = {list}, {float}
+
+
+@functools.lru_cache(maxsize=256)
+def _packed_layout(head: bytes, rows: int, columns: int) -> tuple[struct.Struct, int]:
+    """The numbers' places in the list's wire bytes (the rest zeros: struct packs pad bytes as
+    zero), and those bytes with every number zero, as an int to OR them with."""
+    layout = struct.Struct("<" + (f"{len(head)}x" + f"{len(_NUMBER_ITEM)}xd" * columns) * rows)
+    frame = (head + (_NUMBER_ITEM + bytes(_DOUBLE.size)) * columns) * rows
+    return layout, int.from_bytes(frame, "little")
 
 
 def _element(value: bytes) -> bytes:
