@@ -496,22 +496,30 @@ def extract(sha: str, path: str, folder: str | Path) -> None:
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
 
 
-def request_path_us(executables: dict[str, Path], rounds: int = 3) -> dict[str, list[float]]:
-    """request_path.py's microseconds per request under each wrapper's python, on the server's
-    CPU, alternately (so that a slower minute of the machine hits both)."""
+def request_path_us(executables: dict[str, Path], rounds: int = 3) -> dict[str, dict[str, list[float]]]:
+    """request_path.py's microseconds per request of each path under each wrapper's python, on
+    the server's CPU, alternately (so that a slower minute of the machine hits both)."""
     script = Path(__file__).resolve().with_name("request_path.py")
-    found: dict[str, list[float]] = {name: [] for name in executables}
+    found: dict[str, dict[str, list[float]]] = {name: {} for name in executables}
     for _ in range(rounds):
         for name, executable in executables.items():
             python = executable.with_name("python")
             command = ["taskset", "-c", SERVER_CPU, str(python), str(script)]
-            found[name].append(float(subprocess.run(command, check=True, capture_output=True, text=True).stdout))
+            for line in subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines():
+                path, us = line.split()
+                found[name].setdefault(path, []).append(float(us))
     return found
 
 
-def request_path_table(found: dict[str, list[float]]) -> str:
-    lines = ["| python wrapper | us per REST request in-process (best of 7), alternating rounds |", "|---|---|"]
-    return "\n".join(lines + [f"| {name} | {', '.join(f'{us:.2f}' for us in runs)} |" for name, runs in found.items()])
+def request_path_table(found: dict[str, dict[str, list[float]]]) -> str:
+    paths = list(next(iter(found.values())))
+    lines = [
+        "| python wrapper | " + " | ".join(f"us per {path.replace('-', ' ')} in-process" for path in paths) + " |",
+        "|---|" + "---|" * len(paths),
+    ]
+    for name, runs in found.items():
+        lines.append(f"| {name} | " + " | ".join(", ".join(f"{us:.2f}" for us in runs[path]) for path in paths) + " |")
+    return "\n".join(lines) + "\n\nBest of 7 runs each, alternating rounds (tests/benchmark/request_path.py)."
 
 
 def measure_uvicorn(version: str, ports: int, args: Any) -> list[Result]:

@@ -1,15 +1,22 @@
-"""Microseconds per request of the wrapper's REST path in-process: HTTP parsing, the Seldon
-router, the identity model and the answer's encoding, with no socket or load generator to add
-their noise. Run by a venv's python (bench_wrappers.py runs it for this tree and for --baseline
-alternately); prints the best of 7 runs of 20,000 pipelined requests on one connection."""
+"""Microseconds per request of the wrapper's paths in-process, with no socket or load generator
+to add their noise. Run by a venv's python (bench_wrappers.py runs it for this tree and for
+--baseline alternately); prints one line a path, its name and the best of 7 runs:
+- REST: HTTP parsing, the Seldon router, the identity model and the answer's encoding, 20,000
+  pipelined requests on one connection;
+- gRPC: what a worker does with a call the front hands it (grpc_server.answer_bytes: the
+  SeldonMessage decoded, the identity model, the reply encoded), 20,000 calls of the same 1x4
+  ndarray, and 2,000 of a 100x4 one (a batch of rows)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
-from seldon_serve import http_server, rest
+from google.protobuf import json_format
+
+from seldon_serve import grpc_server, http_server, rest
 from seldon_serve.endpoints import Endpoints
 from seldon_serve.microservice import Microservice
 
@@ -19,6 +26,7 @@ REQUEST = (
     b"Content-Length: %d\r\n\r\n%s" % (len(BODY), BODY)
 )
 RUNS, REQUESTS = 7, 20_000
+PREDICT = "/seldon.protos.Model/Predict"
 
 
 class Identity:
@@ -46,21 +54,42 @@ class CountingTransport(asyncio.Transport):
         return default
 
 
-async def measure() -> float:
+def best_of_runs(call: Callable[[], Any], requests: int) -> float:
+    runs = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        for _ in range(requests):
+            call()
+        runs.append((time.perf_counter() - started) / requests * 1e6)
+    return min(runs)
+
+
+async def measure_rest() -> float:
     router = rest.router(Endpoints(Microservice(Identity()), None))
     protocol = http_server.HttpProtocol(router, http_server.ServerState(1 << 20, "REST_MAX_BODY_BYTES"))
     transport = CountingTransport()
     protocol.connection_made(transport)
-    runs = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        for _ in range(REQUESTS):
-            protocol.data_received(REQUEST)
-        runs.append((time.perf_counter() - started) / REQUESTS * 1e6)
+    best = best_of_runs(lambda: protocol.data_received(REQUEST), REQUESTS)
     if transport.answers != RUNS * REQUESTS:
         raise SystemExit(f"{transport.answers} answers to {RUNS * REQUESTS} requests")
-    return min(runs)
+    return best
+
+
+def measure_grpc(rows: int, requests: int) -> float:
+    from seldon_serve.proto import prediction_pb2
+
+    table = grpc_server.methods(Endpoints(Microservice(Identity()), None))
+    ndarray = [[float(row * 4 + column) for column in range(4)] for row in range(rows)]
+    message = {"data": {"names": ["a", "b", "c", "d"], "ndarray": ndarray}}
+    body = json_format.ParseDict(message, prediction_pb2.SeldonMessage()).SerializeToString()
+    answer = grpc_server.answer_bytes(table, PREDICT, body)
+    reply = prediction_pb2.SeldonMessage.FromString(answer[1:])
+    if answer[0] != 0 or json_format.MessageToDict(reply.data)["ndarray"] != ndarray:
+        raise SystemExit(f"the gRPC path did not answer the {rows}x4 ndarray with itself: {answer[:200]!r}")
+    return best_of_runs(lambda: grpc_server.answer_bytes(table, PREDICT, body), requests)
 
 
 if __name__ == "__main__":
-    print(f"{asyncio.run(measure()):.2f}")
+    print(f"REST-1x4 {asyncio.run(measure_rest()):.2f}")
+    print(f"gRPC-1x4 {measure_grpc(1, REQUESTS):.2f}")
+    print(f"gRPC-100x4 {measure_grpc(100, REQUESTS // 10):.2f}")
