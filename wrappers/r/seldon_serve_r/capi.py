@@ -31,9 +31,9 @@ NILSXP, LGLSXP, INTSXP, REALSXP, STRSXP, VECSXP, RAWSXP = (
 
 
 class FrameCall:
-    """caller(values, names, rows, meta) for a seldon_frame_caller(fun, object): the call made
-    once and kept from the garbage collector; a request's arguments put in its place for the
-    call and taken out after it."""
+    """caller(values, attributes, rows, meta) for a seldon_frame_caller(fun, object): the call
+    made once and kept from the garbage collector; a request's arguments put in its place for
+    the call and taken out after it."""
 
     def __init__(self, caller: Any):
         self._call = _lib.Rf_lang5(cdata(caller), *([_lib.R_NilValue] * 4))
@@ -44,37 +44,40 @@ class FrameCall:
             cells.append(cell)
         self._cells = cells
         self._failed = _ffi.new("int *")
+        # R's NULL and global environment, read once (each read of one of R's globals makes an object)
+        self._null, self._globals = _lib.R_NilValue, _lib.R_GlobalEnv
 
     def __del__(self) -> None:
         _lib.R_ReleaseObject(self._call)
 
     def __call__(
-        self, values: np.ndarray, names: Any, rows: Any, meta: Any, labels: list[str]
+        self, values: np.ndarray, attributes: Any, rows: Any, meta: Any, known: tuple[Any, Any]
     ) -> tuple[Any, list[str | None]]:
         """What the call answered, read: its value and its warnings. The arguments other than
-        values as rpy2 objects (meta may be None), labels the names in Python: an answer that
-        hands the names vector back as it came (an identity, a transformer adding no column) is
-        read as labels. A RuntimeError, with R's last error message, if the call failed (the
-        model's error, whose failure seldon_failure() then has; or R out of memory)."""
+        values as rpy2 objects (meta may be None); known as read() takes it: the names vector in
+        attributes, and the names in Python, so that an answer handing the names back as they
+        came (an identity, a transformer adding no column) is read as those. A RuntimeError,
+        with R's last error message, if the call failed (the model's error, whose failure
+        seldon_failure() then has; or R out of memory)."""
+        null = self._null
         with openrlib.rlock:
             vector = _lib.Rf_protect(_lib.Rf_allocVector(REALSXP, values.size))
             try:
                 _ffi.memmove(_lib.REAL(vector), _ffi.from_buffer(values), values.nbytes)  # never empty
-                arguments = (vector, cdata(names), cdata(rows), _lib.R_NilValue if meta is None else cdata(meta))
+                arguments = (vector, cdata(attributes), cdata(rows), null if meta is None else cdata(meta))
                 for cell, argument in zip(self._cells, arguments, strict=True):
                     _lib.SETCAR(cell, argument)
-                answer = _lib.Rf_protect(_lib.R_tryEval(self._call, _lib.R_GlobalEnv, self._failed))
+                answer = _lib.Rf_protect(_lib.R_tryEval(self._call, self._globals, self._failed))
                 try:
                     if self._failed[0]:
                         raise RuntimeError(_error_message())
                     # list(value, warnings), whose two parts are read as what they are
-                    value = read(_lib.VECTOR_ELT(answer, 0), (arguments[1], labels))
-                    return value, strings(_lib.VECTOR_ELT(answer, 1))
+                    return read(_lib.VECTOR_ELT(answer, 0), known), strings(_lib.VECTOR_ELT(answer, 1))
                 finally:
                     _lib.Rf_unprotect(1)
             finally:
                 for cell in self._cells:  # the request's values are garbage once it is answered
-                    _lib.SETCAR(cell, _lib.R_NilValue)
+                    _lib.SETCAR(cell, null)
                 _lib.Rf_unprotect(1)
 
 
@@ -134,9 +137,12 @@ def read(sexp: Any, known: tuple[Any, Any] | None = None) -> Any:
 
 
 def strings(sexp: Any) -> list[str | None]:
+    count = _lib.Rf_xlength(sexp)
+    if not count:  # a call's warnings, mostly
+        return []
     na = _lib.R_NaString
     texts: list[str | None] = []
-    for i in range(_lib.Rf_xlength(sexp)):
+    for i in range(count):
         item = _lib.STRING_ELT(sexp, i)
         # in UTF-8, as rpy2 reads them: R hands back a string already in UTF-8 (or ASCII) as it is
         texts.append(None if item == na else _ffi.string(_lib.Rf_translateCharUTF8(item)).decode("utf-8"))

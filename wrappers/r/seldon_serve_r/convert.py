@@ -18,7 +18,7 @@ import numpy as np
 from seldon_serve.errors import BadRequest
 from seldon_serve.payload import Table
 
-from . import runtime
+from . import capi, runtime
 
 
 def to_r(value: Any, names: list[str] | None = None) -> Any:
@@ -50,21 +50,24 @@ def frame_to_r(array: np.ndarray, names: list[str]) -> Any:
     parts = numeric_frame_parts(array, names)
     if parts is not None:
         return runtime.function("seldon_numeric_frame")(
-            ri.FloatSexpVector.from_memoryview(memoryview(parts.values)), parts.names, parts.rows
+            ri.FloatSexpVector.from_memoryview(memoryview(parts.values)), parts.attributes, parts.rows
         )
     rows, columns = array.shape
     r_columns = ri.ListSexpVector([vector_to_r(array[:, j]) for j in range(columns)])
-    return runtime.function("seldon_frame")(r_columns, _column_names(tuple(_names_for(array, names))), _rows(rows))
+    attributes, _names = _frame_attributes(tuple(_names_for(array, names)), rows)
+    return runtime.function("seldon_frame")(r_columns, attributes)
 
 
 class FrameParts(NamedTuple):
-    """A 2-D numeric request as seldon_numeric_frame(values, names, rows) takes it: its numbers
-    as one float64 vector, column after column, which R cuts into the columns (one conversion
-    instead of one a column), its names and row count as R vectors, and the names in Python."""
+    """A 2-D numeric request as seldon_numeric_frame(values, attributes, rows) takes it: its
+    numbers as one float64 vector, column after column, which R cuts into the columns (one
+    conversion instead of one a column), the data.frame's attributes and the row count as R
+    values, the names as R holds them (in the attributes) and in Python."""
 
     values: np.ndarray
-    names: Any
+    attributes: Any
     rows: Any
+    names: Any
     labels: list[str]
 
 
@@ -74,7 +77,8 @@ def numeric_frame_parts(value: Any, names: list[str]) -> FrameParts | None:
         return None
     names = _names_for(value, names)
     values = np.ascontiguousarray(np.asarray(value, dtype=np.float64).ravel(order="F"))
-    return FrameParts(values, _column_names(tuple(names)), _rows(value.shape[0]), names)
+    attributes, r_names = _frame_attributes(tuple(names), value.shape[0])
+    return FrameParts(values, attributes, _rows(value.shape[0]), r_names, names)
 
 
 def _names_for(array: np.ndarray, names: list[str]) -> list[str]:
@@ -88,8 +92,13 @@ def _names_for(array: np.ndarray, names: list[str]) -> list[str]:
 
 # A service's requests mostly repeat their names and row count: made into R once each.
 @functools.lru_cache(maxsize=256)
-def _column_names(names: tuple[str, ...]) -> Any:
-    return runtime.session().StrSexpVector([str(name) for name in names])
+def _frame_attributes(names: tuple[str, ...], rows: int) -> tuple[Any, Any]:
+    """seldon_frame_attributes(names, rows), and the names vector in it (as a SEXP)."""
+    ri = runtime.session()
+    attributes = runtime.function("seldon_frame_attributes")(
+        ri.StrSexpVector([str(name) for name in names]), _rows(rows)
+    )
+    return attributes, capi.element(capi.cdata(attributes), 0)
 
 
 @functools.lru_cache(maxsize=256)

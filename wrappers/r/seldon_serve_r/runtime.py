@@ -111,7 +111,7 @@ def invoke_on_frame(caller: capi.FrameCall, frame: FrameParts, meta: Any = None)
     None for a method that takes none)."""
     deadlines.clear_late_interrupt(_clear_interrupt)
     try:
-        value, warnings = caller(frame.values, frame.names, frame.rows, meta, frame.labels)
+        value, warnings = caller(frame.values, frame.attributes, frame.rows, meta, (frame.names, frame.labels))
     except RuntimeError as exc:
         raise _failure(str(exc)) from None
     _log_warnings(warnings)

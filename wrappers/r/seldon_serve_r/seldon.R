@@ -143,13 +143,13 @@ seldon_call <- function(fun, args) {
 
 # A data hook's caller, made once per hook with its method and the model's object: a request
 # then crosses into R with its numbers and its answer comes out flattened, in one call. It is
-# seldon_invoke(fun, list(object, <data.frame of values, names, rows>, meta), flatten = TRUE)
+# seldon_invoke(fun, list(object, <data.frame of values, attributes, rows>, meta), flatten = TRUE)
 # written out (meta left out when NULL), which spares a small request the calls in between.
 seldon_frame_caller <- function(fun, object) {
-  function(values, names, rows, meta) {
+  function(values, attributes, rows, meta) {
     withCallingHandlers(
       {
-        frame <- seldon_numeric_frame(values, names, rows)
+        frame <- seldon_numeric_frame(values, attributes, rows)
         value <- if (is.null(meta)) fun(object, frame) else fun(object, frame, meta)
         value <- seldon_flatten(value)
         seldon_answer(value)
@@ -173,18 +173,29 @@ seldon_stack <- function(calls) {
 
 # ---- requests into R -------------------------------------------------------------------------
 
-# A data.frame from a list of equally long columns (faster than as.data.frame: its attributes
-# set at once, row names in R's compact form).
-seldon_frame <- function(columns, names, rows) {
-  attributes(columns) <- list(names = names, class = "data.frame", row.names = c(NA_integer_, -as.integer(rows)))
+# The attributes that make a list of equally long columns a data.frame (faster than
+# as.data.frame: set at once, row names in R's compact form). The wrapper makes them once for
+# each names and row count its requests have, and hands them to every request's frame.
+seldon_frame_attributes <- function(names, rows) {
+  list(names = names, class = "data.frame", row.names = c(NA_integer_, -as.integer(rows)))
+}
+
+seldon_frame <- function(columns, attributes) {
+  attributes(columns) <- attributes
   columns
 }
 
 # The same from one double vector holding the columns one after the other (a row of a request
-# is the common case: each column is one of its values).
-seldon_numeric_frame <- function(values, names, rows) {
-  columns <- if (rows == 1L) as.list(values) else lapply(seq_along(names) - 1L, function(j) values[j * rows + seq_len(rows)])
-  seldon_frame(columns, names, rows)
+# is the common case: each column is one of its values; as.vector, as as.list does it without
+# as.list's dispatch, half a request's frame).
+seldon_numeric_frame <- function(values, attributes, rows) {
+  columns <- if (rows == 1L) {
+    as.vector(values, "list")
+  } else {
+    lapply(seq_along(attributes$names) - 1L, function(j) values[j * rows + seq_len(rows)])
+  }
+  attributes(columns) <- attributes
+  columns
 }
 
 seldon_array <- function(values, dims) array(values, dim = dims)
