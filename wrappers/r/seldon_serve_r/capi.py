@@ -92,6 +92,11 @@ def set_interrupt_pending(pending: bool) -> None:
     _lib.R_interrupts_pending = int(pending)
 
 
+def stop_processing_events() -> None:
+    """No callback for R_ProcessEvents (R's hook for a GUI's events) from here on."""
+    _lib.ptr_R_ProcessEvents = _ffi.NULL
+
+
 def cdata(value: Any) -> Any:
     """The SEXP of an rpy2 object."""
     return value.__sexp__._cdata

@@ -64,6 +64,10 @@ def session() -> Any:
         callbacks.consolewrite_warnerror = lambda text: sys.stderr.write(text)
     logging.getLogger("rpy2").setLevel(logging.WARNING)  # its start-up report is not ours to log
     ri.initr()
+    # rpy2 gives R's event processing a Python callback (for graphics windows' event loops, which a
+    # server has none of); R calls it at every interrupt check, about once a request, each call a
+    # trip back into Python. Without it R still acts on a pending interrupt at those checks.
+    capi.stop_processing_events()
     runtime = resources.files(__package__).joinpath("seldon.R").read_text()
     seldon = ri.evalr("new.env()")
     # The error reasons seldon_error() answers with, from the contract (wrappers/proto/contract.yaml).

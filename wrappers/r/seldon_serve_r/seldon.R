@@ -218,11 +218,12 @@ seldon_flatten <- function(x) {
     return(list(kind = "bytes", value = as.vector(x)))
   }
   if (is.data.frame(x)) {
-    columns <- unclass(x) # a plain list: data.frame's own [[ and nrow dispatch, and cost a request dearly
+    columns <- unclass(x) # a plain list: data.frame's own [[, nrow and names dispatch, and cost a request dearly
     if (length(columns) > 0L && length(columns[[1L]]) > 0L && seldon_all_double(columns)) {
-      return(list(kind = "numeric_table", value = unlist(columns, use.names = FALSE), names = names(x)))
+      # c(recursive = TRUE) is unlist's work without unlist's closure
+      return(list(kind = "numeric_table", value = c(columns, recursive = TRUE, use.names = FALSE), names = names(columns)))
     }
-    return(list(kind = "table", columns = lapply(columns, seldon_plain), names = names(x)))
+    return(list(kind = "table", columns = lapply(columns, seldon_plain), names = names(columns)))
   }
   if (is.array(x)) {
     names <- if (length(dim(x)) == 2L) colnames(x) else NULL
