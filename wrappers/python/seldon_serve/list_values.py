@@ -203,33 +203,28 @@ def _encode(values: list[Any] | tuple[Any, ...]) -> bytes:
 
 def _encode_numbers(values: list[Any] | tuple[Any, ...]) -> bytes | None:
     """_encode(values) for a list of floats or a list of equally long such lists (what an
-    answer's float array becomes) from one struct.pack of the numbers, past a few of them; None
-    for any other list."""
+    answer's float array becomes), laid out whole by numpy in the rows to_numbers reads, past a
+    few of them; None for any other list."""
     if type(values) is not list or len(values) < _FEW_ROWS:
         return None
     if set(map(type, values)) == _LISTS and len(set(map(len, values))) == 1 and values[0]:
-        rows, columns, numbers = len(values), len(values[0]), list(itertools.chain.from_iterable(values))
+        rows, columns, numbers = len(values), len(values[0]), itertools.chain.from_iterable(values)
         head = _LIST + _varint(columns * _NUMBER_SIZE)
         head = _ELEMENT + _varint(len(head) + columns * _NUMBER_SIZE) + head
     else:
         rows, columns, numbers, head = 1, len(values), values, b""
     if set(map(type, numbers)) != _FLOATS:
         return None
-    layout, frame = _packed_layout(head, rows, columns)
-    return (int.from_bytes(layout.pack(*numbers), "little") | frame).to_bytes(layout.size, "little")
+    table = np.empty(rows, dtype=_row_dtype(len(head), columns))
+    if head:
+        table["head"] = head
+    table["numbers"]["item"] = _NUMBER_ITEM
+    table["numbers"]["value"] = values if head else [values]
+    return table.tobytes()
 
 
 _FEW_ROWS = 8  # fewer rows (or numbers in a vector) are as quick through _encode
 _LISTS, _FLOATS = {list}, {float}
-
-
-@functools.lru_cache(maxsize=256)
-def _packed_layout(head: bytes, rows: int, columns: int) -> tuple[struct.Struct, int]:
-    """The numbers' places in the list's wire bytes (the rest zeros: struct packs pad bytes as
-    zero), and those bytes with every number zero, as an int to OR them with."""
-    layout = struct.Struct("<" + (f"{len(head)}x" + f"{len(_NUMBER_ITEM)}xd" * columns) * rows)
-    frame = (head + (_NUMBER_ITEM + bytes(_DOUBLE.size)) * columns) * rows
-    return layout, int.from_bytes(frame, "little")
 
 
 def _element(value: bytes) -> bytes:
