@@ -63,11 +63,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _bases(cells: list[config.ImageVersion]) -> list[config.Base]:
-    """The bases the cells build on, and the one whose Go compiles the gRPC front."""
+    """The bases the cells build on, and the one whose Rust compiles the gRPC front."""
     needed = {cell.base.name: cell.base for cell in cells}
     if cells:
-        go_builder = cells[0].family.config.go_builder
-        needed.setdefault(go_builder.name, go_builder)
+        front_builder = cells[0].family.config.front_builder
+        needed.setdefault(front_builder.name, front_builder)
     return list(needed.values())
 
 

@@ -101,7 +101,7 @@ class Config:
     gid: int
     bases: dict[str, Base]
     families: dict[str, Family] = field(default_factory=dict)
-    go_builder: Base = field(default=None)  # type: ignore[assignment]
+    front_builder: Base = field(default=None)  # type: ignore[assignment]
 
     def matrix(
         self, family: str | None = None, version: str | None = None, *, all_versions: bool = False
@@ -171,7 +171,7 @@ def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> 
     _keys(
         top,
         "versions.yaml",
-        {"release", "namespace", "registry", "tools", "user", "bases", "go_builder_base", "families"},
+        {"release", "namespace", "registry", "tools", "user", "bases", "front_builder_base", "families"},
     )
 
     tools = _mapping(top["tools"], "tools")
@@ -210,10 +210,10 @@ def parse(doc: Any, *, path: Path = Path("versions.yaml"), digest: str = "") -> 
         gid=user["gid"],
         bases=_parse_bases(top["bases"]),
     )
-    config.go_builder = config.bases.get(top["go_builder_base"])  # type: ignore[assignment]
-    if config.go_builder is None:
+    config.front_builder = config.bases.get(top["front_builder_base"])  # type: ignore[assignment]
+    if config.front_builder is None:
         raise ConfigError(
-            f"go_builder_base: {top['go_builder_base']!r} is not one of bases ({', '.join(config.bases)})"
+            f"front_builder_base: {top['front_builder_base']!r} is not one of bases ({', '.join(config.bases)})"
         )
     families = _mapping(top["families"], "families")
     if not families:

@@ -24,7 +24,7 @@ from .paths import BUILD_DIR, IMAGES_DIR, WRAPPERS_DIR
 CA_DIR = "ca-certificates"  # the build context folder an extra CA bundle is copied into
 # What a family's folder holds for `make docs`, not for the image.
 _NOT_IN_CONTEXT = {"environment.yaml", "README.md", "openshift"}
-# Build output of the wrappers' own toolchains (pip, Maven) never goes into a context.
+# Build output of the wrappers' own toolchains (pip, Maven, Cargo) never goes into a context.
 _WRAPPER_IGNORE = shutil.ignore_patterns(
     "build", "__pycache__", "*.egg-info", "*_pb2.py", "*_pb2_grpc.py", "target", ".flattened-pom.xml"
 )

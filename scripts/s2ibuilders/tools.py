@@ -193,15 +193,33 @@ def _ensure_go_tool(  # type: ignore[no-untyped-def]
 
 
 def build_grpc_front(source: Path, *, output: Path | None = None, say=print) -> Path:  # type: ignore[no-untyped-def]
-    """The gRPC front for running the wrapper outside an image (the benchmark does)."""
-    go = _find_go("the gRPC front")
+    """The gRPC front for running the wrapper outside an image (the benchmark does): built with
+    Cargo from Cargo.lock, or with Go where `source` is a Go front (a benchmark baseline's)."""
     binary = output or TOOLS_DIR / "bin" / "seldon-grpc-front"
     binary.parent.mkdir(parents=True, exist_ok=True)
-    env_overrides = {"CGO_ENABLED": "0"}
     with _exclusive("seldon-grpc-front"):
-        _go(go, ["build", "-trimpath", "-o", str(binary), "."], cwd=source, env_overrides=env_overrides)
+        if (source / "Cargo.toml").exists():
+            built = _cargo_release(source, "seldon-grpc-front", "the gRPC front")
+            shutil.copy2(built, binary)
+        else:
+            go = _find_go("the gRPC front")
+            _go(go, ["build", "-trimpath", "-o", str(binary), "."], cwd=source, env_overrides={"CGO_ENABLED": "0"})
     say(f"seldon-grpc-front: {binary}")
     return binary
+
+
+def _cargo_release(source: Path, name: str, what: str) -> Path:
+    """Builds the crate at `source` (its Cargo.lock as it is) and returns the binary `name`."""
+    cargo = shutil.which("cargo") or str(Path.home() / ".cargo" / "bin" / "cargo")
+    if not Path(cargo).exists():
+        raise ToolError(f"building {what} needs Rust's cargo (https://rustup.rs or apt-get install cargo)")
+    target = TOOLS_DIR / "cargo-target"
+    build = [cargo, "build", "--release", "--locked", "--target-dir", str(target)]
+    result = subprocess.run(build, cwd=source, capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = "\n".join(result.stderr.splitlines()[-15:])
+        raise ToolError(f"cargo build of {what} failed:\n{tail}")
+    return target / "release" / name
 
 
 def ensure_collector(source: Path, *, say=print) -> Path:  # type: ignore[no-untyped-def]

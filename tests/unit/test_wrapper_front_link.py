@@ -35,7 +35,7 @@ def served() -> Endpoints:
 
 
 def call_frame(ident: int, method: str, message: bytes, headers: dict[str, str] | None = None) -> bytes:
-    """A call as the front lays it out (wrappers/grpc-front/link.go, callFrame)."""
+    """A call as the front lays it out (wrappers/grpc-front/src/link.rs, call_frame)."""
     headers = headers or {}
     payload = bytes([len(method)]) + method.encode() + bytes([len(headers)])
     for name, value in headers.items():

@@ -1,6 +1,6 @@
-"""The workers' side of the Go gRPC front (wrappers/grpc-front), on a Unix socket every worker
+"""The workers' side of the gRPC front (wrappers/grpc-front), on a Unix socket every worker
 shares: long-lived connections carrying many calls each as length-prefixed frames (the layout
-is written once, in the front's link.go), answered in the order they arrive with a gRPC status
+is written once, in the front's src/link.rs), answered in the order they arrive with a gRPC status
 code and the reply's bytes or an error message (grpc_server.answer_bytes); and, asked by a
 frame of its own, the descriptors of the served protos, for the front's server reflection.
 
@@ -100,7 +100,7 @@ def _error(status: int, message: str, reason: str = BAD_DATA) -> Response:
     return Response(status, _JSON, orjson.dumps(error_body(message, reason)))
 
 
-# ---- the link's frames (their layout: wrappers/grpc-front/link.go) ---------------------------
+# ---- the link's frames (their layout: wrappers/grpc-front/src/link.rs) -----------------------
 
 _HEAD = struct.Struct(">IIB")  # length (of what follows it), id, kind
 _HELLO, _DESCRIBE, _CALL, _ANSWER, _GOODBYE = b"hdcrg"

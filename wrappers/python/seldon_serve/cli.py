@@ -1,7 +1,7 @@
 """`seldon-core-microservice`: load the user's class once per worker, serve REST and gRPC.
 
 Processes (supervisor): with one worker, this process serves; with more, it forks the workers
-and serves their summed Prometheus metrics. gRPC is served by the Go front (wrappers/grpc-front,
+and serves their summed Prometheus metrics. gRPC is served by the Rust front (wrappers/grpc-front,
 in every image as `seldon-grpc-front`) talking to the workers over a Unix socket (bridge), or --
 where the front is not installed or SELDON_GRPC_FRONT=off -- by grpc.aio inside each worker.
 """

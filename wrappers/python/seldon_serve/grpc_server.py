@@ -1,5 +1,5 @@
 """The gRPC side: the services of wrappers/proto/prediction.proto (the Seldon protocol) and of
-open_inference.proto (v2), answered in the workers: for the Go front (answer_bytes) or on grpc.aio.
+open_inference.proto (v2), answered in the workers: for the gRPC front (answer_bytes) or on grpc.aio.
 
 It runs in the same event loop and process as the REST server, over the same Microservice,
 so the model is loaded once per worker whichever transport a request takes.
@@ -125,7 +125,7 @@ def _as_dict(message: Any) -> dict[str, Any]:
 
 
 # Full method name -> (request message class, how to answer it). The one table both gRPC
-# paths use: grpc.aio in this process, or the Go front (wrappers/grpc-front) over a socket.
+# paths use: grpc.aio in this process, or the gRPC front (wrappers/grpc-front) over a socket.
 def _verb(name: str) -> Any:
     return lambda service, request: to_proto(getattr(service, name)(ProtoIncoming(request)))
 

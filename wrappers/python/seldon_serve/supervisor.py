@@ -1,5 +1,5 @@
 """The process tree: one worker in this process, or forked workers restarted when they die and
-replaced when they recycle (--max-requests), and the Go gRPC front beside them.
+replaced when they recycle (--max-requests), and the gRPC front beside them.
 
 What a worker does is not known here: cli hands over run_worker, which serves in the calling
 process until told to stop and returns its exit status.
