@@ -233,6 +233,14 @@ def ensure_grpcload(source: Path, *, say=print) -> Path:  # type: ignore[no-unty
     return ensure_go_source("grpcload", source, "the gRPC load generator", say=say)
 
 
+def build_tonic_echo(source: Path, *, say=print) -> Path:  # type: ignore[no-untyped-def]
+    """The benchmark's bare tonic echo server (tests/tonic-echo), the gRPC front's HTTP/2 stack."""
+    with _exclusive("tonic-echo"):
+        binary = _cargo_release(source, "tonic-echo", "the tonic echo server")
+    say(f"tonic-echo: {binary}")
+    return binary
+
+
 def ensure_go_source(name: str, source: Path, what: str, *, say=print) -> Path:  # type: ignore[no-untyped-def]
     """A Go program of this repository built into .tools/bin/<name> from the module proxy, again
     only when its go.mod, go.sum or a .go file changed."""

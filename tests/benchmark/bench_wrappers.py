@@ -13,12 +13,13 @@ grpc-go's client, spent more CPU a call than the servers they measured), 8 conne
 (percent of one CPU over the measured seconds): a load generator near 100% is the limit, not
 the server; and the seconds of load before the measured run, which starts once the rate has
 settled (warm_up: a JVM compiles a protocol stack it starts using for 10-15 s).
-The bare limits on the same CPU are in the same run: a grpc-go server echoing each
-call's bytes, and a bare ASGI app on uvicorn's httptools protocol (bare_asgi.py) answering
-Seldon's JSON with orjson. Seldon's wrapper is the `seldon-core` release pinned in versions.yaml,
-installed into .tools/seldon-venv (it needs setuptools<70); the Open Inference Protocol's peer
+The bare limits on the same CPU are in the same run: a grpc-go and a tonic server (the front's
+HTTP/2 stack, tests/tonic-echo) echoing each call's bytes, and a bare ASGI app on uvicorn's
+httptools protocol (bare_asgi.py) answering Seldon's JSON with orjson. Seldon's wrapper is
+the `seldon-core` release pinned in versions.yaml, installed into .tools/seldon-venv (it needs
+setuptools<70); the Open Inference Protocol's peer
 is Seldon's MLServer (the `mlserver` release pinned there, .tools/mlserver-venv) serving the same
-identity as a custom runtime (mlserver_identity.py) in its main process. Ours serves gRPC through the Go
+identity as a custom runtime (mlserver_identity.py) in its main process. Ours serves gRPC through the Rust
 front (wrappers/grpc-front, on the same CPU) as the images do, and once more with grpc.aio in
 the worker for comparison. Then each family's identity sample, built with s2i from its default
 builder image, runs as a container the same way (host network, CPU 0) with PROTOCOL=both: R
@@ -539,7 +540,8 @@ def measure_uvicorn(version: str, ports: int, args: Any) -> list[Result]:
 
 def measure_bare_limits(uvicorn_version: str, ports: int, args: Any) -> list[Result]:
     """What a server does at the least on the same CPU: a bare ASGI app on uvicorn answering
-    Seldon's JSON (bare_asgi.py), and a grpc-go server echoing each call's bytes (grpcload -echo)."""
+    Seldon's JSON (bare_asgi.py), and a grpc-go and a tonic server echoing each call's bytes
+    (grpcload -echo, tests/tonic-echo: the HTTP/2 stacks of the front before and now)."""
     tools.ensure_in_this_venv("uvicorn", uvicorn_version)
     bare = start(uvicorn_command(ports, "bare_asgi:app"), {}, ports)
     try:
@@ -550,17 +552,20 @@ def measure_bare_limits(uvicorn_version: str, ports: int, args: Any) -> list[Res
         ]
     finally:
         stop(bare)
-    echo_cmd = ["taskset", "-c", SERVER_CPU, str(args.grpcload), "-echo", f"127.0.0.1:{ports + 1}"]
-    echo = subprocess.Popen(echo_cmd, start_new_session=True)
-    try:
-        time.sleep(0.5)
-        results.append(
-            Result(
-                "bare grpc-go echo", "gRPC", *grpc_load(args.grpcload, ports + 1, args.seconds, server=group_cpu(echo))
+    address = f"127.0.0.1:{ports + 1}"
+    echoes = {
+        "bare grpc-go echo": [str(args.grpcload), "-echo", address],
+        "bare tonic echo (the front's HTTP/2 stack)": [str(args.tonic_echo), address],
+    }
+    for name, command in echoes.items():
+        echo = subprocess.Popen(["taskset", "-c", SERVER_CPU, *command], start_new_session=True)
+        try:
+            time.sleep(0.5)
+            results.append(
+                Result(name, "gRPC", *grpc_load(args.grpcload, ports + 1, args.seconds, server=group_cpu(echo)))
             )
-        )
-    finally:
-        stop(echo)
+        finally:
+            stop(echo)
     return results
 
 
@@ -733,6 +738,7 @@ def main() -> int:
     cfg = config.load(ROOT / "versions.yaml")
     seldon_version = cfg.tools["seldon-core"]
     args.grpcload = tools.ensure_grpcload(ROOT / "tests" / "grpcload")
+    args.tonic_echo = tools.build_tonic_echo(ROOT / "tests" / "tonic-echo")
     front = tools.build_grpc_front(ROOT / "wrappers" / "grpc-front")
     ensure_wrk()
     ours = Path(sys.executable).with_name("seldon-core-microservice")

@@ -8,57 +8,17 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::{Buf, BufMut, Bytes};
+use bytes::{Buf, Bytes};
 use http::header::HeaderValue;
-use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codec::CompressionEncoding;
 use tonic::server::{Grpc, UnaryService};
 use tonic::{body::Body, Status};
 
 use crate::link::{Header, Link};
+use crate::raw_codec::RawCodec;
 
 const ENCODING: &str = "grpc-encoding";
 const ACCEPT_ENCODING: &str = "grpc-accept-encoding";
-
-/// Message bytes passed through untouched: the wrapper owns their meaning.
-#[derive(Clone, Copy, Default)]
-struct RawCodec;
-
-struct RawBytes;
-
-impl Encoder for RawBytes {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put(item);
-        Ok(())
-    }
-}
-
-impl Decoder for RawBytes {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
-        let length = src.remaining();
-        Ok(Some(src.copy_to_bytes(length)))
-    }
-}
-
-impl Codec for RawCodec {
-    type Encode = Bytes;
-    type Decode = Bytes;
-    type Encoder = RawBytes;
-    type Decoder = RawBytes;
-
-    fn encoder(&mut self) -> RawBytes {
-        RawBytes
-    }
-
-    fn decoder(&mut self) -> RawBytes {
-        RawBytes
-    }
-}
 
 /// The relay: the tower service every path the front does not answer itself reaches.
 #[derive(Clone)]

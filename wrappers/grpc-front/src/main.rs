@@ -13,6 +13,7 @@
 mod args;
 mod forward;
 mod link;
+mod raw_codec;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
