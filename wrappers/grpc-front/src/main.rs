@@ -102,26 +102,13 @@ async fn serve(args: Args) -> Result<(), String> {
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, stopping);
     // Calls in progress at SIGTERM may finish within the grace period; then the front exits.
-    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-    let served = tokio::spawn(async move {
-        let result = server.await;
-        let _ = stopped_tx.send(());
-        result
-    });
+    let grace_over = async {
+        stop_signal().await;
+        tokio::time::sleep(grace).await;
+    };
     tokio::select! {
-        result = served => return result.map_err(|err| err.to_string())?.map_err(|err| err.to_string()),
-        _ = grace_over(stopped_rx, grace) => {}
-    }
-    Ok(())
-}
-
-/// Resolves once SIGTERM (or SIGINT) has come and `grace` has passed since, unless the server
-/// stopped first.
-async fn grace_over(stopped: tokio::sync::oneshot::Receiver<()>, grace: Duration) {
-    stop_signal().await;
-    tokio::select! {
-        _ = stopped => std::future::pending::<()>().await,
-        _ = tokio::time::sleep(grace) => {}
+        result = server => result.map_err(|err| err.to_string()),
+        _ = grace_over => Ok(()),
     }
 }
 
@@ -136,7 +123,7 @@ async fn stop_signal() {
 }
 
 /// The address to listen on, written as Go's net.Listen takes it: host:port, [v6]:port, or
-/// :port for every interface.
+/// :port for every (IPv4) interface.
 async fn resolve(listen: &str) -> Result<SocketAddr, String> {
     let spelled = if listen.starts_with(':') {
         format!("0.0.0.0{listen}")
