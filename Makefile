@@ -40,6 +40,7 @@ help: ## show this help
 	@echo "  JOBS=2 images build at once; TEST_JOBS=3 test processes run side by side (0: one process)."
 	@echo "  One cell of the matrix: make test FAMILY=python VERSION=3.11; one file: PYTEST_ARGS=tests/contract/test_model.py"
 	@echo "  make bench BASELINE=<git ref> also measures the python wrapper and the R bridge as they were at that commit (before/after)."
+	@echo "  make bench-build BASELINE=<git ref> also builds the samples with the python builder as it was at that commit (f6be9e2: pip before uv)."
 	@echo
 	@echo "  A data scientist then runs: s2i build ./src <a builder image from 'make list'> my-model"
 	@echo "  (MyModel.py for python, MyModel.R for r, MyModel.java / a Maven project / an H2O MOJO for java)."
@@ -97,7 +98,7 @@ soak: venv ## minutes of steady REST and gRPC load at every family's image, memo
 	$(PY) tests/benchmark/soak_wrappers.py
 
 bench-build: venv ## s2i build seconds of the identity and scikit-learn samples, pip against uv, cold and incremental (reports/benchmark-build.md)
-	$(PY) tests/benchmark/bench_build.py
+	$(PY) tests/benchmark/bench_build.py $(if $(BASELINE),--baseline $(BASELINE) $(if $(CA_BUNDLE),--ca-bundle $(CA_BUNDLE)))
 
 bench-spark: venv ## a Spark pipeline model: start-up with and without the class archive, single-row latency by the model alone vs a Spark job (reports/benchmark-spark.md)
 	$(PY) tests/benchmark/bench_spark.py
@@ -105,6 +106,6 @@ bench-spark: venv ## a Spark pipeline model: start-up with and without the class
 docs: venv ## write README.md's generated blocks, each image's README and OpenShift manifests (a unit test fails when stale)
 	$(CLI) docs
 
-clean: ## remove build/, reports/, .venv, .tools and the images the tests built
+clean: ## remove build/, reports/, .venv, .tools and the images the tests and bench-build's baselines built
 	rm -rf build reports $(VENV) .tools wrappers/python/build
-	-docker images --format '{{.Repository}}:{{.Tag}}' 's2i-test/*' | xargs -r docker rmi -f
+	-docker images --format '{{.Repository}}:{{.Tag}}' --filter 'reference=s2i-test/*' --filter 'reference=bench-baseline-*/*' | xargs -r docker rmi -f

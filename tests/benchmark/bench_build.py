@@ -8,12 +8,18 @@ once with PIP_INSTALLER=pip and once with PIP_INSTALLER=uv: a cold build (no pre
 then `s2i build --incremental` on top of it (the saved package cache, nothing changed); and uv
 repeating a build with its cache in a host folder mounted with `s2i build -v`. Each build runs
 --runs times; the table gives the median. Writes reports/benchmark-build.md.
+
+With --baseline REF, the python builder as it was at git REF is built too (from that tree, by its
+own build tool, under the namespace bench-baseline-<sha>, so this tree's tags stay as they are)
+and the same samples are built with it, in the same run: pip's path before uv came (REF f6be9e2)
+beside both of today's.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -21,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_wrappers import ROOT, write_report
+from bench_wrappers import ROOT, extract, short_sha, write_report
 
 from s2ibuilders import config, tools
 
@@ -46,7 +52,8 @@ def remove_image(image: str) -> None:
 def measure(s2i: Path, builder: str, sample: str, installer: str, runs: int) -> tuple[float, float]:
     """Median seconds of a cold build and of an incremental one after it."""
     image = f"bench/build-{sample}-{installer}:latest"
-    chosen = ("-e", f"PIP_INSTALLER={installer}")
+    # A builder from before uv has no PIP_INSTALLER: it is left unset there.
+    chosen = ("-e", f"PIP_INSTALLER={installer}") if installer in INSTALLERS else ()
     cold, incremental = [], []
     for _ in range(runs):
         remove_image(image)
@@ -75,34 +82,62 @@ def measure_host_cache(s2i: Path, builder: str, sample: str, runs: int) -> float
     return statistics.median(repeated)
 
 
+def baseline_builder(ref: str, cell: config.ImageVersion, ca_bundle: str) -> str:
+    """The builder `cell` names as it was at git `ref`, built by that tree's own tool (reused
+    while its image exists): the tree's versions.yaml gets a namespace of its own, nothing else."""
+    sha = short_sha(ref)
+    namespace = f"bench-baseline-{sha}"
+    reference = f"{namespace}/{cell.family.image}:{cell.tags[0]}"
+    if subprocess.run(["docker", "image", "inspect", reference], capture_output=True).returncode == 0:
+        return reference
+    print(f"building {reference} from the tree at {ref} ({sha})")
+    with tempfile.TemporaryDirectory(prefix="bench-baseline-tree-") as folder:
+        extract(sha, ".", folder)
+        versions = Path(folder) / "versions.yaml"
+        versions.write_text(re.sub(r"(?m)^namespace:\s*\S+", f"namespace: {namespace}", versions.read_text(), count=1))
+        build = [sys.executable, "-m", "s2ibuilders", "build", "--family", cell.family.name, "--version", cell.version]
+        build += ["--jobs", "1", *(("--ca-bundle", ca_bundle) if ca_bundle else ())]
+        subprocess.run(build, cwd=folder, env={**os.environ, "PYTHONPATH": f"{folder}/scripts"}, check=True)
+    return reference
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="builds of each kind; the median is reported")
+    parser.add_argument("--baseline", metavar="REF", help="also build with the python builder as it was at git REF")
+    parser.add_argument("--ca-bundle", default="", help="extra CAs the baseline builder trusts (make's CA_BUNDLE)")
     args = parser.parse_args()
     cfg = config.load(ROOT / "versions.yaml")
     s2i = tools.ensure_s2i(cfg.tools["s2i"])
     family = cfg.families["python"]
-    builder = family.versions[family.default_version].reference
+    cell = family.versions[family.default_version]
+    baseline = baseline_builder(args.baseline, cell, args.ca_bundle) if args.baseline else ""
+    before = f"pip at {short_sha(args.baseline)}" if baseline else ""
     lines = [
-        "| sample | build | pip s | uv s | pip / uv |",
-        "|---|---|---:|---:|---:|",
+        "| sample | build | pip s | uv s | pip / uv |" + (f" {before} s | {before} / uv |" if baseline else ""),
+        "|---|---|---:|---:|---:|" + ("---:|---:|" if baseline else ""),
     ]
     for sample in ("model", "sklearn-iris"):
-        seconds = {installer: measure(s2i, builder, sample, installer, args.runs) for installer in INSTALLERS}
+        seconds = {installer: measure(s2i, cell.reference, sample, installer, args.runs) for installer in INSTALLERS}
         (pip_cold, pip_incremental), (uv_cold, uv_incremental) = seconds["pip"], seconds["uv"]
-        host_cache = measure_host_cache(s2i, builder, sample, args.runs)
+        host_cache = measure_host_cache(s2i, cell.reference, sample, args.runs)
+        old_cold, old_incremental = measure(s2i, baseline, sample, "baseline", args.runs) if baseline else (0, 0)
         rows = [
-            ("cold", pip_cold, uv_cold),
-            ("incremental", pip_incremental, uv_incremental),
+            ("cold", pip_cold, uv_cold, old_cold),
+            ("incremental", pip_incremental, uv_incremental, old_incremental),
             # each installer's fastest way to repeat a build
-            ("repeated: pip incremental, uv cache on the host", pip_incremental, host_cache),
+            ("repeated: pip incremental, uv cache on the host", pip_incremental, host_cache, old_incremental),
         ]
-        lines += [f"| {sample} | {kind} | {pip:.1f} | {uv:.1f} | {pip / uv:.1f}x |" for kind, pip, uv in rows]
+        for kind, pip, uv, old in rows:
+            line = f"| {sample} | {kind} | {pip:.1f} | {uv:.1f} | {pip / uv:.1f}x |"
+            lines.append(line + (f" {old:.1f} | {old / uv:.1f}x |" if baseline else ""))
     header = (
-        f"`s2i build` from {builder}, median of {args.runs} runs each; "
+        f"`s2i build` from {cell.reference}, median of {args.runs} runs each; "
         "incremental: `--incremental` on the cold build's image, source unchanged; "
         "cache on the host: `-v <dir>:/opt/app-root/.cache/uv`, filled by an earlier build"
     )
+    if baseline:
+        header += f"; {before}: {baseline}, the builder as it was at {args.baseline}, in the same run"
     write_report("benchmark-build.md", header + "\n\n" + "\n".join(lines) + "\n")
     return 0
 
