@@ -13,7 +13,7 @@ import docker.errors
 
 from . import revision
 from .config import ImageVersion
-from .render import CA_DIR, render
+from .render import CA_DIR, dockerfile, render
 
 # Passed through to RUN steps when set; Docker does not persist these build args in the image.
 PROXY_BUILD_ARGS = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
@@ -114,12 +114,62 @@ def build(cell: ImageVersion, client: docker.DockerClient, *, ca_bundle: Path | 
         return BuildResult(cell, False, time.monotonic() - started, error=str(exc).splitlines()[0])
 
 
-def _stream_build(cell: ImageVersion, context: Path, client: docker.DockerClient, steps: StepCount, say) -> str:  # type: ignore[no-untyped-def]
+def named_stages(text: str) -> dict[str, str]:
+    """A Dockerfile's named stages (`FROM <image> AS <name>`), each with its instructions (the
+    engine's cache ignores comments and blank lines, and so does the comparison)."""
+    stages: dict[str, str] = {}
+    name, lines = "", []
+    for line in [*text.splitlines(), "FROM (end)"]:
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line.startswith("FROM "):
+            if name:
+                stages[name] = "\n".join(lines)
+            words = line.split()
+            name = words[3] if len(words) == 4 and words[2].upper() == "AS" else ""
+            lines = []
+        lines.append(line)
+    return stages
+
+
+def shared_stages(cells: list[ImageVersion]) -> list[tuple[ImageVersion, str]]:
+    """Stages that two or more cells' Dockerfiles hold word for word (the gRPC front's), each with
+    the first cell holding it. Builds side by side would each run such a stage, none finding it
+    in the cache yet: built once first, it is a cache hit for all of them."""
+    holders: dict[str, list[tuple[ImageVersion, str]]] = {}
+    for cell in cells:
+        for name, text in named_stages(dockerfile(cell)).items():
+            holders.setdefault(text, []).append((cell, name))
+    return [holding[0] for holding in holders.values() if len(holding) > 1]
+
+
+def build_stage(  # type: ignore[no-untyped-def]
+    cell: ImageVersion, stage: str, client: docker.DockerClient, *, ca_bundle: Path | None = None, say=print
+) -> bool:
+    """One stage of the cell's Dockerfile into the engine's cache, untagged. A failure is only
+    said: the image builds after it meet it again and report it."""
+    try:
+        context = render(cell)
+        if ca_bundle is not None:
+            add_ca_bundle(context, ca_bundle)
+        _stream_build(cell, context, client, StepCount(), say, stage=stage)
+        say(f"built the stage {stage} that images share, once, from {cell.slug}")
+        return True
+    except (BuildError, docker.errors.APIError) as exc:
+        say(f"the shared stage {stage} failed ({exc}); the images build it themselves")
+        return False
+
+
+def _stream_build(  # type: ignore[no-untyped-def]
+    cell: ImageVersion, context: Path, client: docker.DockerClient, steps: StepCount, say, *, stage: str | None = None
+) -> str:
+    """Builds the cell's image, or only its `stage`: then nothing is tagged or labelled."""
     build_args = {name: os.environ[name] for name in PROXY_BUILD_ARGS if os.environ.get(name)}
     stream = client.api.build(
         path=str(context),
-        tag=cell.reference,
-        labels=dynamic_labels(cell),
+        tag=None if stage else cell.reference,
+        target=stage,
+        labels=None if stage else dynamic_labels(cell),
         buildargs=build_args,
         rm=True,
         forcerm=True,
@@ -130,7 +180,7 @@ def _stream_build(cell: ImageVersion, context: Path, client: docker.DockerClient
     for chunk in stream:
         if "stream" in chunk:
             for line in filter(str.strip, chunk["stream"].splitlines()):
-                say(f"[{cell.slug}] {line}")
+                say(f"[{cell.slug}{f' {stage}' if stage else ''}] {line}")
                 steps.feed(line)
         if "error" in chunk:
             raise BuildError(chunk["error"].strip())

@@ -84,6 +84,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     for b in _bases(cells):
         base.ensure(b, client)
     ca_bundle = Path(args.ca_bundle) if args.ca_bundle else None
+    if args.jobs > 1:
+        for cell, stage in build.shared_stages(cells):
+            build.build_stage(cell, stage, client, ca_bundle=ca_bundle)
     # Independent images build side by side: a build waits on downloads as much as on a CPU.
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         results = list(pool.map(lambda cell: build.build(cell, client, ca_bundle=ca_bundle), cells))

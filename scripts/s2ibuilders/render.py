@@ -123,6 +123,17 @@ def context_files(cell: ImageVersion) -> dict[Path, str]:
     return files
 
 
+def _render_template(env: jinja2.Environment, variables: dict[str, Any], layer: str, relative: Path) -> str:
+    name = f"{layer}/{relative.as_posix()}"
+    return env.get_template(name).render(**variables, template_path=f"images/{name}")
+
+
+def dockerfile(cell: ImageVersion) -> str:
+    """The cell's Dockerfile as render() writes it, without writing the context."""
+    relative = Path("Dockerfile.j2")
+    return _render_template(environment(), template_vars(cell), context_files(cell)[relative], relative)
+
+
 def render(cell: ImageVersion, out: Path | None = None) -> Path:
     out = out or context_dir(cell)
     if out.exists():
@@ -135,8 +146,7 @@ def render(cell: ImageVersion, out: Path | None = None) -> Path:
         target = out / (relative.with_suffix("") if relative.suffix == ".j2" else relative)
         target.parent.mkdir(parents=True, exist_ok=True)
         if relative.suffix == ".j2":
-            name = f"{layer}/{relative.as_posix()}"
-            target.write_text(env.get_template(name).render(**variables, template_path=f"images/{name}"))
+            target.write_text(_render_template(env, variables, layer, relative))
         else:
             shutil.copyfile(path, target)
         if "bin" in relative.parts or path.stat().st_mode & stat.S_IXUSR:
