@@ -145,7 +145,7 @@ def shared_stages(cells: list[ImageVersion]) -> list[tuple[ImageVersion, str]]:
 
 def build_stage(  # type: ignore[no-untyped-def]
     cell: ImageVersion, stage: str, client: docker.DockerClient, *, ca_bundle: Path | None = None, say=print
-) -> bool:
+) -> None:
     """One stage of the cell's Dockerfile into the engine's cache, untagged. A failure is only
     said: the image builds after it meet it again and report it."""
     try:
@@ -154,10 +154,8 @@ def build_stage(  # type: ignore[no-untyped-def]
             add_ca_bundle(context, ca_bundle)
         _stream_build(cell, context, client, StepCount(), say, stage=stage)
         say(f"built the stage {stage} that images share, once, from {cell.slug}")
-        return True
     except (BuildError, docker.errors.APIError) as exc:
         say(f"the shared stage {stage} failed ({exc}); the images build it themselves")
-        return False
 
 
 def _stream_build(  # type: ignore[no-untyped-def]
