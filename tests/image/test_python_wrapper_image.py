@@ -68,3 +68,15 @@ def test_the_grpc_front_is_installed(host):
     front = host.file("/usr/local/bin/seldon-grpc-front")
     assert front.is_file and front.mode & 0o111
     assert "-backend" in host.run("seldon-grpc-front -h").stderr
+
+
+def test_the_grpc_front_says_why_it_cannot_listen(host):
+    """The wrapper's --host reaches the front's -listen: a name resolves through /etc/hosts in the
+    static binary, and one that does not is named with the resolver's reason, not as malformed."""
+    unresolved = host.run("timeout 5 seldon-grpc-front -listen no-such-host.invalid:5999 -backend /tmp/none.sock")
+    assert unresolved.rc == 1, unresolved.stderr
+    assert "cannot listen on no-such-host.invalid:5999: failed to lookup address" in unresolved.stderr
+    malformed = host.run("timeout 5 seldon-grpc-front -listen 5999 -backend /tmp/none.sock")
+    assert "cannot listen on 5999: invalid socket address" in malformed.stderr
+    resolved = host.run("timeout 1 seldon-grpc-front -listen localhost:0 -backend /tmp/none.sock")
+    assert resolved.rc == 124, resolved.stderr  # still serving when timeout stopped it

@@ -130,11 +130,13 @@ async fn resolve(listen: &str) -> Result<SocketAddr, String> {
     } else {
         listen.to_string()
     };
-    tokio::net::lookup_host(&spelled)
+    // The resolver's own words: a malformed address and a name that does not resolve differ.
+    let mut found = tokio::net::lookup_host(&spelled)
         .await
-        .ok()
-        .and_then(|mut found| found.next())
-        .ok_or_else(|| format!("cannot listen on {listen}: not a host:port address"))
+        .map_err(|error| format!("cannot listen on {listen}: {error}"))?;
+    found
+        .next()
+        .ok_or_else(|| format!("cannot listen on {listen}: the name has no address"))
 }
 
 /// The full names ("/package.Service/Method") of the methods of every service the
