@@ -49,11 +49,10 @@ def remove_image(image: str) -> None:
     subprocess.run(["docker", "rmi", "-f", image], capture_output=True, check=False)
 
 
-def measure(s2i: Path, builder: str, sample: str, installer: str, runs: int) -> tuple[float, float]:
-    """Median seconds of a cold build and of an incremental one after it."""
-    image = f"bench/build-{sample}-{installer}:latest"
-    # A builder from before uv has no PIP_INSTALLER: it is left unset there.
-    chosen = ("-e", f"PIP_INSTALLER={installer}") if installer in INSTALLERS else ()
+def measure(s2i: Path, builder: str, sample: str, name: str, runs: int, *chosen: str) -> tuple[float, float]:
+    """Median seconds of a cold build and of an incremental one after it, both with the s2i
+    arguments `chosen` (a builder from before uv takes no PIP_INSTALLER)."""
+    image = f"bench/build-{sample}-{name}:latest"
     cold, incremental = [], []
     for _ in range(runs):
         remove_image(image)
@@ -118,7 +117,10 @@ def main() -> int:
         "|---|---|---:|---:|---:|" + ("---:|---:|" if baseline else ""),
     ]
     for sample in ("model", "sklearn-iris"):
-        seconds = {installer: measure(s2i, cell.reference, sample, installer, args.runs) for installer in INSTALLERS}
+        seconds = {
+            installer: measure(s2i, cell.reference, sample, installer, args.runs, "-e", f"PIP_INSTALLER={installer}")
+            for installer in INSTALLERS
+        }
         (pip_cold, pip_incremental), (uv_cold, uv_incremental) = seconds["pip"], seconds["uv"]
         host_cache = measure_host_cache(s2i, cell.reference, sample, args.runs)
         old_cold, old_incremental = measure(s2i, baseline, sample, "baseline", args.runs) if baseline else (0, 0)
