@@ -95,12 +95,18 @@ def add_ca_bundle(context: Path, ca_bundle: Path) -> None:
         (context / CA_DIR / f"extra-ca-{number:04d}.crt").write_text(certificate + "\n")
 
 
+def build_context(cell: ImageVersion, ca_bundle: Path | None) -> Path:
+    """The cell's context rendered, with the extra CAs it is to trust."""
+    context = render(cell)
+    if ca_bundle is not None:
+        add_ca_bundle(context, ca_bundle)
+    return context
+
+
 def build(cell: ImageVersion, client: docker.DockerClient, *, ca_bundle: Path | None = None, say=print) -> BuildResult:  # type: ignore[no-untyped-def]
     started = time.monotonic()
     try:
-        context = render(cell)
-        if ca_bundle is not None:
-            add_ca_bundle(context, ca_bundle)
+        context = build_context(cell, ca_bundle)
         steps = StepCount(engine_labels=len(dynamic_labels(cell)))
         image_id = _stream_build(cell, context, client, steps, say)
         for tag in cell.tags:
@@ -149,10 +155,7 @@ def build_stage(  # type: ignore[no-untyped-def]
     """One stage of the cell's Dockerfile into the engine's cache, untagged. A failure is only
     said: the image builds after it meet it again and report it."""
     try:
-        context = render(cell)
-        if ca_bundle is not None:
-            add_ca_bundle(context, ca_bundle)
-        _stream_build(cell, context, client, StepCount(), say, stage=stage)
+        _stream_build(cell, build_context(cell, ca_bundle), client, StepCount(), say, stage=stage)
         say(f"built the stage {stage} that images share, once, from {cell.slug}")
     except (BuildError, docker.errors.APIError) as exc:
         say(f"the shared stage {stage} failed ({exc}); the images build it themselves")
