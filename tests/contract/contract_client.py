@@ -45,18 +45,21 @@ ANSWER_DATATYPE = {"r": {"INT64": "FP64", "UINT64": "FP64"}}
 ROW = {"data": {"names": ["a", "b"], "ndarray": [[1, 2]]}}
 
 
-def post(model: RunningModel, path: str, body: Any, encoding: str = "json-body") -> requests.Response:
-    """Send `body` the way Seldon clients may: JSON body, form field, ?json= on GET, or multipart."""
+def post(
+    model: RunningModel, path: str, body: Any, encoding: str = "json-body", client: Any = requests
+) -> requests.Response:
+    """Send `body` the way Seldon clients may: JSON body, form field, ?json= on GET, or multipart.
+    `client`: requests itself (a connection per call) or a requests.Session (one kept open)."""
     url = model.http + path
     text = json.dumps(body)
     if encoding == "json-body":
-        return requests.post(url, data=text, headers={"Content-Type": "application/json"}, timeout=TIMEOUT)
+        return client.post(url, data=text, headers={"Content-Type": "application/json"}, timeout=TIMEOUT)
     if encoding == "form":
-        return requests.post(url, data={"json": text}, timeout=TIMEOUT)
+        return client.post(url, data={"json": text}, timeout=TIMEOUT)
     if encoding == "query":
-        return requests.get(url, params={"json": text}, timeout=TIMEOUT)
+        return client.get(url, params={"json": text}, timeout=TIMEOUT)
     if encoding == "multipart-json":
-        return requests.post(url, files={"json": (None, text)}, timeout=TIMEOUT)
+        return client.post(url, files={"json": (None, text)}, timeout=TIMEOUT)
     raise ValueError(encoding)
 
 
