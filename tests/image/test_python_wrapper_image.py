@@ -80,3 +80,14 @@ def test_the_grpc_front_says_why_it_cannot_listen(host):
     assert "cannot listen on 5999: invalid socket address" in malformed.stderr
     resolved = host.run("timeout 1 seldon-grpc-front -listen localhost:0 -backend /tmp/none.sock")
     assert resolved.rc == 124, resolved.stderr  # still serving when timeout stopped it
+
+
+def test_seldons_thread_settings_are_named_in_a_warning_at_start(host):
+    """GUNICORN_THREADS and the like change nothing here; a Seldon user who set them reads so
+    first thing (before the model is looked for, so none is needed)."""
+    started = host.run(
+        "cd /tmp && GUNICORN_THREADS=4 timeout 20 seldon-core-microservice NoSuchModel --grpc-workers 2 --workers 1"
+    )
+    assert started.rc != 0, started.stderr  # no model
+    assert "WARNING" in started.stderr and "GUNICORN_THREADS=4, --grpc-workers 2: no effect here" in started.stderr
+    assert "(GUNICORN_WORKERS or --workers, 1 now)" in started.stderr

@@ -10,7 +10,7 @@ SELDON_VARIABLES = (
     "SELDON_LOG_LEVEL", "LOG_LEVEL", "SELDON_DEBUG", "GUNICORN_ACCESS_LOG", "GUNICORN_MAX_REQUESTS",
     "GUNICORN_MAX_REQUESTS_JITTER", "PAYLOAD_PASSTHROUGH", "REQUEST_TIMEOUT_SECONDS", "GRPC_MAX_MESSAGE_BYTES",
     "GUNICORN_KEEPALIVE", "HTTP_KEEPALIVE_SECONDS", "HTTP_MAX_CONNECTIONS", "HTTP_MAX_URL_BYTES",
-    "HTTP_MAX_HEADER_BYTES",
+    "HTTP_MAX_HEADER_BYTES", "GUNICORN_THREADS", "GRPC_WORKERS", "GRPC_THREADS",
 )  # fmt: skip
 
 
@@ -113,3 +113,19 @@ def test_payload_passthrough_hands_predict_raw_the_body_and_answers_its_bytes(tm
     finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0, log.read_text()
+
+
+def test_seldons_thread_settings_change_nothing_and_asking_for_more_than_one_is_warned_of(monkeypatch):
+    assert parse().thread_settings_warning() is None
+    assert parse("--threads", "1", "--single-threaded", "1").thread_settings_warning() is None
+    monkeypatch.setenv("GUNICORN_THREADS", "8")
+    monkeypatch.setenv("GRPC_WORKERS", "2")
+    config = parse("--grpc-threads=4", "--workers", "3")
+    assert config.unused_thread_settings == ("GUNICORN_THREADS=8", "GRPC_WORKERS=2", "--grpc-threads 4")
+    warning = config.thread_settings_warning()
+    assert warning is not None and warning.startswith("GUNICORN_THREADS=8, GRPC_WORKERS=2, --grpc-threads 4: no effect")
+    assert "(GUNICORN_WORKERS or --workers, 3 now)" in warning
+    assert parse("--threads", "2").unused_thread_settings[0] == "--threads 2"  # the flag wins over the variable
+    monkeypatch.setenv("GRPC_THREADS", "many")
+    with pytest.raises(SystemExit, match="GRPC_THREADS='many' is not a whole number"):
+        parse()

@@ -148,6 +148,8 @@ def run_worker(plan: Plan, on_ready: Callable[[], None] | None = None) -> int:
 def main(argv: list[str] | None = None) -> None:
     config = settings.from_args(argv)
     logs.configure(config.log_level, config.log_format)
+    if (unused := config.thread_settings_warning()) is not None:
+        log.warning(unused)
     if config.pidfile:
         with open(config.pidfile, "w") as pidfile:
             pidfile.write(f"{os.getpid()}\n")

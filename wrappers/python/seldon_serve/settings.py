@@ -47,6 +47,18 @@ class Settings:
     max_url_bytes: int = setting("HTTP_MAX_URL_BYTES").default
     max_header_bytes: int = setting("HTTP_MAX_HEADER_BYTES").default
     compress_min_bytes: int = setting("REST_COMPRESS_MIN_BYTES").default  # 0: answers never compressed
+    # Seldon's thread settings given more than 1, which change nothing here: "GUNICORN_THREADS=8"
+    unused_thread_settings: tuple[str, ...] = ()
+
+    def thread_settings_warning(self) -> str | None:
+        """What a Seldon user who asked for threads is told at start, or None."""
+        if not self.unused_thread_settings:
+            return None
+        return (
+            f"{', '.join(self.unused_thread_settings)}: no effect here -- a worker serves one call at a time, "
+            f"REST and gRPC alike, on one thread; calls are served side by side by the workers "
+            f"(GUNICORN_WORKERS or --workers, {self.workers} now)"
+        )
 
 
 # Seldon's operator writes the pod's annotations here (the downward API); two of them tune
@@ -90,6 +102,14 @@ def cpu_quota(cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
     except (OSError, ValueError):
         pass
     return max(1, cpus)
+
+
+# Seldon's settings for threads in a worker and for gRPC's own processes: flag, variable.
+SELDON_THREAD_SETTINGS = (
+    ("--threads", "GUNICORN_THREADS"),
+    ("--grpc-workers", "GRPC_WORKERS"),
+    ("--grpc-threads", "GRPC_THREADS"),
+)
 
 
 def _env_int(name: str, default: int) -> int:
@@ -173,10 +193,10 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     # Seldon's flags, accepted so its commands and manifests work unchanged. Threads and a
     # separate pool of gRPC workers have no meaning for a single-threaded event-loop worker that
-    # serves both transports (--single-threaded is what it always is).
-    p.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
-    p.add_argument("--grpc-workers", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--grpc-threads", type=int, help=argparse.SUPPRESS)
+    # serves both transports (--single-threaded is what it always is): asked for, they are named
+    # in a warning at start (unused_thread_settings).
+    for flag, variable in SELDON_THREAD_SETTINGS:
+        p.add_argument(flag, type=int, default=_env_int(variable, 1), help=argparse.SUPPRESS)
     p.add_argument("--single-threaded", help=argparse.SUPPRESS)
     p.add_argument("--persistence", nargs="?", help=argparse.SUPPRESS)
     p.add_argument(
@@ -244,7 +264,19 @@ def from_args(argv: list[str] | None = None, annotations_file: str = ANNOTATIONS
         max_url_bytes=_positive("HTTP_MAX_URL_BYTES"),
         max_header_bytes=_positive("HTTP_MAX_HEADER_BYTES"),
         compress_min_bytes=max(0, setting("REST_COMPRESS_MIN_BYTES").read()),
+        unused_thread_settings=_unused_thread_settings(args, sys.argv[1:] if argv is None else argv),
     )
+
+
+def _unused_thread_settings(args: argparse.Namespace, argv: list[str]) -> tuple[str, ...]:
+    """Each of Seldon's thread settings above 1, as it was given: the flag, else the variable."""
+    unused = []
+    for flag, variable in SELDON_THREAD_SETTINGS:
+        value = getattr(args, flag.lstrip("-").replace("-", "_"))
+        if value > 1:
+            given = any(word == flag or word.startswith(flag + "=") for word in argv)
+            unused.append(f"{flag} {value}" if given else f"{variable}={value}")
+    return tuple(unused)
 
 
 def _positive(name: str) -> int:
