@@ -137,9 +137,14 @@ def traced_env(endpoint: str, **more: str) -> dict[str, str]:
     }
 
 
+# Seldon's Jaeger client settings, left in a manifest moved over: read by no one here.
+JAEGER = {"JAEGER_AGENT_HOST": "jaeger-agent", "JAEGER_AGENT_PORT": "6831"}
+UNREAD_JAEGER = "JAEGER_AGENT_HOST=jaeger-agent, JAEGER_AGENT_PORT=6831: Seldon's Jaeger client settings, not read here"
+
+
 @pytest.fixture(scope="module")
 def traced(start, collector):
-    return start("model-with-extras", env=traced_env(collector.http))
+    return start("model-with-extras", env=traced_env(collector.http, **JAEGER))
 
 
 def new_ids() -> tuple[str, str]:
@@ -200,6 +205,16 @@ def test_a_failing_model_call_is_an_error_span_under_an_error_server_span(traced
     assert server["status"]["code"] == STATUS_ERROR and model["status"]["code"] == STATUS_ERROR
     assert "the model crashed" in model["status"].get("message", "")
     assert int(attributes(server)["http.response.status_code"]) == 500
+
+
+def test_seldons_jaeger_settings_are_named_in_a_warning_when_no_otlp_endpoint_is_set(start, traced):
+    model = start("model", env={"TRACING": "1", "GUNICORN_WORKERS": "1", **JAEGER})
+    deadline = time.monotonic() + 10  # the engine hands output to `docker logs` a moment late
+    while UNREAD_JAEGER not in model.logs() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    warned = [line for line in model.logs().splitlines() if UNREAD_JAEGER in line]
+    assert len(warned) == 1 and "WARN" in warned[0], model.logs()
+    assert UNREAD_JAEGER not in traced.logs(), "warned though OTEL_EXPORTER_OTLP_ENDPOINT is set"
 
 
 def test_spans_go_over_otlp_grpc_too(start, collector):

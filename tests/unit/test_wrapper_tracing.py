@@ -184,3 +184,14 @@ def test_delivered_spans_are_not_counted():
     exporter = tracing.CountingExporter(Refusing(SpanExportResult.SUCCESS), dropped.append)  # type: ignore[arg-type]
     assert exporter.export([object()]) is SpanExportResult.SUCCESS  # type: ignore[list-item]
     assert dropped == []
+
+
+def test_seldons_jaeger_settings_with_no_otlp_endpoint_are_named_for_a_warning():
+    environ = {"JAEGER_AGENT_HOST": "jaeger-agent", "JAEGER_AGENT_PORT": " 6831 ", "TRACING": "1"}
+    unread = tracing.unread_jaeger_settings(environ)
+    assert unread is not None and unread.startswith("JAEGER_AGENT_HOST=jaeger-agent, JAEGER_AGENT_PORT=6831: Seldon's")
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" in unread
+    assert tracing.unread_jaeger_settings({"TRACING": "1"}) is None
+    assert tracing.unread_jaeger_settings({"JAEGER_AGENT_HOST": " "}) is None
+    endpoint = {"JAEGER_AGENT_HOST": "jaeger-agent", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://jaeger:4318"}
+    assert tracing.unread_jaeger_settings(endpoint) is None

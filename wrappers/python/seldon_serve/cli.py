@@ -150,6 +150,8 @@ def main(argv: list[str] | None = None) -> None:
     logs.configure(config.log_level, config.log_format)
     if (unused := config.thread_settings_warning()) is not None:
         log.warning(unused)
+    if config.tracing and (unread := tracing.unread_jaeger_settings()) is not None:
+        log.warning(unread)
     if config.pidfile:
         with open(config.pidfile, "w") as pidfile:
             pidfile.write(f"{os.getpid()}\n")

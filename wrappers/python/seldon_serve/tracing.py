@@ -43,6 +43,8 @@ PROTOCOLS = ("http/protobuf", "grpc")
 # The service's verbs whose calls reach the model: each call a child span.
 VERBS = ("predict", "predict_passthrough", "transform_input", "transform_output", "route", "aggregate",
          "send_feedback", "infer", "aggregate_tensors")  # fmt: skip
+# Seldon's Jaeger client settings, which nothing here reads: spans go over OTLP.
+JAEGER_SETTINGS = ("JAEGER_AGENT_HOST", "JAEGER_AGENT_PORT", "JAEGER_CONFIG_PATH")
 # gRPC codes a server span reports as an error (OpenTelemetry's gRPC conventions).
 _GRPC_SERVER_ERRORS = frozenset(
     ("UNKNOWN", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS")
@@ -100,6 +102,19 @@ class Tracing:
     def shutdown(self) -> None:
         """Send the spans still waiting (a worker stopping)."""
         self.provider.shutdown()
+
+
+def unread_jaeger_settings(environ: Mapping[str, str] = os.environ) -> str | None:
+    """Seldon's Jaeger settings given with no OTLP endpoint, as the start-up warning names them:
+    the spans then go to the SDK's default endpoint, not to the Jaeger they point at."""
+    given = [f"{name}={environ[name].strip()}" for name in JAEGER_SETTINGS if environ.get(name, "").strip()]
+    if not given or any(environ.get(name, "").strip() for name in ENDPOINTS):
+        return None
+    return (
+        f"{', '.join(given)}: Seldon's Jaeger client settings, not read here -- spans go over OTLP to "
+        "OTEL_EXPORTER_OTLP_ENDPOINT (http://localhost:4318 when unset); Jaeger's collector takes OTLP "
+        "on port 4318 (4317 with OTEL_EXPORTER_OTLP_PROTOCOL=grpc)"
+    )
 
 
 def _propagator() -> Any:

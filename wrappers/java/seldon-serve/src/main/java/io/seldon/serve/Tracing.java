@@ -26,6 +26,7 @@ import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BiFunction;
@@ -50,6 +51,12 @@ final class Tracing {
       Status.Code.DEADLINE_EXCEEDED, Status.Code.UNIMPLEMENTED, Status.Code.INTERNAL, Status.Code.UNAVAILABLE,
       Status.Code.DATA_LOSS);
 
+  /** Seldon's Jaeger client settings, which nothing here reads: spans go over OTLP. */
+  private static final List<String> JAEGER_SETTINGS =
+      List.of("JAEGER_AGENT_HOST", "JAEGER_AGENT_PORT", "JAEGER_CONFIG_PATH");
+  private static final List<String> ENDPOINTS =
+      List.of("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+
   /** The tracing in use, or null: off. */
   private static volatile Tracing active;
 
@@ -70,8 +77,22 @@ final class Tracing {
       return false;
     }
     return Settings.truthy(Contract.text(env, "TRACING"))
-        || !env.getOrDefault("OTEL_EXPORTER_OTLP_ENDPOINT", "").isEmpty()
-        || !env.getOrDefault("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").isEmpty();
+        || ENDPOINTS.stream().anyMatch(name -> !env.getOrDefault(name, "").isEmpty());
+  }
+
+  /**
+   * Seldon's Jaeger settings given with no OTLP endpoint, as the start-up warning names them (the
+   * spans then go to the SDK's default endpoint, not to the Jaeger they point at); else null.
+   */
+  static String unreadJaegerSettings(Map<String, String> env) {
+    List<String> given = JAEGER_SETTINGS.stream().filter(name -> !env.getOrDefault(name, "").isBlank())
+        .map(name -> name + "=" + env.get(name).strip()).toList();
+    if (given.isEmpty() || ENDPOINTS.stream().anyMatch(name -> !env.getOrDefault(name, "").isBlank())) {
+      return null;
+    }
+    return String.join(", ", given) + ": Seldon's Jaeger client settings, not read here -- spans go over OTLP to "
+        + "OTEL_EXPORTER_OTLP_ENDPOINT (http://localhost:4318 when unset); Jaeger's collector takes OTLP "
+        + "on port 4318 (4317 with OTEL_EXPORTER_OTLP_PROTOCOL=grpc)";
   }
 
   /** Set up the SDK from the environment: `serviceName` unless OTEL_SERVICE_NAME names one. */
@@ -97,6 +118,10 @@ final class Tracing {
     active = new Tracing(configured.getOpenTelemetrySdk(), version);
     Log.info("tracing on: spans of " + used[0].getAttribute(SERVICE_NAME) + " " + sentTo[0] + ", propagators "
         + System.getenv().getOrDefault("OTEL_PROPAGATORS", DEFAULT_PROPAGATORS));
+    String unread = unreadJaegerSettings(System.getenv());
+    if (unread != null) {
+      Log.warning(unread);
+    }
   }
 
   /** Where the spans go, as the SDK reads it: the traces' endpoint before the general one. */
