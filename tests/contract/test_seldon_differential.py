@@ -67,7 +67,7 @@ CONTRACT_SAMPLES = (
 # tests/samples/python/seldon-styles: models written for Seldon's wrapper, one class a file.
 SELDON_STYLES = (
     "EchoComponent", "ResponseModel", "ClassNamesAttribute", "RawStatus", "RawProto", "GenericNode",
-    "InheritedRoute", "StorageModel", "CustomData", "NumpyRouter",
+    "InheritedRoute", "StorageModel", "CustomData", "NumpyRouter", "LegacyHooks",
 )  # fmt: skip
 CASES = [Case(s, _model_name(s)) for s in CONTRACT_SAMPLES] + [Case("seldon-styles", c) for c in SELDON_STYLES]
 

@@ -12,6 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from . import legacy_hooks
 from .component import import_class
 from .contract import REQUIRED_VERB, SERVICE_TYPES
 from .errors import StartupError
@@ -38,8 +39,10 @@ def problems(cls: type, service_type: str) -> list[str]:
     if callable(language_check):  # another language's model, whose methods only the object knows
         return list(language_check(service_type))
     required = REQUIRED_METHODS.get(service_type)
+    # Seldon's oldest hooks serve too (legacy_hooks), though the message names today's.
+    accepted = (*required, *(required[0] + suffix for suffix in legacy_hooks.SUFFIXES)) if required else ()
     if required and not any(
-        callable(getattr(cls, name, None)) and implemented(getattr(cls, name)) for name in required
+        callable(getattr(cls, name, None)) and implemented(getattr(cls, name)) for name in accepted
     ):
         return [f"a {service_type} must define {' or '.join(required)}; {cls.__name__} defines neither"]
     return []

@@ -8,6 +8,7 @@ class offers is looked up once, in __init__; a request only calls what was bound
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import os
 from collections.abc import Callable
@@ -18,13 +19,15 @@ import orjson
 from google.protobuf import json_format
 from google.protobuf.message import Message as ProtoMessage
 
-from . import contract, metadata, payload
+from . import contract, legacy_hooks, metadata, payload
 from .component import bind_with_meta, routing_style
 from .deadlines import call_user
 from .errors import INTERNAL_ERROR, BadRequest, NotSupported, SeldonMicroserviceException
 from .metrics import Metrics, validate
 from .settings import truthy
 from .user_model import SeldonNotImplementedError, SeldonResponse, implemented
+
+log = logging.getLogger(__name__)
 
 # The verb an Open Inference Protocol request (one message in, one out) calls, by service type.
 INFER_VERB_BY_SERVICE_TYPE = contract.INFER_VERB
@@ -60,7 +63,13 @@ class Microservice:
         self._raw_protos = not getattr(user, "raw_messages_as_json", False)
         bound = {name: self._bind(name) for name in ("predict", "transform_input", "transform_output", "route")}
         self._methods = bound
-        self._raw = {name: self._attr(f"{name}_raw") for name in (*bound, "aggregate", "send_feedback")}
+        raw_verbs = (*bound, "aggregate", "send_feedback")
+        self._raw = {name: legacy_hooks.raw_hook(name, self._attr) for name in raw_verbs}
+        for legacy in legacy_hooks.found(raw_verbs, self._attr):
+            log.warning(
+                "%s.%s is a hook Seldon deprecated (its wrapper asks for %s_raw); served as Seldon serves it",
+                type(user).__name__, legacy, legacy.rsplit("_", 1)[0],
+            )  # fmt: skip
         self._aggregate = self._attr("aggregate")
         self._send_feedback = self._attr("send_feedback")
         self._feedback_routing = routing_style(self._send_feedback) if self._send_feedback is not None else "no"
@@ -158,13 +167,16 @@ class Microservice:
     def aggregate(self, messages: Any, proto: Any = None) -> dict[str, Any]:
         """messages: {"seldonMessages": [...]} or the bare list Seldon's executor sends; proto:
         the SeldonMessageList when it came over gRPC."""
+        sent = messages
         if isinstance(messages, dict) and "seldonMessages" in messages:
             messages = messages["seldonMessages"]
         if not isinstance(messages, list) or not messages:
             raise BadRequest('aggregate needs {"seldonMessages": [...]} or a non-empty list of SeldonMessages')
         raw = self._raw["aggregate"]
         if raw is not None:
-            given = proto if proto is not None and self._raw_protos else {"seldonMessages": messages}
+            # As Seldon hands it over: the protobuf, or the JSON as sent (a bare list from its
+            # executor); another language's plugin always takes {"seldonMessages": [...]}.
+            given = (proto if proto is not None else sent) if self._raw_protos else {"seldonMessages": messages}
             answer = self._optional(raw, given)
             if answer is not _ABSENT:
                 return self._raw_answer(answer)

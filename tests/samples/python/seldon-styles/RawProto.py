@@ -17,3 +17,11 @@ class RawProto:
             text = f"kind {message.WhichOneof('data_oneof')}"
         answer = prediction_pb2.SeldonMessage(strData=text, meta=message.meta)
         return seldon_message_to_json(answer) if as_dict else answer
+
+    def aggregate_raw(self, messages):
+        """Seldon's executor sends a bare list over REST; a client may send {"seldonMessages": [...]}."""
+        if isinstance(messages, prediction_pb2.SeldonMessageList):
+            return prediction_pb2.SeldonMessage(strData=f"{len(messages.seldonMessages)} messages as protobuf")
+        if isinstance(messages, list):
+            return {"strData": f"{len(messages)} messages as a list"}
+        return {"strData": f"{len(messages['seldonMessages'])} messages as an object"}
