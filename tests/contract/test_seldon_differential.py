@@ -67,7 +67,7 @@ CONTRACT_SAMPLES = (
 # tests/samples/python/seldon-styles: models written for Seldon's wrapper, one class a file.
 SELDON_STYLES = (
     "EchoComponent", "ResponseModel", "ClassNamesAttribute", "RawStatus", "RawProto", "GenericNode",
-    "InheritedRoute", "StorageModel", "CustomData", "NumpyRouter", "LegacyHooks",
+    "InheritedRoute", "StorageModel", "CustomData", "NumpyRouter", "LegacyHooks", "CustomErrors",
 )  # fmt: skip
 CASES = [Case(s, _model_name(s)) for s in CONTRACT_SAMPLES] + [Case("seldon-styles", c) for c in SELDON_STYLES]
 
@@ -317,6 +317,19 @@ def test_our_image_answers_as_seldons_wrapper_does(case, start):
         if expected != got:
             differences.append(f"{label}:\n  Seldon: {json.dumps(theirs)[:600]}\n  ours:   {json.dumps(ours)[:600]}")
     assert not differences, f"{len(differences)} of {len(labelled)} calls differ:\n" + "\n".join(differences)
+
+
+def test_a_models_own_error_handler_answers_as_in_seldon(start):
+    """Seldon's model_error_handler: the model's exception answered with the status, body and
+    headers its handler chose, where the comparison above sees only an error and its reason."""
+    case = Case("seldon-styles", "CustomErrors")
+    call = {"rest": {"method": "POST", "path": "/api/v1.0/predictions", "body": PAYLOADS["strData"]}}
+    (theirs,) = _ask_seldon(case, [call])
+    model = start(case.sample, env={**UNIT, **OURS_ONLY, "MODEL_NAME": case.interface})
+    response = post(model, "/api/v1.0/predictions", PAYLOADS["strData"])
+    assert (response.status_code, response.json()) == (theirs["status"], theirs["json"])
+    assert theirs["status"] == 418 and theirs["json"]["status"]["code"] == 1402
+    assert response.headers["X-Model-Error"] == "1402"
 
 
 def test_the_oracle_is_seldons_own_wrapper():

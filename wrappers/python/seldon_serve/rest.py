@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from . import openapi
+from . import model_error_handlers, openapi
 from .endpoints import Endpoints
 from .errors import (
     BAD_DATA,
@@ -27,6 +27,7 @@ from .errors import (
     BadRequest,
     MethodNotAllowed,
     SeldonMicroserviceException,
+    UserCodeError,
     error_body,
     http_headers,
 )
@@ -36,6 +37,7 @@ from .payload import JsonIncoming
 from .v2 import rest as v2_rest
 
 if TYPE_CHECKING:
+    from .model_error_handlers import ModelErrorHandlers
     from .v2 import OpenInference
 
 log = logging.getLogger(__name__)
@@ -97,7 +99,8 @@ def router(endpoints: Endpoints, payload_passthrough: bool = False) -> Router:
     # Built on first use: a model that is never asked for its contract never parses it.
     contract = functools.partial(openapi.document_bytes, endpoints.seldon is not None, endpoints.v2 is not None)
     routes[openapi.PATH] = ("document", functools.cache(lambda _: contract()))
-    return Router(routes, endpoints.v2)
+    handlers = model_error_handlers.of_model(endpoints.seldon.user) if endpoints.seldon is not None else None
+    return Router(routes, endpoints.v2, handlers)
 
 
 def _feedback(service: Microservice, body: Any) -> Any:
@@ -115,9 +118,12 @@ class Router:
     # Seldon-Puid: the id Seldon's executor sends; the header of /v2's binary tensor extension
     headers = frozenset((b"content-type", b"seldon-puid", v2_rest.BINARY_HEADER))
 
-    def __init__(self, routes: Routes, v2_api: OpenInference | None = None):
+    def __init__(
+        self, routes: Routes, v2_api: OpenInference | None = None, error_handlers: ModelErrorHandlers | None = None
+    ):
         self.routes = routes
         self.v2 = v2_api
+        self.error_handlers = error_handlers  # the model's own, for its exceptions (Seldon's model_error_handler)
         self.liveness = frozenset(_LIVENESS & routes.keys()) | ({_V2_LIVENESS} if v2_api is not None else set())
 
     def error(self, status: int, message: str, path: bytes = b"") -> Response:
@@ -144,6 +150,10 @@ class Router:
         try:
             return _answer(*route, request)
         except SeldonMicroserviceException as exc:
+            if isinstance(exc, UserCodeError) and self.error_handlers is not None and exc.__cause__ is not None:
+                chosen = self.error_handlers.response(exc.__cause__)
+                if chosen is not None:
+                    return chosen
             return Response(exc.status_code, _JSON, orjson.dumps(exc.to_dict()), http_headers(exc))
         except Exception as exc:  # a wrapper bug must still answer with Seldon's body
             log.exception("unexpected error serving %s", path)
