@@ -19,7 +19,18 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 
-from . import __version__, component, deadlines, endpoints, http_server, liveness, logs, settings, tracing
+from . import (
+    __version__,
+    component,
+    custom_service,
+    deadlines,
+    endpoints,
+    http_server,
+    liveness,
+    logs,
+    settings,
+    tracing,
+)
 from .errors import EXIT_CANNOT_START, StartupError
 from .microservice import Microservice
 from .supervisor import EXIT_RECYCLED, Plan, guarded, serve_single, supervise
@@ -59,6 +70,7 @@ async def serve_worker(plan: Plan, stop: asyncio.Event) -> int:
     # Before the model loads: a model's own spans, from load() on, go through the same provider.
     traced = tracing.start(_service_name(config), __version__) if config.tracing else None
     service = load_service(config)
+    custom_service.start(service.user, plan.runtime_dir)  # Seldon's: once for the whole server
     if traced is not None:
         traced.instrument(service)
     deadlines.watch_deadlines(config.request_timeout)  # after load(), which may rightly take long
