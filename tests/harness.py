@@ -135,6 +135,14 @@ class RunningModel:
     def logs(self) -> str:
         return self.container.logs().decode(errors="replace")
 
+    def logs_once_they_show(self, text: str, count: int = 1, within: float = 10) -> str:
+        """The logs once `text` is in them `count` times, or as they are after `within` seconds:
+        the engine hands a container's output to `docker logs` a moment after it is written."""
+        deadline = time.monotonic() + within
+        while (logs := self.logs()).count(text) < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return logs
+
     def stop(self, timeout: int = 15) -> int:
         self.container.stop(timeout=timeout)
         return int(self.container.wait(timeout=timeout + 5)["StatusCode"])

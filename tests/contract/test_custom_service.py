@@ -23,11 +23,9 @@ def custom_service_pid(model: RunningModel, other_than: str = "", within: float 
     raise AssertionError(f"no custom service answered within {within} s:\n{model.logs()}")
 
 
-def wait_for_log(model: RunningModel, text: str, count: int, within: float = 30) -> None:
-    deadline = time.monotonic() + within
-    while model.logs().count(text) < count:
-        assert time.monotonic() < deadline, f"{count} x {text!r} not logged:\n{model.logs()}"
-        time.sleep(0.3)
+def wait_for_log(model: RunningModel, text: str, count: int) -> None:
+    logs = model.logs_once_they_show(text, count, within=30)
+    assert logs.count(text) >= count, f"{count} x {text!r} not logged:\n{logs}"
 
 
 def test_a_custom_service_runs_once_and_is_restarted_with_its_worker(start):

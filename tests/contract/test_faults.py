@@ -82,12 +82,9 @@ def check_recovery(model: RunningModel, *, supervised: bool, cause: str) -> None
         raise AssertionError(f"no worker replaced and serving within 60 s:\n{model.logs()}")
     model.container.reload()
     assert model.container.status == "running"
-    # The supervisor logs the death before it counts the restart, but the engine hands a
-    # container's output to `docker logs` a moment later: the line may trail the metric.
-    logged_by = time.monotonic() + 10
-    while time.monotonic() < logged_by and "died while serving" not in model.logs():
-        time.sleep(0.2)
-    assert "died while serving" in model.logs() and cause in model.logs(), model.logs()
+    # The supervisor logs the death before it counts the restart: the line may trail the metric.
+    logs = model.logs_once_they_show("died while serving")
+    assert "died while serving" in logs and cause in logs, logs
     assert requests.get(f"{model.http}/health/ping", timeout=5).text == "pong"
 
 

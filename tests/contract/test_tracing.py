@@ -209,11 +209,9 @@ def test_a_failing_model_call_is_an_error_span_under_an_error_server_span(traced
 
 def test_seldons_jaeger_settings_are_named_in_a_warning_when_no_otlp_endpoint_is_set(start, traced):
     model = start("model", env={"TRACING": "1", "GUNICORN_WORKERS": "1", **JAEGER})
-    deadline = time.monotonic() + 10  # the engine hands output to `docker logs` a moment late
-    while UNREAD_JAEGER not in model.logs() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    warned = [line for line in model.logs().splitlines() if UNREAD_JAEGER in line]
-    assert len(warned) == 1 and "WARN" in warned[0], model.logs()
+    logs = model.logs_once_they_show(UNREAD_JAEGER)
+    warned = [line for line in logs.splitlines() if UNREAD_JAEGER in line]
+    assert len(warned) == 1 and "WARN" in warned[0], logs
     assert UNREAD_JAEGER not in traced.logs(), "warned though OTEL_EXPORTER_OTLP_ENDPOINT is set"
 
 
