@@ -44,6 +44,7 @@ class Setting:
     name: str
     type: str | list[str]  # text, whole, or the values it may take
     default: Any
+    entry: tuple[str, ...] = ()  # every name its entry gives (an entry may name several settings)
 
     def read(self, environ: os._Environ[str] | dict[str, str] | None = None) -> Any:
         """This setting from the environment, typed, or its default when unset or empty; a value
@@ -69,10 +70,14 @@ def _in_case_of(raw: str, allowed: list[str]) -> str | None:
     return next((value for value in allowed if value.lower() == raw.lower()), None)
 
 
+def _names(item: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(name.strip() for name in item["name"].split(","))
+
+
 SETTINGS: dict[str, Setting] = {
-    name.strip(): Setting(name.strip(), item["type"], item["default"])
+    name: Setting(name, item["type"], item["default"], _names(item))
     for item in _CONTRACT["settings"]
-    for name in item["name"].split(",")
+    for name in _names(item)
 }
 
 

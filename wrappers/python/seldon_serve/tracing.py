@@ -43,8 +43,8 @@ PROTOCOLS = ("http/protobuf", "grpc")
 # The service's verbs whose calls reach the model: each call a child span.
 VERBS = ("predict", "predict_passthrough", "transform_input", "transform_output", "route", "aggregate",
          "send_feedback", "infer", "aggregate_tensors")  # fmt: skip
-# Seldon's Jaeger client settings, which nothing here reads: spans go over OTLP.
-JAEGER_SETTINGS = ("JAEGER_AGENT_HOST", "JAEGER_AGENT_PORT", "JAEGER_CONFIG_PATH")
+# Seldon's Jaeger client settings (the contract's entry), which nothing here reads: spans go over OTLP.
+JAEGER_SETTINGS = setting("JAEGER_AGENT_HOST").entry
 # gRPC codes a server span reports as an error (OpenTelemetry's gRPC conventions).
 _GRPC_SERVER_ERRORS = frozenset(
     ("UNKNOWN", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS")

@@ -4,6 +4,7 @@ import io.grpc.Status;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -33,7 +34,7 @@ final class Contract {
   record MetricFamily(String name, String help) {}
 
   /** A run-time setting: type is "text", "whole", or the list of values it may take. */
-  private record Setting(String name, Object type, Object defaultValue) {}
+  private record Setting(String name, Object type, Object defaultValue, List<String> entry) {}
 
   private Contract() {}
 
@@ -156,15 +157,25 @@ final class Contract {
     return name + "='" + raw + "'";
   }
 
+  /** Every name the contract's entry for `name` gives (an entry may name several settings). */
+  static List<String> entry(String name) {
+    return known(name).entry();
+  }
+
   /** The setting named, which must be of `kind` (text, whole, choice): another is a programming error. */
   private static Setting setting(String name, String kind) {
-    Setting setting = SETTINGS.get(name);
-    if (setting == null) {
-      throw new IllegalArgumentException("the contract has no setting " + name);
-    }
+    Setting setting = known(name);
     String actual = setting.type() instanceof List ? "choice" : String.valueOf(setting.type());
     if (!actual.equals(kind)) {
       throw new IllegalArgumentException(name + " is a " + actual + " setting in the contract, not a " + kind);
+    }
+    return setting;
+  }
+
+  private static Setting known(String name) {
+    Setting setting = SETTINGS.get(name);
+    if (setting == null) {
+      throw new IllegalArgumentException("the contract has no setting " + name);
     }
     return setting;
   }
@@ -174,8 +185,9 @@ final class Contract {
     Map<String, Setting> settings = new LinkedHashMap<>();
     for (Object entry : (List<?>) CONTRACT.get("settings")) {
       Map<String, Object> item = map(entry, "settings");
-      for (String name : ((String) item.get("name")).split(",")) {
-        settings.put(name.strip(), new Setting(name.strip(), item.get("type"), item.get("default")));
+      List<String> names = Arrays.stream(((String) item.get("name")).split(",")).map(String::strip).toList();
+      for (String name : names) {
+        settings.put(name, new Setting(name, item.get("type"), item.get("default"), names));
       }
     }
     return Map.copyOf(settings);

@@ -51,9 +51,8 @@ final class Tracing {
       Status.Code.DEADLINE_EXCEEDED, Status.Code.UNIMPLEMENTED, Status.Code.INTERNAL, Status.Code.UNAVAILABLE,
       Status.Code.DATA_LOSS);
 
-  /** Seldon's Jaeger client settings, which nothing here reads: spans go over OTLP. */
-  private static final List<String> JAEGER_SETTINGS =
-      List.of("JAEGER_AGENT_HOST", "JAEGER_AGENT_PORT", "JAEGER_CONFIG_PATH");
+  /** Seldon's Jaeger client settings (the contract's entry), which nothing here reads: spans go over OTLP. */
+  private static final List<String> JAEGER_SETTINGS = Contract.entry("JAEGER_AGENT_HOST");
   private static final List<String> ENDPOINTS =
       List.of("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
 
