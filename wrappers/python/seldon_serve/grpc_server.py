@@ -23,7 +23,7 @@ from google.protobuf import (
 from google.protobuf.message import DecodeError
 from grpc_reflection.v1alpha import reflection
 
-from . import contract, list_values, payload, tftensor
+from . import contract, list_values, payload, seldon_wire, tftensor
 from .endpoints import Endpoints
 from .errors import INTERNAL_ERROR, BadRequest, SeldonMicroserviceException
 from .microservice import Microservice
@@ -65,7 +65,7 @@ class ProtoIncoming:
         if which == "data":
             data = proto.data
             kind = data.WhichOneof("data_oneof")
-            names = list(data.names)
+            names = data.names[:]
             if kind == "tensor":
                 tensor = {"shape": list(data.tensor.shape), "values": list(data.tensor.values)}
                 return payload.Request("tensor", payload.tensor_to_numpy(tensor), names, meta)
@@ -114,20 +114,27 @@ def to_proto(message: dict[str, Any]) -> pb.SeldonMessage:
             out.customData.CopyFrom(custom)
             return out
         return json_format.ParseDict(message, pb.SeldonMessage())
-    except (json_format.ParseError, TypeError, ValueError, KeyError, AttributeError) as exc:
+    except (json_format.ParseError, TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
         raise SeldonMicroserviceException(
             f"the response is not a SeldonMessage: {exc}", status_code=500, reason=INTERNAL_ERROR
         ) from None
+
+
+def reply_bytes(message: dict[str, Any]) -> bytes:
+    """to_proto(message).SerializeToString(); the commonest answers written straight to bytes."""
+    wire = seldon_wire.answer(message)
+    return wire if wire is not None else to_proto(message).SerializeToString()
 
 
 def _as_dict(message: Any) -> dict[str, Any]:
     return json_format.MessageToDict(message)
 
 
-# Full method name -> (request message class, how to answer it). The one table both gRPC
-# paths use: grpc.aio in this process, or the gRPC front (wrappers/grpc-front) over a socket.
+# Full method name -> (request message class, how to answer it: the reply message, or its
+# bytes). The one table both gRPC paths use: grpc.aio in this process, or the gRPC front
+# (wrappers/grpc-front) over a socket.
 def _verb(name: str) -> Any:
-    return lambda service, request: to_proto(getattr(service, name)(ProtoIncoming(request)))
+    return lambda service, request: reply_bytes(getattr(service, name)(ProtoIncoming(request)))
 
 
 def _aggregate(service: Microservice, request: pb.SeldonMessageList) -> pb.SeldonMessage:
@@ -207,7 +214,7 @@ def answer_bytes(table: dict[str, Answer], method: str, body: bytes) -> bytes:
         return bytes([grpc.StatusCode.UNIMPLEMENTED.value[0]]) + f"unknown method {method}".encode()
     try:
         request = entry[0].FromString(body)
-        return b"\x00" + entry[1](request).SerializeToString()
+        return b"\x00" + _serialize(entry[1](request))
     except Exception as exc:
         code, message = error_status(exc)
         return bytes([code.value[0]]) + message.encode()
@@ -285,8 +292,8 @@ def _generic_handlers(table: dict[str, Answer], traced: Tracing | None) -> list[
     return [grpc.method_handlers_generic_handler(name, handlers) for name, handlers in services.items()]
 
 
-def _serialize(message: Any) -> bytes:
-    return message.SerializeToString()
+def _serialize(reply: Any) -> bytes:
+    return reply if type(reply) is bytes else reply.SerializeToString()
 
 
 async def serve(

@@ -29,6 +29,10 @@ class _Unusual(Exception):
     """A value the fast path leaves to json_format."""
 
 
+class Unencodable(Exception):
+    """A list encode leaves to protobuf (whose extend accepts or refuses it by its own rules)."""
+
+
 def to_python(values: struct_pb2.ListValue) -> list[Any]:
     """MessageToDict(values), faster."""
     try:
@@ -173,11 +177,20 @@ def _many_numbers(wire: bytes, head: bytes, rows: int, columns: int) -> np.ndarr
 def fill(target: struct_pb2.ListValue, values: list[Any] | tuple[Any, ...]) -> None:
     """target.extend(values), faster: the list's wire form, merged in."""
     try:
-        encoded = _encode_numbers(values) or _encode(values)
-    except (_Unusual, OverflowError, struct.error):  # a number too large for a double: extend says so
+        encoded = encode(values)
+    except Unencodable:
         target.extend(values)
         return
     target.MergeFromString(encoded)
+
+
+def encode(values: list[Any] | tuple[Any, ...]) -> bytes:
+    """The wire bytes of a ListValue extended with values; Unencodable for a value off the
+    common path or one extend refuses (a number too large for a double: extend says so)."""
+    try:
+        return _encode_numbers(values) or _encode(values)
+    except (_Unusual, OverflowError, struct.error):
+        raise Unencodable from None
 
 
 def _encode(values: list[Any] | tuple[Any, ...]) -> bytes:
@@ -188,10 +201,10 @@ def _encode(values: list[Any] | tuple[Any, ...]) -> bytes:
             parts.append(_NUMBER_ITEM + _DOUBLE.pack(value))
         elif kind is list or kind is tuple:
             inner = _encode(value)
-            parts.append(_element(_LIST + _varint(len(inner)) + inner))
+            parts.append(_element(_LIST + varint(len(inner)) + inner))
         elif kind is str:
             text = value.encode()
-            parts.append(_element(_STRING + _varint(len(text)) + text))
+            parts.append(_element(_STRING + varint(len(text)) + text))
         elif kind is bool:
             parts.append(_BOOL_ITEMS[value])
         elif value is None:
@@ -209,8 +222,8 @@ def _encode_numbers(values: list[Any] | tuple[Any, ...]) -> bytes | None:
         return None
     if set(map(type, values)) == _LISTS and len(set(map(len, values))) == 1 and values[0]:
         rows, columns, numbers = len(values), len(values[0]), itertools.chain.from_iterable(values)
-        head = _LIST + _varint(columns * _NUMBER_SIZE)
-        head = _ELEMENT + _varint(len(head) + columns * _NUMBER_SIZE) + head
+        head = _LIST + varint(columns * _NUMBER_SIZE)
+        head = _ELEMENT + varint(len(head) + columns * _NUMBER_SIZE) + head
     else:
         rows, columns, numbers, head = 1, len(values), values, b""
     if set(map(type, numbers)) != _FLOATS:
@@ -228,10 +241,10 @@ _LISTS, _FLOATS = {list}, {float}
 
 
 def _element(value: bytes) -> bytes:
-    return _ELEMENT + _varint(len(value)) + value
+    return _ELEMENT + varint(len(value)) + value
 
 
-def _varint(number: int) -> bytes:
+def varint(number: int) -> bytes:
     if number < 0x80:
         return bytes((number,))
     out = bytearray()
