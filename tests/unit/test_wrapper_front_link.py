@@ -5,6 +5,7 @@ uses in place of json_format (seldon_serve.list_values), against json_format its
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import os
 import socket
@@ -298,3 +299,23 @@ def test_an_unset_value_is_none_as_in_json_format():
     message = struct_pb2.ListValue()
     message.values.add()
     assert list_values.to_python(message) == json_format.MessageToDict(message) == [None]
+
+
+def test_calls_answered_directly_are_answered_as_through_the_handler():
+    """A plain Bridge with no access log is called directly (no Request, no Response): the
+    answers, errors included, and the count --max-requests keeps are those of the long way."""
+    calls = call_frame(1, PREDICT, predict_message([[1, 2]])) + call_frame(2, PREDICT, b"\xff\xff")
+    calls += call_frame(3, "/nope.Nope/Nope", b"") + call_frame(4, PREDICT, predict_message([[3]]), {"b3": "1"})
+    answered = []
+    for access_log in (False, True):  # the access log sees each call: the long way
+        counted: list[int] = []
+        count = functools.partial(counted.append, 1)
+        state = ServerState(1 << 20, "GRPC_MAX_MESSAGE_BYTES", access_log=access_log, on_answered=count)
+        protocol, transport = bridge.FrontLink(bridge.Bridge(served()), state), Written()
+        protocol.connection_made(transport)  # type: ignore[arg-type]
+        assert bool(protocol.direct_calls) is not access_log
+        protocol.data_received(calls)
+        replies = frames(transport.writes[1])
+        codes = [(ident, kind, payload[0]) for ident, kind, payload in replies]
+        answered.append((codes, answered_ndarray(replies[0][2]), answered_ndarray(replies[3][2]), len(counted)))
+    assert answered[0] == answered[1] == ([(1, "r", 0), (2, "r", 3), (3, "r", 12), (4, "r", 0)], [[2, 4]], [[6]], 4)

@@ -45,27 +45,36 @@ def _status_names() -> dict[int, str]:
     return {code.value[0]: code.name for code in grpc.StatusCode}
 
 
-def build_bridge_routes(endpoints: Endpoints) -> dict[bytes, Route]:
-    """Path -> the answer's bytes for the request's: /grpc<full method name>, /grpc-descriptors."""
+def build_bridge_calls(endpoints: Endpoints) -> dict[bytes, Route]:
+    """Full method name -> the answer's bytes (a status byte, then the reply or an error
+    message) for the request's."""
     from . import grpc_server
 
     table = grpc_server.methods(endpoints)
-    routes: dict[bytes, Route] = {}
-    for method in table:
-        routes[b"/grpc" + method.encode()] = lambda body, m=method: grpc_server.answer_bytes(table, m, body)
+    return {method.encode(): functools.partial(grpc_server.answer_bytes, table, method) for method in table}
+
+
+def build_bridge_routes(endpoints: Endpoints, calls: dict[bytes, Route]) -> dict[bytes, Route]:
+    """Path -> the answer's bytes for the request's: /grpc<full method name>, /grpc-descriptors."""
+    from . import grpc_server
+
+    routes = {b"/grpc" + method: answer for method, answer in calls.items()}
     descriptors = grpc_server.descriptor_set(endpoints)
     routes[b"/grpc-descriptors"] = lambda _body: descriptors
     return routes
 
 
 class Bridge:
-    """An http_server.Handler for the front's calls."""
+    """An http_server.Handler for the front's calls. A FrontLink answers a call through
+    `calls` directly when nothing else sees the call (no tracing, no access log): the
+    Request and Response it would make are then of use to no one."""
 
     headers: frozenset[bytes] = frozenset()  # it reads no header
     liveness: frozenset[bytes] = frozenset()  # the front answers gRPC health itself
 
     def __init__(self, endpoints: Endpoints):
-        self.routes = build_bridge_routes(endpoints)
+        self.calls = build_bridge_calls(endpoints)
+        self.routes = build_bridge_routes(endpoints, self.calls)
 
     def error(self, status: int, message: str, path: bytes = b"") -> Response:
         return _error(status, message)
@@ -108,7 +117,8 @@ _DESCRIPTORS_PATH = b"/grpc-descriptors"
 _POST = b"POST"
 # What a Bridge's HTTP-shaped refusal means as a gRPC status (it answers every call's own
 # errors in the status byte; these are the link's).
-_GRPC_CODE_OF = {404: 12, 405: 12, 413: 8}  # UNIMPLEMENTED, RESOURCE_EXHAUSTED; else INTERNAL (13)
+_INTERNAL = 13
+_GRPC_CODE_OF = {404: 12, 405: 12, 413: 8}  # UNIMPLEMENTED, RESOURCE_EXHAUSTED; else INTERNAL
 
 
 def _frame(ident: int, kind: int, payload: bytes) -> bytes:
@@ -126,6 +136,7 @@ class FrontLink(asyncio.Protocol):
         self.said_goodbye = False
         # Bytes a frame may have: a message of GRPC_MAX_MESSAGE_BYTES and its method and headers.
         self.max_frame = state.max_body_bytes + 70_000
+        self.direct_calls = handler.calls if type(handler) is Bridge and not state.access_log else {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -164,7 +175,7 @@ class FrontLink(asyncio.Protocol):
     def _call(self, ident: int, data: bytes, at: int, end: int) -> bytes:
         started = time.perf_counter() if self.state.access_log else 0.0
         method_end = at + 1 + data[at]
-        path = b"/grpc" + data[at + 1 : method_end]
+        method = bytes(data[at + 1 : method_end])
         headers: dict[bytes, bytes] = {}
         at, count = method_end + 1, data[method_end]
         for _ in range(count):
@@ -173,7 +184,21 @@ class FrontLink(asyncio.Protocol):
             value_end = value_at + int.from_bytes(data[name_end:value_at], "big")
             headers[bytes(data[at + 1 : name_end])] = bytes(data[value_at:value_end])
             at = value_end
-        return self._answer(ident, Request(_POST, path, None, headers, bytes(data[at:end]), ""), started)
+        answer = self.direct_calls.get(method)
+        if answer is not None:
+            return self._answer_directly(ident, method, answer, bytes(data[at:end]))
+        request = Request(_POST, b"/grpc" + method, None, headers, bytes(data[at:end]), "")
+        return self._answer(ident, request, started)
+
+    def _answer_directly(self, ident: int, method: bytes, answer: Route, body: bytes) -> bytes:
+        try:
+            payload = answer(body)
+        except Exception as exc:  # answer_bytes answers every call's errors; this would be a bug
+            log.exception("unexpected error serving %s", method.decode(errors="replace"))
+            payload = bytes([_INTERNAL]) + f"{type(exc).__name__}: {exc}".encode()
+        if self.state.on_answered is not None:
+            self.state.on_answered()
+        return _frame(ident, _ANSWER, payload)
 
     def _describe(self, ident: int) -> bytes:
         response = self.handler(Request(b"GET", _DESCRIPTORS_PATH, None, {}, b"", ""))
@@ -187,7 +212,7 @@ class FrontLink(asyncio.Protocol):
             self.state.on_answered()
         if response.status == 200:
             return _frame(ident, _ANSWER, response.body)
-        code = _GRPC_CODE_OF.get(response.status, 13)
+        code = _GRPC_CODE_OF.get(response.status, _INTERNAL)
         return _frame(ident, _ANSWER, bytes([code]) + _info(response.body).encode())
 
     def _log_access(self, request: Request, response: Response, took: float) -> None:
