@@ -1,17 +1,22 @@
 """seldon_serve.v2: Open Inference Protocol tensors <-> the model's X, over REST's JSON and gRPC."""
 
+import math
 import struct
 
 import numpy as np
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seldon_serve import grpc_server, v2
 from seldon_serve.endpoints import Endpoints, for_protocol
 from seldon_serve.errors import SeldonMicroserviceException, StartupError
 from seldon_serve.http_server import Request
 from seldon_serve.microservice import Microservice
+from seldon_serve.proto import open_inference_pb2 as pb
 from seldon_serve.v2 import grpc as v2_grpc
+from seldon_serve.v2.dataplane import Output
 
 
 class Echo:
@@ -480,3 +485,46 @@ def test_one_declared_output_names_the_answer_and_an_undeclared_dict_stays_json(
     _, answer = infer(api(Jsonish()), {"inputs": [fp64("x", [1.0])]})
     (output,) = answer["outputs"]
     assert output["name"] == "output-0" and output["parameters"] == {"content_type": "application/json"}
+
+
+shapes = st.lists(st.integers(0, 9), min_size=1, max_size=3)  # past MANY_FLOATS and short of it
+
+
+def floats(datatype: str) -> st.SearchStrategy[float]:
+    """Any float the datatype holds: NaN, infinities, -0.0 and subnormals included."""
+    return st.floats(width=32 if datatype == "FP32" else 64)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["FP32", "FP64"]), shapes, st.data())
+def test_float_contents_are_written_from_numpys_bytes_as_extend_writes_them(datatype, shape, data):
+    dtype = v2_grpc.PACKED_FLOATS[datatype][1]
+    values = data.draw(st.lists(floats(datatype), min_size=math.prod(shape), max_size=math.prod(shape)))
+    array = np.array(values, dtype=dtype).reshape(shape)
+    if data.draw(st.booleans()):
+        array = np.asfortranarray(array)  # the answer's elements go in C order whatever its layout
+    written, extended = pb.ModelInferResponse.InferOutputTensor(), pb.ModelInferResponse.InferOutputTensor()
+    assert v2_grpc.fill_output(written, Output("y", array, {}), raw=False) is None
+    extended.name, extended.datatype = "y", datatype
+    extended.shape.extend(array.shape)
+    getattr(extended.contents, v2_grpc.CONTENTS_FIELD[datatype]).extend(array.ravel().tolist())
+    assert written.SerializeToString() == extended.SerializeToString()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["FP32", "FP64"]), st.data(), st.sampled_from(["", "int_contents", "bytes_contents"]))
+def test_float_contents_are_read_from_their_bytes_as_the_list_of_them_reads(datatype, data, other_field):
+    count = data.draw(st.integers(0, 2 * v2_grpc.MANY_FLOATS))  # past MANY_FLOATS and short of it
+    values = data.draw(st.lists(floats(datatype), min_size=count, max_size=count))
+    tensor = pb.ModelInferRequest.InferInputTensor(name="x", datatype=datatype, shape=[len(values)])
+    getattr(tensor.contents, v2_grpc.CONTENTS_FIELD[datatype]).extend(values)
+    if other_field == "int_contents":  # only the datatype's own field counts, as read field by field
+        tensor.contents.int_contents.append(7)  # before it on the wire
+    elif other_field == "bytes_contents":
+        tensor.contents.bytes_contents.append(b"x")  # after it
+    name, array = v2_grpc.array_from_proto(tensor, None)
+    field = getattr(tensor.contents, v2_grpc.CONTENTS_FIELD[datatype])
+    listed = np.array(list(field), dtype=np.float64).astype(v2_grpc.PACKED_FLOATS[datatype][1])
+    assert name == "x" and array.dtype == listed.dtype.newbyteorder("=") and array.shape == (len(values),)
+    assert np.array_equal(array, listed, equal_nan=True) and array.flags.writeable
+    assert np.array_equal(np.signbit(array), np.signbit(listed))

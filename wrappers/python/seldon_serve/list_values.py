@@ -112,17 +112,17 @@ def _row_shape(head: bytes) -> tuple[int, int] | None:
     list_value of numbers; None for a head that is not one."""
     if not head.startswith(_ELEMENT):
         return None
-    element, at = _read_varint(head, 1)
+    element, at = read_varint(head, 1)
     if head[at : at + 1] != _LIST:
         return None
-    inner, end = _read_varint(head, at + 1)
+    inner, end = read_varint(head, at + 1)
     columns, extra = divmod(inner, _NUMBER_SIZE)
     if end != len(head) or extra or not columns or element != end + inner - at:
         return None
     return end + inner, columns
 
 
-def _read_varint(wire: bytes, at: int) -> tuple[int, int]:
+def read_varint(wire: bytes, at: int) -> tuple[int, int]:
     """The varint at `at` and where it ends; -1 for one cut short."""
     number, shift = 0, 0
     for end in range(at, min(at + 10, len(wire))):

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import list_values
 from ..errors import BadRequest
 from ..proto import open_inference_pb2 as pb
 from .codec import as_text, check_datatype, check_range, check_shape, datatype_of, fit
@@ -33,6 +34,12 @@ CONTENTS_FIELD = {
     "FP64": "fp64_contents",
     "BYTES": "bytes_contents",
 }
+# FP32's and FP64's contents fields (6 and 7, packed: one length-delimited run of little-endian
+# floats), read and written as numpy's bytes from MANY_FLOATS elements on: a list of Python
+# floats cost a [64, 256] tensor 0.3-0.5 ms each way, numpy's bytes 4-5 us; below that, the
+# list is the quicker.
+PACKED_FLOATS = {"FP32": (b"\x32", np.dtype("<f4")), "FP64": (b"\x3a", np.dtype("<f8"))}
+MANY_FLOATS = 64
 
 
 def array_from_proto(tensor: Any, raw: bytes | None) -> tuple[str, np.ndarray]:
@@ -45,7 +52,12 @@ def array_from_proto(tensor: Any, raw: bytes | None) -> tuple[str, np.ndarray]:
         return name, array_from_raw(name, datatype, raw, shape)
     if datatype not in CONTENTS_FIELD:
         raise BadRequest(f"input {name!r}: {datatype} elements travel in raw_input_contents only")
-    values = list(getattr(tensor.contents, CONTENTS_FIELD[datatype]))
+    field = getattr(tensor.contents, CONTENTS_FIELD[datatype])
+    if datatype in PACKED_FLOATS and len(field) >= MANY_FLOATS:
+        floats = packed_floats(tensor.contents, datatype)
+        if floats is not None:
+            return name, fit(name, floats, shape)
+    values = list(field)
     if datatype == "BYTES":
         return name, fit(name, np.array([as_text(v) for v in values], dtype=object), shape)
     parsed = np.array(values, dtype=np.float64 if dtype.kind == "f" else np.uint64 if datatype == "UINT64" else None)
@@ -63,10 +75,28 @@ def fill_output(tensor: Any, output: Output, *, raw: bool) -> bytes | None:
         tensor.parameters[key].string_param = value
     if raw:
         return pack(array, datatype)
+    if datatype in PACKED_FLOATS and array.size >= MANY_FLOATS:
+        key, dtype = PACKED_FLOATS[datatype]
+        data = array.astype(dtype, copy=False).tobytes()
+        tensor.contents.MergeFromString(key + list_values.varint(len(data)) + data)
+        return None
     values = array.ravel().tolist()
     field = getattr(tensor.contents, CONTENTS_FIELD[datatype])
     field.extend([as_bytes(v) for v in values] if datatype == "BYTES" else values)
     return None
+
+
+def packed_floats(contents: Any, datatype: str) -> np.ndarray | None:
+    """The FP32 or FP64 elements of an InferTensorContents holding only that field, from its
+    wire bytes (a writable array of the datatype); None for anything else, read field by field."""
+    key, dtype = PACKED_FLOATS[datatype]
+    wire = contents.SerializeToString()
+    if not wire.startswith(key):
+        return None
+    size, at = list_values.read_varint(wire, 1)
+    if at + size != len(wire) or size % dtype.itemsize:
+        return None
+    return np.frombuffer(wire, dtype, offset=at).astype(dtype.newbyteorder("="))
 
 
 Answer = tuple[type, Callable[[Any], Any]]
