@@ -18,7 +18,7 @@ _PUID = b"\x0a"  # Meta.puid = 1
 _NAME, _TENSOR, _NDARRAY = b"\x0a", b"\x12", b"\x1a"  # DefaultData.names = 1, .tensor = 2, .ndarray = 3
 _SHAPE, _VALUES = b"\x0a", b"\x12"  # Tensor.shape = 1, .values = 2 (both packed)
 _INT32_LIMIT = 1 << 31
-_KINDS = ("ndarray", "tensor")
+_MESSAGE_KEYS, _DATA_KEYS, _PUID_ONLY = frozenset({"data", "meta"}), frozenset({"names", "ndarray", "tensor"}), {"puid"}
 
 
 def answer(message: dict[str, Any]) -> bytes | None:
@@ -38,9 +38,6 @@ def answer(message: dict[str, Any]) -> bytes | None:
     if type(meta) is not dict or meta.keys() != _PUID_ONLY or type(meta["puid"]) is not str or not meta["puid"]:
         return None  # to_proto marks meta present even for an empty puid
     return _field(_META, _field(_PUID, meta["puid"].encode())) + _field(_DATA, names + body)
-
-
-_MESSAGE_KEYS, _DATA_KEYS, _PUID_ONLY = frozenset({"data", "meta"}), frozenset({"names", *_KINDS}), {"puid"}
 
 
 def _names(names: Any) -> bytes | None:
