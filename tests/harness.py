@@ -247,6 +247,32 @@ def run_to_exit(client: docker.DockerClient, image: str, env: dict[str, str] | N
         container.remove(force=True)
 
 
+_END_OF_OUTPUT = "-- end of output --"
+
+
+def command_output(client: docker.DockerClient, image: str, command: list[str], **run_args: object) -> str:
+    """The standard output of `command`, run to its end in a new container of image (through sh,
+    which every image has). It is read from the engine's log of the container once that holds
+    the line written after the command: just after a container exits its log may not be whole
+    yet, and the docker SDK's own gathering once gave an empty output for a command that had
+    printed its line. A non-zero exit fails the test with the command's standard error."""
+    wrapped = ["sh", "-c", f'"$@"; status=$?; echo "{_END_OF_OUTPUT}"; exit $status', "sh", *command]
+    container = client.containers.run(image, wrapped, detach=True, **run_args)
+    try:
+        status = container.wait(timeout=120)["StatusCode"]
+        deadline = time.monotonic() + 10
+        out = container.logs(stdout=True, stderr=False).decode()
+        while not out.endswith(_END_OF_OUTPUT + "\n") and time.monotonic() < deadline:
+            time.sleep(0.1)
+            out = container.logs(stdout=True, stderr=False).decode()
+        errors = container.logs(stdout=False, stderr=True).decode()
+        assert status == 0, f"{command} exited {status}: {errors[-2000:]}"
+        assert out.endswith(_END_OF_OUTPUT + "\n"), f"{command}: its output never came whole: {out[-2000:]!r}"
+        return out[: -len(_END_OF_OUTPUT) - 1]
+    finally:
+        container.remove(force=True)
+
+
 # The iris samples every family has: two rows of the data set and the classes they belong to.
 IRIS_CLASSES = ["setosa", "versicolor", "virginica"]
 IRIS_ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]  # a setosa and a virginica

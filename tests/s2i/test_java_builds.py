@@ -20,6 +20,7 @@ from harness import (
     IRIS_CLASSES,
     IRIS_ROWS,
     SAMPLES,
+    command_output,
     predicted_classes,
     record_build,
     remove_container,
@@ -169,9 +170,9 @@ def test_a_maven_dependency_is_downloaded_once_then_reused_incrementally(
     assert "Unpacking the previous build's artifacts" in warm.output  # packed (zstd, base64)
     assert "Restoring the Maven repository of the previous build" in warm.output
     assert "DEBIAN_PACKAGES: every package is already unpacked" in warm.output
-    library_path = docker_client.containers.run(
-        image, ["sh", "-c", "ls $LD_LIBRARY_PATH; java -XshowSettings:properties -version 2>&1"], remove=True
-    ).decode()
+    library_path = command_output(
+        docker_client, image, ["sh", "-c", "ls $LD_LIBRARY_PATH; java -XshowSettings:properties -version 2>&1"]
+    )
     assert "libsndfile.so.1" in library_path and "/opt/app-root/lib" in library_path.split("java.library.path")[1]
     record_build(cell, "zscore", "cold", cold.seconds)
     record_build(cell, "zscore", "incremental", warm.seconds)

@@ -23,6 +23,7 @@ from harness import (
     IRIS_ROWS,
     S2I,
     SAMPLES,
+    command_output,
     predicted_classes,
     record_build,
     remove_container,
@@ -63,10 +64,8 @@ def test_a_models_layer_holds_what_assemble_added_and_nothing_of_the_builders(id
     assert added["Size"] < 1_000_000, added
     lacking = ["(", "-perm", "-u=w", "!", "-perm", "-g=w", ")", "-o", "(", "-perm", "-u=x", "!", "-perm", "-g=x", ")"]
     mine = ["-user", str(docker_client.images.get(identity_image).attrs["Config"]["User"])]
-    out = docker_client.containers.run(
-        identity_image, ["find", "/opt/app-root", *mine, "(", *lacking, ")"], remove=True
-    )
-    assert out.decode() == ""
+    out = command_output(docker_client, identity_image, ["find", "/opt/app-root", *mine, "(", *lacking, ")"])
+    assert out == ""
 
 
 def test_identity_model_answers_rest_predictions(identity_model):
@@ -180,8 +179,8 @@ def test_a_package_cache_mounted_from_the_host_serves_the_next_build_with_no_net
         second = s2i_build(source, builder_image, images[1], *mount, "--network", "none")
         assert second.returncode == 0, second.output
         assert "Installed requirements.txt from the package cache: nothing downloaded" in second.output
-        kept = docker_client.containers.run(images[1], ["ls", "-A", "/opt/app-root/.cache/uv"], remove=True)
-        assert kept.decode() == ""
+        kept = command_output(docker_client, images[1], ["ls", "-A", "/opt/app-root/.cache/uv"])
+        assert kept == ""
     finally:
         for image in images:
             with contextlib.suppress(docker.errors.ImageNotFound):
@@ -423,10 +422,11 @@ def test_a_password_injected_for_the_build_stays_out_of_the_model_image(cell, bu
         assert "s3cret" not in build.output
         assert "carries credentials" not in build.output  # PIP_CONFIG_FILE is a path, not a secret
         assert "s3cret" not in str(docker_client.images.get(image).attrs["Config"])
-        left = docker_client.containers.run(
-            image, ["sh", "-c", "wc -c < /opt/app-root/secrets/pip.conf; grep -rls s3cret /opt /etc /tmp || true"],
-            entrypoint="", remove=True,
-        ).decode().split()  # fmt: skip
+        left = command_output(
+            docker_client, image,
+            ["sh", "-c", "wc -c < /opt/app-root/secrets/pip.conf; grep -rls s3cret /opt /etc /tmp || true"],
+            entrypoint="",
+        ).split()  # fmt: skip
         assert left == ["0"], left
     finally:
         with contextlib.suppress(docker.errors.ImageNotFound):
