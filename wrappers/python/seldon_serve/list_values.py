@@ -201,10 +201,10 @@ def _encode(values: list[Any] | tuple[Any, ...]) -> bytes:
             parts.append(_NUMBER_ITEM + _DOUBLE.pack(value))
         elif kind is list or kind is tuple:
             inner = _encode(value)
-            parts.append(_element(_LIST + varint(len(inner)) + inner))
+            parts.append(field(_ELEMENT, _LIST + varint(len(inner)) + inner))
         elif kind is str:
             text = value.encode()
-            parts.append(_element(_STRING + varint(len(text)) + text))
+            parts.append(field(_ELEMENT, _STRING + varint(len(text)) + text))
         elif kind is bool:
             parts.append(_BOOL_ITEMS[value])
         elif value is None:
@@ -240,8 +240,9 @@ _FEW_ROWS = 8  # fewer rows (or numbers in a vector) are as quick through _encod
 _LISTS, _FLOATS = {list}, {float}
 
 
-def _element(value: bytes) -> bytes:
-    return _ELEMENT + varint(len(value)) + value
+def field(key: bytes, value: bytes) -> bytes:
+    """A length-delimited protobuf field: its key, the value's length as a varint, the value."""
+    return key + varint(len(value)) + value
 
 
 def varint(number: int) -> bytes:

@@ -11,6 +11,7 @@ import struct
 from typing import Any
 
 from . import list_values
+from .list_values import field
 
 # Field keys (field number << 3 | wire type 2, length-delimited) of the messages written here.
 _META, _DATA = b"\x12", b"\x1a"  # SeldonMessage.meta = 2, .data = 3
@@ -34,10 +35,10 @@ def answer(message: dict[str, Any]) -> bytes | None:
     if names is None or body is None:
         return None
     if not meta:
-        return _field(_DATA, names + body)
+        return field(_DATA, names + body)
     if type(meta) is not dict or meta.keys() != _PUID_ONLY or type(meta["puid"]) is not str or not meta["puid"]:
         return None  # to_proto marks meta present even for an empty puid
-    return _field(_META, _field(_PUID, meta["puid"].encode())) + _field(_DATA, names + body)
+    return field(_META, field(_PUID, meta["puid"].encode())) + field(_DATA, names + body)
 
 
 def _names(names: Any) -> bytes | None:
@@ -56,7 +57,7 @@ def _names(names: Any) -> bytes | None:
         return None
     if len(_written_names) >= _NAMES_KEPT:
         _written_names.clear()
-    written = _written_names[key] = b"".join(_field(_NAME, name.encode()) for name in names)
+    written = _written_names[key] = b"".join(field(_NAME, name.encode()) for name in names)
     return written
 
 
@@ -71,7 +72,7 @@ def _ndarray(values: Any) -> bytes | None:
         encoded = list_values.encode(values)
     except list_values.Unencodable:
         return None
-    return _field(_NDARRAY, encoded)
+    return field(_NDARRAY, encoded)
 
 
 def _tensor(tensor: Any) -> bytes | None:
@@ -87,8 +88,4 @@ def _tensor(tensor: Any) -> bytes | None:
         return None
     sizes = b"".join(map(list_values.varint, shape))
     doubles = struct.pack(f"<{len(values)}d", *values)
-    return _field(_TENSOR, _field(_SHAPE, sizes) + _field(_VALUES, doubles))
-
-
-def _field(key: bytes, value: bytes) -> bytes:
-    return key + list_values.varint(len(value)) + value
+    return field(_TENSOR, field(_SHAPE, sizes) + field(_VALUES, doubles))

@@ -78,7 +78,7 @@ def fill_output(tensor: Any, output: Output, *, raw: bool) -> bytes | None:
     if datatype in PACKED_FLOATS and array.size >= MANY_FLOATS:
         key, dtype = PACKED_FLOATS[datatype]
         data = array.astype(dtype, copy=False).tobytes()
-        tensor.contents.MergeFromString(key + list_values.varint(len(data)) + data)
+        tensor.contents.MergeFromString(list_values.field(key, data))
         return None
     values = array.ravel().tolist()
     field = getattr(tensor.contents, CONTENTS_FIELD[datatype])
