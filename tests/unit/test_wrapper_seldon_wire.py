@@ -1,6 +1,8 @@
 """SeldonMessage answers written straight to bytes (seldon_serve.seldon_wire) against the
 message protobuf builds of them (grpc_server.to_proto, serialized): the same bytes whenever
-the fast path writes an answer, and the common answers written by it."""
+the fast path writes an answer, and the common answers written by it. And the commonest
+requests read straight from their bytes against the request protobuf decodes
+(grpc_server.ProtoIncoming): the same names, features and meta, or protobuf's own error."""
 
 from __future__ import annotations
 
@@ -8,11 +10,13 @@ import math
 from typing import Any
 
 import pytest
+from google.protobuf.message import DecodeError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seldon_serve import grpc_server, payload, seldon_wire
 from seldon_serve.errors import SeldonMicroserviceException
+from seldon_serve.proto import prediction_pb2 as pb
 
 PUID = payload.new_puid()
 COMMON = [
@@ -100,3 +104,119 @@ def test_whatever_the_fast_path_writes_is_what_protobuf_serializes(message):
     written = seldon_wire.answer(message)
     if written is not None:
         assert written == serialized(message)
+
+
+# ---- requests ----------------------------------------------------------------------------------
+
+
+def request_of(message: dict[str, Any]) -> bytes:
+    return grpc_server.to_proto(message).SerializeToString()
+
+
+def decoded(body: bytes) -> tuple[str, Any, list[str], dict[str, Any]] | type[Exception]:
+    """What a verb's request comes to, decoded by protobuf (ProtoIncoming) or by the wire path."""
+    try:
+        incoming = grpc_server.SeldonRequest.FromString(body)
+        request = incoming.request()
+    except Exception as exc:
+        return type(exc)
+    return request.kind, request.features, request.names, request.meta
+
+
+def protobufs(body: bytes) -> tuple[str, Any, list[str], dict[str, Any]] | type[Exception]:
+    try:
+        request = grpc_server.ProtoIncoming(pb.SeldonMessage.FromString(body)).request()
+    except Exception as exc:
+        return type(exc)
+    return request.kind, request.features, request.names, request.meta
+
+
+def assert_same(found: Any, expected: Any) -> None:
+    if isinstance(expected, type):
+        assert found is expected
+        return
+    assert found[0] == expected[0] and found[2] == expected[2] and found[3] == expected[3]
+    assert type(found[1]) is type(expected[1])
+    if hasattr(expected[1], "dtype"):
+        assert found[1].dtype == expected[1].dtype and found[1].shape == expected[1].shape
+        if expected[1].dtype == object:  # ragged rows: Python values (repr: NaN equals NaN)
+            assert repr(found[1].tolist()) == repr(expected[1].tolist())
+        else:
+            assert found[1].tobytes() == expected[1].tobytes()  # -0.0 and subnormals too
+    else:
+        assert found[1] == expected[1]
+
+
+REQUESTS = [
+    {"data": {"names": ["a", "b", "c", "d"], "ndarray": [[1.0, 2.0, 3.0, 4.0]]}},
+    {"data": {"ndarray": [1.5, -0.0, 5e-324]}},
+    {"data": {"names": ["é" * 200, ""], "ndarray": [[float(i)] * 130 for i in range(70)]}},  # long varints, many
+]
+NOT_READ = [
+    {"data": {"names": ["a"], "ndarray": [[1.0, 2.0], [3.0]]}},  # ragged
+    {"data": {"names": ["a"], "ndarray": [["x", 1.0]]}},
+    {"data": {"names": ["a"], "ndarray": []}},
+    {"data": {"ndarray": [[1.0]]}, "meta": {"puid": "p"}},  # a meta
+    {"data": {"tensor": {"shape": [1], "values": [1.0]}}},
+    {"jsonData": {"a": 1}},
+]
+
+
+@pytest.mark.parametrize("message", REQUESTS, ids=range(len(REQUESTS)))
+def test_the_commonest_requests_are_read_from_their_bytes_as_protobuf_decodes_them(message):
+    body = request_of(message)
+    assert isinstance(grpc_server.SeldonRequest.FromString(body), grpc_server.WireIncoming)
+    assert_same(decoded(body), protobufs(body))
+
+
+@pytest.mark.parametrize("message", NOT_READ, ids=range(len(NOT_READ)))
+def test_any_other_request_is_left_to_protobuf(message):
+    body = request_of(message)
+    assert seldon_wire.request(body) is None
+    assert_same(decoded(body), protobufs(body))
+
+
+def test_a_read_request_gives_a_raw_method_the_message_protobuf_decodes():
+    body = request_of(REQUESTS[0])
+    incoming = grpc_server.SeldonRequest.FromString(body)
+    assert incoming.proto() == pb.SeldonMessage.FromString(body)
+    assert incoming.message() == {"data": {"names": ["a", "b", "c", "d"], "ndarray": [[1.0, 2.0, 3.0, 4.0]]}}
+
+
+def test_bytes_protobuf_refuses_get_its_error():
+    body = request_of({"data": {"names": ["a"], "ndarray": [[1.0]]}})
+    bad_utf8 = body.replace(b"\x01a", b"\x01\xff")
+    for broken in (bad_utf8, body[:-1], body + b"\x1a"):
+        assert decoded(broken) is DecodeError and protobufs(broken) is DecodeError
+
+
+def test_layouts_protobuf_reads_otherwise_are_left_to_it():
+    one_zero = b"\x0a\x09\x11" + bytes(8)  # a number 0.0 in a ListValue; also a 9-byte name
+    ndarray_first = b"\x1a\x0b" + one_zero + one_zero  # then a name that reads like a number
+    short_data = request_of({"data": {"names": ["a"], "ndarray": [[1.0]]}})
+    short_data = short_data[:1] + bytes([short_data[1] - 1]) + short_data[2:]  # data ends inside ndarray
+    for body in (b"\x1a" + bytes([len(ndarray_first)]) + ndarray_first, short_data):
+        assert_same(decoded(body), protobufs(body))
+
+
+requests = st.fixed_dictionaries(
+    {"data": st.fixed_dictionaries({"names": names, "ndarray": st.one_of(rows, st.lists(nested, max_size=5))})},
+    optional={"meta": metas},
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(requests, answers), st.data())
+def test_whatever_the_wire_path_reads_is_what_protobuf_decodes(message, data):
+    try:
+        body = request_of(message)
+    except SeldonMicroserviceException:
+        return  # not a message protobuf can write
+    # Then the same bytes cut, spliced or with a byte changed: a broken or unusual layout.
+    if body and data.draw(st.booleans()):
+        at = data.draw(st.integers(0, len(body) - 1))
+        edit = data.draw(st.sampled_from(["cut", "byte", "insert"]))
+        byte = bytes([data.draw(st.integers(0, 255))])
+        edited = {"cut": body[:at], "byte": body[:at] + byte + body[at + 1 :], "insert": body[:at] + byte + body[at:]}
+        body = edited[edit]
+    assert_same(decoded(body), protobufs(body))

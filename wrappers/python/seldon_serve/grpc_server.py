@@ -88,6 +88,40 @@ class ProtoIncoming:
         raise BadRequest("a SeldonMessage needs one of data, jsonData, strData or binData")
 
 
+class WireIncoming:
+    """The commonest request (seldon_wire.request) as read from its bytes; the message itself
+    is decoded only for a *_raw method that asks for it."""
+
+    __slots__ = ("_body", "_features", "_names", "_proto")
+
+    def __init__(self, body: bytes, names: list[str], features: Any):
+        self._body, self._names, self._features = body, names, features
+        self._proto: pb.SeldonMessage | None = None
+
+    def message(self) -> dict[str, Any]:
+        return json_format.MessageToDict(self.proto())
+
+    def proto(self) -> pb.SeldonMessage:
+        if self._proto is None:
+            self._proto = pb.SeldonMessage.FromString(self._body)
+        return self._proto
+
+    def request(self) -> payload.Request:
+        return payload.Request("ndarray", self._features, self._names, {})
+
+
+class SeldonRequest:
+    """How a verb's request (a SeldonMessage) is decoded: the commonest read from its bytes,
+    any other by protobuf (whose errors are a bad request's)."""
+
+    @staticmethod
+    def FromString(body: bytes) -> WireIncoming | ProtoIncoming:
+        found = seldon_wire.request(body)
+        if found is None:
+            return ProtoIncoming(pb.SeldonMessage.FromString(body))
+        return WireIncoming(body, *found)
+
+
 def to_proto(message: dict[str, Any]) -> pb.SeldonMessage:
     """The JSON form of a response as protobuf; data and a plain meta are set field by field
     (json_format costs more than the model call on the hot path)."""
@@ -134,7 +168,7 @@ def _as_dict(message: Any) -> dict[str, Any]:
 # bytes). The one table both gRPC paths use: grpc.aio in this process, or the gRPC front
 # (wrappers/grpc-front) over a socket.
 def _verb(name: str) -> Any:
-    return lambda service, request: reply_bytes(getattr(service, name)(ProtoIncoming(request)))
+    return lambda service, incoming: reply_bytes(getattr(service, name)(incoming))
 
 
 def _aggregate(service: Microservice, request: pb.SeldonMessageList) -> pb.SeldonMessage:
@@ -156,11 +190,15 @@ def _graph_metadata(service: Microservice, request: Any) -> pb.SeldonGraphMetada
     return graph
 
 
+# The methods a SeldonMessage comes in to (SeldonRequest decodes it) and the verb each calls.
+_VERBS = {
+    "Predict": "predict",
+    "TransformInput": "transform_input",
+    "TransformOutput": "transform_output",
+    "Route": "route",
+}
 _HANDLERS = {
-    "Predict": _verb("predict"),
-    "TransformInput": _verb("transform_input"),
-    "TransformOutput": _verb("transform_output"),
-    "Route": _verb("route"),
+    **{method: _verb(verb) for method, verb in _VERBS.items()},
     "Aggregate": _aggregate,
     "SendFeedback": _feedback,
     "Metadata": _model_metadata,
@@ -174,12 +212,14 @@ def _methods() -> dict[str, tuple[type, Any]]:
     for service in pb.DESCRIPTOR.services_by_name.values():
         for method in service.methods:
             request_class = symbol_database.Default().GetSymbol(method.input_type.full_name)
+            if method.name in _VERBS:
+                request_class = SeldonRequest
             table[f"/{service.full_name}/{method.name}"] = (request_class, _HANDLERS[method.name])
     return table
 
 
 METHODS = _methods()
-Answer = tuple[type, Any]  # (request class, request -> reply)
+Answer = tuple[type, Any]  # (what decodes the request: its message class or SeldonRequest; request -> reply)
 
 
 def methods(endpoints: Endpoints) -> dict[str, Answer]:

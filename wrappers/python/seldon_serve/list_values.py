@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 import struct
 from typing import Any
 
@@ -70,7 +71,11 @@ def to_numbers(values: struct_pb2.ListValue) -> np.ndarray | None:
     bytes: every number is the same 11 bytes there, and every row the same head, so the layout
     is known from the first row and checked in every other (a 400-number table in a tenth of
     to_python's time)."""
-    wire = values.SerializeToString()
+    return numbers_in(values.SerializeToString())
+
+
+def numbers_in(wire: bytes) -> np.ndarray | None:
+    """to_numbers for a ListValue's wire bytes."""
     layout = _numbers_layout(wire)
     if layout is None:
         return None
@@ -134,19 +139,29 @@ def read_varint(wire: bytes, at: int) -> tuple[int, int]:
 
 
 @functools.lru_cache(maxsize=256)
-def _wire_struct(head_size: int, rows: int, columns: int) -> struct.Struct:
-    """Each row as its head and, for each number, its 3 leading bytes and the double."""
-    return struct.Struct("<" + (f"{head_size}s" + "3sd" * columns) * rows)
+def _few_reader(head: bytes, rows: int, columns: int) -> tuple[struct.Struct, Any, tuple[int, ...]]:
+    """For this layout: a Struct reading the doubles only (the rest skipped as padding), and
+    what reads the rest (each row's head, each number's 3 leading bytes) with what it must be."""
+    row_size = len(head) + _NUMBER_SIZE * columns
+    doubles = struct.Struct("<" + (f"{len(head)}x" + f"{len(_NUMBER_ITEM)}xd" * columns) * rows)
+    positions: list[int] = []
+    expected: list[int] = []
+    for row in range(rows):
+        at = row * row_size
+        positions += range(at, at + len(head))
+        expected += head
+        for number in range(columns):
+            item = at + len(head) + _NUMBER_SIZE * number
+            positions += range(item, item + len(_NUMBER_ITEM))
+            expected += _NUMBER_ITEM
+    return doubles, operator.itemgetter(*positions), tuple(expected)
 
 
 def _few_numbers(wire: bytes, head: bytes, rows: int, columns: int) -> np.ndarray | None:
-    fields = _wire_struct(len(head), rows, columns).unpack(wire)
-    step, numbers = 1 + 2 * columns, []
-    for start in range(0, len(fields), step):
-        row = fields[start : start + step]
-        if row[0] != head or row[1::2].count(_NUMBER_ITEM) != columns:
-            return None
-        numbers += row[2::2]
+    doubles, rest, expected = _few_reader(head, rows, columns)
+    if rest(wire) != expected:
+        return None
+    numbers = doubles.unpack(wire)
     total = sum(numbers)
     if total - total != 0.0:  # an infinity or a NaN (or a sum past the largest double): not here
         return None

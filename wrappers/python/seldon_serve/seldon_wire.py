@@ -3,20 +3,24 @@ holding only the puid -- written from its JSON form straight to the bytes protob
 serialize (fields in number order, lengths as varints), without building the message first:
 building it cost more than the model call of a small request. Any other answer is None here,
 and the caller builds the message (grpc_server.to_proto), so its values and its errors stay
-protobuf's own. The layout is prediction.proto's (wrappers/proto)."""
+protobuf's own. The commonest request -- data.names and an ndarray of numbers, nothing else --
+is read from its bytes the same way (request). The layout is prediction.proto's (wrappers/proto)."""
 
 from __future__ import annotations
 
 import struct
 from typing import Any
 
+import numpy as np
+
 from . import list_values
-from .list_values import field
+from .list_values import field, read_varint
 
 # Field keys (field number << 3 | wire type 2, length-delimited) of the messages written here.
 _META, _DATA = b"\x12", b"\x1a"  # SeldonMessage.meta = 2, .data = 3
 _PUID = b"\x0a"  # Meta.puid = 1
 _NAME, _TENSOR, _NDARRAY = b"\x0a", b"\x12", b"\x1a"  # DefaultData.names = 1, .tensor = 2, .ndarray = 3
+_DATA_KEY, _NAME_KEY, _NDARRAY_KEY = _DATA[0], _NAME[0], _NDARRAY[0]
 _SHAPE, _VALUES = b"\x0a", b"\x12"  # Tensor.shape = 1, .values = 2 (both packed)
 _INT32_LIMIT = 1 << 31
 _MESSAGE_KEYS, _DATA_KEYS, _PUID_ONLY = frozenset({"data", "meta"}), frozenset({"names", "ndarray", "tensor"}), {"puid"}
@@ -89,3 +93,62 @@ def _tensor(tensor: Any) -> bytes | None:
     sizes = b"".join(map(list_values.varint, shape))
     doubles = struct.pack(f"<{len(values)}d", *values)
     return field(_TENSOR, field(_SHAPE, sizes) + field(_VALUES, doubles))
+
+
+def request(body: bytes) -> tuple[list[str], np.ndarray] | None:
+    """The names and the features of a SeldonMessage holding only data.names and data.ndarray,
+    an ndarray of numbers (list_values.to_numbers): as protobuf would decode them. None for
+    any other message, and for one whose bytes are not laid out as protobuf writes them
+    (which protobuf then decodes, or refuses with its own error)."""
+    size = len(body)
+    if size < 3 or body[0] != _DATA_KEY:
+        return None
+    length, at = _length(body, 1)
+    if at + length != size:
+        return None  # another field after data, or cut short
+    start = at
+    while at < size and body[at] == _NAME_KEY:
+        length, at = _length(body, at + 1)
+        if length < 0:
+            return None
+        at += length
+    names = _read_names(body[start:at]) if at < size and body[at] == _NDARRAY_KEY else None
+    if names is None:
+        return None
+    length, at = _length(body, at + 1)
+    if at + length != size:
+        return None
+    features = list_values.numbers_in(body[at:])
+    return None if features is None else (list(names), features)
+
+
+def _length(body: bytes, at: int) -> tuple[int, int]:
+    """The varint at `at` (a length) and where it ends; -1 for one cut short."""
+    if at < len(body) and body[at] < 0x80:
+        return body[at], at + 1
+    return read_varint(body, at)
+
+
+def _read_names(run: bytes) -> tuple[str, ...] | None:
+    """The names written in run (DefaultData.names fields, one after another). Clients send
+    the same names call after call: a few hundred runs are kept."""
+    names = _read_runs.get(run)
+    if names is not None:
+        return names
+    found, at = [], 0
+    while at < len(run):
+        length, at = read_varint(run, at + 1)
+        if length < 0 or at + length > len(run):
+            return None
+        try:
+            found.append(run[at : at + length].decode())
+        except UnicodeDecodeError:  # protobuf refuses it, with its own error
+            return None
+        at += length
+    if len(_read_runs) >= _NAMES_KEPT:
+        _read_runs.clear()
+    names = _read_runs[run] = tuple(found)
+    return names
+
+
+_read_runs: dict[bytes, tuple[str, ...]] = {}
