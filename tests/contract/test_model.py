@@ -264,6 +264,35 @@ def test_grpc_health_answers_serving_for_a_kubernetes_grpc_probe(model):
         assert check(b"", timeout=10) == b"\x08\x01"
 
 
+SCHED_OTHER, SCHED_BATCH = 0, 3
+
+
+def processes(container) -> list[tuple[int, int, str, int]]:
+    """(pid, parent's pid, name as the kernel cuts it, scheduling policy) of each process, from
+    /proc/<pid>/stat: fields 1, 4, 2 and 41."""
+    stats = container.exec_run(["sh", "-c", "cat /proc/[0-9]*/stat 2>/dev/null"]).output.decode()
+    found = []
+    for line in stats.splitlines():
+        name, fields = line[line.index("(") + 1 : line.rindex(")")], line[line.rindex(")") + 2 :].split()
+        found.append((int(line.split()[0]), int(fields[4 - 3]), name, int(fields[41 - 3])))  # fields from the 3rd on
+    return found
+
+
+def test_the_workers_leave_the_cpu_to_the_grpc_front(model, cell):
+    """Each worker's main thread is SCHED_BATCH and the front keeps the default policy
+    (cli._leave_the_cpu_to_the_front): woken by the front's calls, a worker does not take the
+    CPU from it at once. The workers are the wrapper's processes with none of their own under
+    them (a supervisor, when there is one, has the workers under it)."""
+    if cell.family.name == "java":
+        pytest.skip("the JVM serves gRPC itself: there is no front to leave the CPU to")
+    found = processes(model.container)
+    wrapper = [(pid, policy) for pid, _, name, policy in found if name == "seldon-core-mic"]
+    parents = {parent for _, parent, name, _ in found if name == "seldon-core-mic"}
+    workers = {policy for pid, policy in wrapper if pid not in parents}
+    fronts = {policy for _, _, name, policy in found if name == "seldon-grpc-fro"}
+    assert workers == {SCHED_BATCH} and fronts == {SCHED_OTHER}, found
+
+
 def test_grpc_without_the_front_serves_the_same_contract(start):
     """SELDON_GRPC_FRONT=off: gRPC from inside the worker (a wrapper with no front ignores it)."""
     model = start("model", env={"SELDON_GRPC_FRONT": "off"})

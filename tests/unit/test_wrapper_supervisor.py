@@ -144,3 +144,28 @@ def test_a_load_past_model_load_timeout_seconds_ends_the_service_with_one_line(t
     assert 1 <= len(lines) <= int(workers), done.stderr  # a line from each worker that was still loading
     assert "loading SlowModel (its constructor and load()) did not finish within 1 s" in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def policy_in_a_thread(before: int) -> int:
+    """The scheduling policy of a new thread that had `before` and then called
+    cli._leave_the_cpu_to_the_front (a thread's own: the test's thread keeps its own)."""
+    import threading
+
+    from seldon_serve import cli
+
+    found: list[int] = []
+
+    def run() -> None:
+        os.sched_setscheduler(0, before, os.sched_param(0))
+        cli._leave_the_cpu_to_the_front()
+        found.append(os.sched_getscheduler(0))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return found[0]
+
+
+def test_a_worker_leaves_the_cpu_to_the_front_unless_its_policy_was_chosen():
+    assert policy_in_a_thread(os.SCHED_OTHER) == os.SCHED_BATCH
+    assert policy_in_a_thread(os.SCHED_IDLE) == os.SCHED_IDLE  # set by whoever started it: kept

@@ -148,6 +148,8 @@ def run_worker(plan: Plan, on_ready: Callable[[], None] | None = None) -> int:
             loop.add_signal_handler(sig, stop.set)
         if on_ready is not None:
             loop.call_soon(on_ready)
+        if plan.front is not None:
+            loop.call_soon(_leave_the_cpu_to_the_front)  # after on_ready: the front keeps its policy
         return await serve_worker(plan, stop)
 
     try:
@@ -155,6 +157,20 @@ def run_worker(plan: Plan, on_ready: Callable[[], None] | None = None) -> int:
     except ImportError:
         return asyncio.run(main())
     return uvloop.run(main())
+
+
+def _leave_the_cpu_to_the_front() -> None:
+    """SCHED_BATCH for this worker's main thread (and the threads it starts from now on): woken
+    by the gRPC front's calls, it no longer takes the CPU from the front at once. On a CPU they
+    share, the front then sends the answers and reads the calls it has in hand before the
+    worker runs, and the worker answers more calls each time it wakes: about half the context
+    switches a call, and 7-12% more gRPC calls a second on one CPU (the README's performance
+    notes). REST is served as before; any policy but the default is left as the user set it."""
+    try:
+        if os.sched_getscheduler(0) == os.SCHED_OTHER:
+            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    except (AttributeError, OSError) as exc:  # not Linux, or a seccomp profile that refuses it
+        log.debug("the worker's scheduling policy stays as it is: %s", exc)
 
 
 def main(argv: list[str] | None = None) -> None:
