@@ -113,22 +113,19 @@ def request_of(message: dict[str, Any]) -> bytes:
     return grpc_server.to_proto(message).SerializeToString()
 
 
-def decoded(body: bytes) -> tuple[str, Any, list[str], dict[str, Any]] | type[Exception]:
-    """What a verb's request comes to, decoded by protobuf (ProtoIncoming) or by the wire path."""
+def decoded(body: bytes, decode: Any = grpc_server.SeldonRequest.FromString) -> Any:
+    """What a verb's request comes to (kind, features, names, meta), or the type of the
+    exception decoding it raised: as the verbs decode it (the wire path, else protobuf), or
+    with another decode (protobufs)."""
     try:
-        incoming = grpc_server.SeldonRequest.FromString(body)
-        request = incoming.request()
+        request = decode(body).request()
     except Exception as exc:
         return type(exc)
     return request.kind, request.features, request.names, request.meta
 
 
-def protobufs(body: bytes) -> tuple[str, Any, list[str], dict[str, Any]] | type[Exception]:
-    try:
-        request = grpc_server.ProtoIncoming(pb.SeldonMessage.FromString(body)).request()
-    except Exception as exc:
-        return type(exc)
-    return request.kind, request.features, request.names, request.meta
+def protobufs(body: bytes) -> Any:
+    return decoded(body, lambda body: grpc_server.ProtoIncoming(pb.SeldonMessage.FromString(body)))
 
 
 def assert_same(found: Any, expected: Any) -> None:

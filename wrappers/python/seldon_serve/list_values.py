@@ -129,6 +129,8 @@ def _row_shape(head: bytes) -> tuple[int, int] | None:
 
 def read_varint(wire: bytes, at: int) -> tuple[int, int]:
     """The varint at `at` and where it ends; -1 for one cut short."""
+    if at < len(wire) and wire[at] < 0x80:  # one byte, as most lengths are: no loop
+        return wire[at], at + 1
     number, shift = 0, 0
     for end in range(at, min(at + 10, len(wire))):
         number |= (wire[end] & 0x7F) << shift

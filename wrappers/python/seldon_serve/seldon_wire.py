@@ -103,30 +103,23 @@ def request(body: bytes) -> tuple[list[str], np.ndarray] | None:
     size = len(body)
     if size < 3 or body[0] != _DATA_KEY:
         return None
-    length, at = _length(body, 1)
+    length, at = read_varint(body, 1)
     if at + length != size:
         return None  # another field after data, or cut short
     start = at
     while at < size and body[at] == _NAME_KEY:
-        length, at = _length(body, at + 1)
+        length, at = read_varint(body, at + 1)
         if length < 0:
             return None
         at += length
     names = _read_names(body[start:at]) if at < size and body[at] == _NDARRAY_KEY else None
     if names is None:
         return None
-    length, at = _length(body, at + 1)
+    length, at = read_varint(body, at + 1)
     if at + length != size:
         return None
     features = list_values.numbers_in(body[at:])
     return None if features is None else (list(names), features)
-
-
-def _length(body: bytes, at: int) -> tuple[int, int]:
-    """The varint at `at` (a length) and where it ends; -1 for one cut short."""
-    if at < len(body) and body[at] < 0x80:
-        return body[at], at + 1
-    return read_varint(body, at)
 
 
 def _read_names(run: bytes) -> tuple[str, ...] | None:
