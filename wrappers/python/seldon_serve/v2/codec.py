@@ -30,7 +30,7 @@ DATATYPES: dict[str, np.dtype[Any]] = {
     "FP64": np.dtype(np.float64),
     "BYTES": np.dtype(object),
 }
-_DATATYPE_BY_DTYPE = {dtype: name for name, dtype in DATATYPES.items() if name != "BYTES"}
+DATATYPE_BY_DTYPE = {dtype: name for name, dtype in DATATYPES.items() if name != "BYTES"}
 # The numpy kinds a JSON array may hold for each datatype (JSON has no unsigned or small ints).
 _ACCEPTED_KINDS = {"BOOL": "b", "FP16": "iuf", "FP32": "iuf", "FP64": "iuf"}
 _KIND_WORDS = {"b": "true/false", "iu": "integers", "iuf": "numbers"}
@@ -39,13 +39,13 @@ _KIND_WORDS = {"b": "true/false", "iu": "integers", "iuf": "numbers"}
 def datatype_of(array: np.ndarray) -> str:
     if array.dtype.kind in "OUS":
         return "BYTES"
-    if array.dtype not in _DATATYPE_BY_DTYPE:
+    if array.dtype not in DATATYPE_BY_DTYPE:
         raise SeldonMicroserviceException(
             f"the model answered {array.dtype} values, which no Open Inference Protocol datatype holds",
             status_code=500,
             reason=INTERNAL_ERROR,
         )
-    return _DATATYPE_BY_DTYPE[array.dtype]
+    return DATATYPE_BY_DTYPE[array.dtype]
 
 
 def check_datatype(name: str, datatype: Any) -> np.dtype[Any]:

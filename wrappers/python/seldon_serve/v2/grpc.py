@@ -15,7 +15,8 @@ import numpy as np
 from .. import list_values
 from ..errors import BadRequest
 from ..proto import open_inference_pb2 as pb
-from .codec import as_text, check_datatype, check_range, check_shape, datatype_of, fit
+from . import wire
+from .codec import DATATYPES, as_text, check_datatype, check_range, check_shape, datatype_of, fit
 from .dataplane import OpenInference, Output
 from .raw import array_from_raw, as_bytes, pack
 
@@ -38,7 +39,9 @@ CONTENTS_FIELD = {
 # floats), read and written as numpy's bytes from MANY_FLOATS elements on: a list of Python
 # floats cost a [64, 256] tensor 0.3-0.5 ms each way, numpy's bytes 4-5 us; below that, the
 # list is the quicker.
-PACKED_FLOATS = {"FP32": (b"\x32", np.dtype("<f4")), "FP64": (b"\x3a", np.dtype("<f8"))}
+PACKED_FLOATS = {
+    datatype: (bytes([key]), DATATYPES[datatype].newbyteorder("<")) for datatype, key in wire.PACKED_KEYS.items()
+}
 MANY_FLOATS = 64
 
 
@@ -110,7 +113,7 @@ def grpc_methods(api: OpenInference) -> dict[str, Answer]:
         "ModelReady": (pb.ModelReadyRequest, functools.partial(_model_ready, api)),
         "ServerMetadata": (pb.ServerMetadataRequest, lambda _r: pb.ServerMetadataResponse(**api.server_metadata())),
         "ModelMetadata": (pb.ModelMetadataRequest, functools.partial(_model_metadata, api)),
-        "ModelInfer": (pb.ModelInferRequest, functools.partial(_model_infer, api)),
+        "ModelInfer": (InferRequest, functools.partial(_model_infer, api)),
     }
     service = pb.DESCRIPTOR.services_by_name["GRPCInferenceService"]
     return {f"/{service.full_name}/{name}": answer for name, answer in answers.items()}
@@ -131,20 +134,67 @@ def _model_metadata(api: OpenInference, request: Any) -> Any:
     return response
 
 
-def _model_infer(api: OpenInference, request: Any) -> Any:
+class ProtoInfer:
+    """A ModelInferRequest protobuf decoded."""
+
+    __slots__ = ("_proto", "id", "model_name", "model_version", "outputs", "raw")
+
+    def __init__(self, proto: Any):
+        self._proto = proto
+        self.model_name, self.model_version, self.id = proto.model_name, proto.model_version, proto.id
+        self.outputs = [output.name for output in proto.outputs]
+        self.raw = len(proto.raw_input_contents) > 0
+
+    def arrays(self) -> list[tuple[str, np.ndarray]]:
+        request = self._proto
+        raw_inputs = list(request.raw_input_contents)
+        if raw_inputs and len(raw_inputs) != len(request.inputs):
+            raise BadRequest(f"raw_input_contents has {len(raw_inputs)} entries for {len(request.inputs)} inputs")
+        return [array_from_proto(t, raw_inputs[i] if raw_inputs else None) for i, t in enumerate(request.inputs)]
+
+
+class WireInfer:
+    """The commonest ModelInferRequest as read from its bytes (wire.request): each input's
+    elements, FP32/FP64 packed contents or raw contents, are the same little-endian run."""
+
+    __slots__ = ("_body", "_inputs", "id", "model_name", "model_version", "outputs", "raw")
+
+    def __init__(self, body: bytes, found: wire.WireRequest):
+        self._body, self._inputs = body, found.inputs
+        self.model_name, self.model_version, self.id = found.model_name, found.model_version, found.id
+        self.outputs, self.raw = found.outputs, found.raw
+
+    def arrays(self) -> list[tuple[str, np.ndarray]]:
+        arrays = []
+        for name, datatype, shape, start, stop in self._inputs:
+            check_datatype(name, datatype)
+            arrays.append((name, array_from_raw(name, datatype, self._body[start:stop], shape)))
+        return arrays
+
+
+class InferRequest:
+    """How ModelInfer's request is decoded: the commonest read from its bytes, any other by
+    protobuf (whose errors are a bad request's)."""
+
+    @staticmethod
+    def FromString(body: bytes) -> WireInfer | ProtoInfer:
+        found = wire.request(body)
+        return ProtoInfer(pb.ModelInferRequest.FromString(body)) if found is None else WireInfer(body, found)
+
+
+def _model_infer(api: OpenInference, request: WireInfer | ProtoInfer) -> Any:
     api.check_model(request.model_name, request.model_version or None)
-    raw_inputs = list(request.raw_input_contents)
-    if raw_inputs and len(raw_inputs) != len(request.inputs):
-        raise BadRequest(f"raw_input_contents has {len(raw_inputs)} entries for {len(request.inputs)} inputs")
-    inputs = [array_from_proto(t, raw_inputs[i] if raw_inputs else None) for i, t in enumerate(request.inputs)]
+    inputs = request.arrays()
     version = request.model_version or None
-    outputs = api.infer(request.model_name, version, inputs, [o.name for o in request.outputs])
-    response = pb.ModelInferResponse(model_name=api.name, id=request.id)
-    if api.versions:
-        response.model_version = version or api.versions[0]
+    outputs = api.infer(request.model_name, version, inputs, request.outputs)
+    answered_version = (version or api.versions[0]) if api.versions else ""
     # raw contents are all or none; FP16 has no contents field, and a client sending raw
     # contents expects them back
-    raw = bool(raw_inputs) or any(datatype_of(output.array) == "FP16" for output in outputs)
+    raw = request.raw or any(datatype_of(output.array) == "FP16" for output in outputs)
+    written = wire.response(api.name, answered_version, request.id, outputs, raw)
+    if written is not None:
+        return written
+    response = pb.ModelInferResponse(model_name=api.name, model_version=answered_version, id=request.id)
     for output in outputs:
         contents = fill_output(response.outputs.add(), output, raw=raw)
         if contents is not None:
