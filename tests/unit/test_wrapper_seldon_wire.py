@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 from google.protobuf.message import DecodeError
 from hypothesis import given, settings
@@ -178,6 +179,24 @@ def test_a_read_request_gives_a_raw_method_the_message_protobuf_decodes():
     incoming = grpc_server.SeldonRequest.FromString(body)
     assert incoming.proto() == pb.SeldonMessage.FromString(body)
     assert incoming.message() == {"data": {"names": ["a", "b", "c", "d"], "ndarray": [[1.0, 2.0, 3.0, 4.0]]}}
+
+
+def test_a_request_laid_out_as_the_last_is_read_with_one_check_of_its_bytes():
+    first = request_of({"data": {"names": ["a", "b"], "ndarray": [[1.0, 2.0], [3.0, 4.0]]}})
+    assert_same(decoded(first), protobufs(first))
+    assert seldon_wire._known is not None and seldon_wire._known[1].size == len(first)
+    others = [
+        {"data": {"names": ["a", "b"], "ndarray": [[5.0, -0.0], [7.0, 5e-324]]}},  # the same but for the numbers
+        {"data": {"names": ["a", "c"], "ndarray": [[5.0, 6.0], [7.0, 8.0]]}},  # a name, the same length
+        {"data": {"names": ["ab"], "ndarray": [[5.0, 6.0], [7.0, 8.0]]}},  # the names' run, the same length
+        {"data": {"names": ["a", "b"], "ndarray": [[5.0, 6.0], [7.0, math.inf]]}},  # not read here
+        {"data": {"names": ["a", "b"], "ndarray": [[5.0, 6.0, 7.0]]}},  # another layout
+    ]
+    for message in others:
+        body = request_of(message)
+        assert_same(decoded(body), protobufs(body))
+    names, features = seldon_wire.request(request_of(others[0]))
+    assert names == ["a", "b"] and features.tobytes() == np.array([[5.0, -0.0], [7.0, 5e-324]]).tobytes()
 
 
 def test_bytes_protobuf_refuses_get_its_error():

@@ -12,7 +12,7 @@ import functools
 import itertools
 import operator
 import struct
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from google.protobuf import json_format, struct_pb2
@@ -76,24 +76,23 @@ def to_numbers(values: struct_pb2.ListValue) -> np.ndarray | None:
 
 def numbers_in(wire: bytes) -> np.ndarray | None:
     """to_numbers for a ListValue's wire bytes."""
-    layout = _numbers_layout(wire)
+    layout = numbers_layout(wire)
     if layout is None:
         return None
     head, rows, columns = layout
-    if rows * columns <= _FEW_NUMBERS:
-        numbers = _few_numbers(wire, head, rows, columns)
-    else:
-        numbers = _many_numbers(wire, head, rows, columns)
+    if rows * columns <= FEW_NUMBERS:
+        return read_few(wire, few_numbers(b"", head, rows, columns))
+    numbers = _many_numbers(wire, head, rows, columns)
     if numbers is None:
         return None
     return numbers.reshape(columns) if not head else numbers.reshape(rows, columns)
 
 
 _NUMBER_SIZE = len(_NUMBER_ITEM) + _DOUBLE.size
-_FEW_NUMBERS = 64  # up to here struct's unpacking is quicker than numpy's fixed cost
+FEW_NUMBERS = 64  # up to here struct is quicker than numpy's fixed cost
 
 
-def _numbers_layout(wire: bytes) -> tuple[bytes, int, int] | None:
+def numbers_layout(wire: bytes) -> tuple[bytes, int, int] | None:
     """(a row's head, rows, columns) if the wire bytes are laid out as a vector (no head, one
     row) or a table of numbers; None when the first row shows they are not. The first number
     ends the head: a head's bytes cannot hold a number's three (a varint's only byte below 0x80
@@ -140,34 +139,48 @@ def read_varint(wire: bytes, at: int) -> tuple[int, int]:
     return -1, len(wire)
 
 
+class FewNumbers(NamedTuple):
+    """How to read a message laid out as one read before (prefix, then a ListValue of at most
+    FEW_NUMBERS numbers), a Struct reading the doubles only (the rest skipped as padding),
+    and what reads the rest (the prefix, each row's head, each number's 3 leading bytes) with
+    what it must be."""
+
+    size: int
+    doubles: struct.Struct
+    rest: Any
+    expected: tuple[int, ...]
+    shape: tuple[int, ...]
+
+
 @functools.lru_cache(maxsize=256)
-def _few_reader(head: bytes, rows: int, columns: int) -> tuple[struct.Struct, Any, tuple[int, ...]]:
-    """For this layout: a Struct reading the doubles only (the rest skipped as padding), and
-    what reads the rest (each row's head, each number's 3 leading bytes) with what it must be."""
+def few_numbers(prefix: bytes, head: bytes, rows: int, columns: int) -> FewNumbers:
+    """The FewNumbers of prefix and then a ListValue of this layout (numbers_layout)."""
     row_size = len(head) + _NUMBER_SIZE * columns
-    doubles = struct.Struct("<" + (f"{len(head)}x" + f"{len(_NUMBER_ITEM)}xd" * columns) * rows)
-    positions: list[int] = []
-    expected: list[int] = []
+    doubles = struct.Struct("<" + f"{len(prefix)}x" + (f"{len(head)}x" + f"{len(_NUMBER_ITEM)}xd" * columns) * rows)
+    positions: list[int] = list(range(len(prefix)))
+    expected: list[int] = list(prefix)
     for row in range(rows):
-        at = row * row_size
+        at = len(prefix) + row * row_size
         positions += range(at, at + len(head))
         expected += head
         for number in range(columns):
             item = at + len(head) + _NUMBER_SIZE * number
             positions += range(item, item + len(_NUMBER_ITEM))
             expected += _NUMBER_ITEM
-    return doubles, operator.itemgetter(*positions), tuple(expected)
+    shape = (rows, columns) if head else (columns,)
+    return FewNumbers(doubles.size, doubles, operator.itemgetter(*positions), tuple(expected), shape)
 
 
-def _few_numbers(wire: bytes, head: bytes, rows: int, columns: int) -> np.ndarray | None:
-    doubles, rest, expected = _few_reader(head, rows, columns)
-    if rest(wire) != expected:
+def read_few(wire: bytes, layout: FewNumbers) -> np.ndarray | None:
+    """The numbers (a float64 array) of a message laid out so; None for one that is not, or
+    holds an infinity or a NaN (json_format refuses them)."""
+    if len(wire) != layout.size or layout.rest(wire) != layout.expected:
         return None
-    numbers = doubles.unpack(wire)
+    numbers = layout.doubles.unpack(wire)
     total = sum(numbers)
     if total - total != 0.0:  # an infinity or a NaN (or a sum past the largest double): not here
         return None
-    return np.array(numbers, dtype=np.float64)
+    return np.array(numbers, dtype=np.float64).reshape(layout.shape)
 
 
 _NUMBER_DTYPE = np.dtype([("item", f"S{len(_NUMBER_ITEM)}"), ("value", "<f8")])
@@ -233,18 +246,24 @@ def _encode(values: list[Any] | tuple[Any, ...]) -> bytes:
 
 def _encode_numbers(values: list[Any] | tuple[Any, ...]) -> bytes | None:
     """_encode(values) for a list of floats or a list of equally long such lists (what an
-    answer's float array becomes), laid out whole by numpy in the rows to_numbers reads, past a
-    few of them; None for any other list."""
-    if type(values) is not list or len(values) < _FEW_ROWS:
+    answer's float array becomes), laid out in the rows to_numbers reads: by struct for a few
+    numbers, whole by numpy for more; None for any other list."""
+    if type(values) is not list or not values:
         return None
-    if set(map(type, values)) == _LISTS and len(set(map(len, values))) == 1 and values[0]:
-        rows, columns, numbers = len(values), len(values[0]), itertools.chain.from_iterable(values)
-        head = _LIST + varint(columns * _NUMBER_SIZE)
-        head = _ELEMENT + varint(len(head) + columns * _NUMBER_SIZE) + head
-    else:
-        rows, columns, numbers, head = 1, len(values), values, b""
+    rows, columns, numbers, head = 1, len(values), values, b""
+    if type(values[0]) is list:  # a table: rows of as many numbers
+        rows, columns = len(values), len(values[0])
+        uneven = rows > 1 and (set(map(type, values)) != _LISTS or len(set(map(len, values))) != 1)
+        if uneven or not columns:
+            return None
+        numbers, head = values[0] if rows == 1 else list(itertools.chain.from_iterable(values)), _row_head(columns)
     if set(map(type, numbers)) != _FLOATS:
         return None
+    if rows * columns <= FEW_NUMBERS:
+        writer, items = _few_writer(head, rows, columns)
+        items = items.copy()
+        items[1::2] = numbers
+        return writer.pack(*items)
     table = np.empty(rows, dtype=_row_dtype(len(head), columns))
     if head:
         table["head"] = head
@@ -253,7 +272,24 @@ def _encode_numbers(values: list[Any] | tuple[Any, ...]) -> bytes | None:
     return table.tobytes()
 
 
-_FEW_ROWS = 8  # fewer rows (or numbers in a vector) are as quick through _encode
+@functools.lru_cache(maxsize=256)
+def _row_head(columns: int) -> bytes:
+    """What comes before the numbers of a table's row: a list element holding a list_value."""
+    head = _LIST + varint(columns * _NUMBER_SIZE)
+    return _ELEMENT + varint(len(head) + columns * _NUMBER_SIZE) + head
+
+
+@functools.lru_cache(maxsize=256)
+def _few_writer(head: bytes, rows: int, columns: int) -> tuple[struct.Struct, list[Any]]:
+    """For this layout: a Struct writing it, and the items it packs with every number's place
+    empty. What comes before a number (a row's head and the number's 3 leading bytes, or
+    those only) is one item, so the numbers are every other item."""
+    first, item = f"{len(head) + len(_NUMBER_ITEM)}sd", f"{len(_NUMBER_ITEM)}sd"
+    writer = struct.Struct("<" + (first + item * (columns - 1)) * rows)
+    items = ([head + _NUMBER_ITEM, 0.0] + [_NUMBER_ITEM, 0.0] * (columns - 1)) * rows
+    return writer, items
+
+
 _LISTS, _FLOATS = {list}, {float}
 
 
