@@ -1,6 +1,8 @@
 """seldon_serve.payload and .tftensor: decoding requests, mirroring responses."""
 
 import base64
+import os
+import uuid
 
 import numpy as np
 import pytest
@@ -91,6 +93,40 @@ def test_response_meta_round_trips_puid_merges_tags_and_makes_up_a_missing_puid(
     assert meta == {"puid": "abc", "tags": {"a": 1, "b": 2}}
     made_up = payload.response_meta({}, {}, [])["puid"]
     assert len(made_up) == 32 and made_up != payload.response_meta({}, {}, [])["puid"]
+
+
+def test_made_up_puids_are_uuid4_hex_and_unique_across_many_refills_of_the_random_pool():
+    puids = [payload.new_puid() for _ in range(3 * payload._RandomBytes.SIZE // 16 + 5)]
+    assert len(set(puids)) == len(puids)
+    for puid in puids[:300]:
+        assert uuid.UUID(puid).version == 4 and uuid.UUID(puid).hex == puid
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forked workers are a POSIX thing")
+def test_a_forked_worker_never_makes_up_the_puids_its_parent_will():
+    payload.new_puid()  # the parent's pool now holds the bytes of its next ids
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child's side
+        os.write(write, b"".join(payload.new_puid().encode() for _ in range(4)))
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    theirs = os.read(read, 4 * 32)
+    os.close(read)
+    ours = [payload.new_puid() for _ in range(4)]
+    assert {theirs[i : i + 32].decode() for i in range(0, 128, 32)}.isdisjoint(ours)
+
+
+@pytest.mark.filterwarnings("ignore:Casting complex values")  # what a complex tensor is written as is not this test's
+@pytest.mark.parametrize(
+    "dtype", ["bool", "int8", "uint64", "float16", "float64", "complex64", "m8[s]", "M8[s]", "U3", "S3", "O", "V8"]
+)
+def test_numbers_by_dtype_kind_are_those_numpy_calls_numbers(dtype):
+    request = payload.decode({"data": {"tensor": {"shape": [1], "values": [1]}}})
+    array = np.zeros((1, 2), dtype=dtype)
+    kind = "tensor" if np.issubdtype(array.dtype, np.number) else "ndarray"
+    assert kind in payload.encode(array, request, None, {})["data"]
 
 
 def test_seldons_kind_rules_numbers_in_the_requests_kind_or_tensor_anything_else_ndarray():

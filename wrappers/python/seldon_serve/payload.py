@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -199,9 +200,14 @@ def encode(
     else:
         column_names = []
     kind = request.kind if request is not None and request.kind in DATA_KINDS else "tensor"
-    if not np.issubdtype(array.dtype, np.number):
+    if array.dtype.kind not in _NUMBER_KINDS:
         kind = "ndarray"
     return {"data": {"names": column_names, kind: encode_array(array, kind)}, "meta": meta}
+
+
+# np.issubdtype(dtype, np.number) by the dtype's kind, at a tenth of its cost: integers (timedelta64
+# is one), unsigned integers, floats and complex numbers; not bool, datetime64, text or objects.
+_NUMBER_KINDS = frozenset("iumfc")
 
 
 def encode_array(array: np.ndarray, kind: str) -> Any:
@@ -225,10 +231,37 @@ _UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID4_SET = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
 
 
+class _RandomBytes:
+    """os.urandom's bytes read 4 KiB at a time: one system call for 256 request ids, where one
+    each was a tenth of a small gRPC call's time. A forked child starts afresh (workers never
+    share ids), and threads take their bytes under a lock (never the same)."""
+
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.forget()
+        os.register_at_fork(after_in_child=self.forget)
+
+    def forget(self) -> None:
+        self.pool, self.used = b"", 0
+
+    def take(self, count: int) -> bytes:
+        with self.lock:
+            start = self.used
+            if start + count > len(self.pool):
+                self.pool, start = os.urandom(self.SIZE), 0
+            self.used = start + count
+            return self.pool[start : start + count]
+
+
+_random_bytes = _RandomBytes()
+
+
 def new_puid() -> str:
     """A new request id as Seldon's wrapper makes one, uuid.uuid4().hex, without the UUID
     object (a tenth of a small request's time)."""
-    return "%032x" % (int.from_bytes(os.urandom(16), "big") & _UUID4_CLEAR | _UUID4_SET)
+    return "%032x" % (int.from_bytes(_random_bytes.take(16), "big") & _UUID4_CLEAR | _UUID4_SET)
 
 
 def response_meta(
