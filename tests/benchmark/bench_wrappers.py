@@ -205,7 +205,7 @@ def least_stolen(run: Callable[[], Any], server: ServerCpu | None) -> tuple[Any,
             measured.append((run(), metered))
         if not metered.stolen > STOLEN_LIMIT:  # NaN (no ticks counted) too
             break
-    out, metered = min(measured, key=lambda run: run[1].stolen)
+    out, metered = min(measured, key=lambda each: each[1].stolen)
     return out, metered, len(measured)
 
 
