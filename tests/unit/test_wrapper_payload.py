@@ -96,7 +96,7 @@ def test_response_meta_round_trips_puid_merges_tags_and_makes_up_a_missing_puid(
 
 
 def test_made_up_puids_are_uuid4_hex_and_unique_across_many_refills_of_the_random_pool():
-    puids = [payload.new_puid() for _ in range(3 * payload._RandomBytes.SIZE // 16 + 5)]
+    puids = [payload.new_puid() for _ in range(3 * payload._MadeUpIds.BATCH + 5)]
     assert len(set(puids)) == len(puids)
     for puid in puids[:300]:
         assert uuid.UUID(puid).version == 4 and uuid.UUID(puid).hex == puid
